@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Input of the module's own bindgen run: the device-mapper API that the
+ * kernel crate of 6.12 does not bind, plus the C helpers of helpers.c.
+ * bio, block_device, kunit and the rest come from kernel::bindings.
+ */
+#ifndef DM_REMAP_BINDINGS_H
+#define DM_REMAP_BINDINGS_H
+
+#include <linux/bio.h>
+#include <linux/blkdev.h>
+#include <linux/device-mapper.h>
+
+/* Wrappers for static inlines and macros (helpers.c). */
+void dmr_bio_set_dev(struct bio *bio, struct block_device *bdev);
+unsigned int dmr_bio_get_target_bio_nr(const struct bio *bio);
+sector_t dmr_bdev_nr_sectors(struct block_device *bdev);
+unsigned int dmr_bdev_logical_block_size(struct block_device *bdev);
+unsigned int dmr_bdev_physical_block_size(struct block_device *bdev);
+unsigned int dmr_bdev_max_discard_sectors(struct block_device *bdev);
+blk_mode_t dmr_table_get_mode(struct dm_target *ti);
+
+#endif

@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * C wrappers for static inline functions and macros that Rust cannot call
+ * directly. Linked into dm-remap.ko; nothing here is exported.
+ */
+#include "dm_remap_bindings.h"
+
+void dmr_bio_set_dev(struct bio *bio, struct block_device *bdev)
+{
+	bio_set_dev(bio, bdev);
+}
+
+unsigned int dmr_bio_get_target_bio_nr(const struct bio *bio)
+{
+	return dm_bio_get_target_bio_nr(bio);
+}
+
+sector_t dmr_bdev_nr_sectors(struct block_device *bdev)
+{
+	return bdev_nr_sectors(bdev);
+}
+
+unsigned int dmr_bdev_logical_block_size(struct block_device *bdev)
+{
+	return bdev_logical_block_size(bdev);
+}
+
+unsigned int dmr_bdev_physical_block_size(struct block_device *bdev)
+{
+	return bdev_physical_block_size(bdev);
+}
+
+unsigned int dmr_bdev_max_discard_sectors(struct block_device *bdev)
+{
+	return bdev_max_discard_sectors(bdev);
+}
+
+blk_mode_t dmr_table_get_mode(struct dm_target *ti)
+{
+	return dm_table_get_mode(ti->table);
+}

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# The one command that runs every test: from a bare Debian 12 machine it
+# installs what is missing, builds (or reuses) the test kernel, builds the
+# module, runs the host tests, boots the kernel under QEMU to run the VM
+# scenarios and the KUnit suite, and prints TAP ending in `N passed, N failed`.
+# Console logs of every boot are kept in out/logs/.
+source "$(dirname "$0")/common.sh"
+cd "$TOP"
+start=$(date +%s)
+
+"$TOP/scripts/install-deps.sh"
+KDIR=$("$TOP/scripts/build-kernel.sh")
+make -s KDIR="$KDIR" modules >&2
+rm -rf out/logs && mkdir -p out/logs
+
+results=$(mktemp)
+trap 'rm -f "$results"' EXIT
+run() { "$@" | tee -a "$results" | grep -v '^ok ' || true; }
+
+# Host: formatting, lints and unit tests of the pure core.
+log "host tests"
+if cargo fmt --all -- --check >/dev/null 2>&1; then echo "ok - host: cargo fmt" >>"$results"
+else echo "not ok - host: cargo fmt (run cargo fmt --all)" | tee -a "$results"; fi
+if out=$(cargo clippy -q --all-targets -- -D warnings 2>&1); then echo "ok - host: cargo clippy" >>"$results"
+else { echo "not ok - host: cargo clippy"; echo "$out" | sed 's/^/#   /'; } | tee -a "$results"; fi
+if out=$(cargo test --workspace 2>&1); then rc=0; else rc=$?; fi
+echo "$out" | sed -n 's/^test \(.*\) \.\.\. ok$/ok - host: \1/p; s/^test \(.*\) \.\.\. FAILED$/not ok - host: \1/p' |
+	tee -a "$results" | grep -v '^ok ' || true
+[ $rc = 0 ] || { echo "not ok - host: cargo test --workspace"; echo "$out" | tail -30 | sed 's/^/#   /'; } | tee -a "$results"
+
+# VM: each line is one boot; its tests run in order inside it.
+initrd=out/initramfs.cpio
+"$TOP/scripts/mkinitramfs.sh" "$KDIR" dm-remap.ko "$initrd"
+boots=(
+	"pass-through load_autoload load_insmod table_status bad_tables linear_equivalence flush_both"
+	"stress fio_verify suspend_reload_fio create_remove_cycles"
+)
+for b in "${boots[@]}"; do
+	set -- $b
+	log "VM boot '$1': ${*:2}"
+	run "$TOP/scripts/vm-run.sh" "$1" "$initrd" "${@:2}"
+done
+run python3 "$TOP/scripts/vm_log.py" kunit out/logs/*.log
+
+n=0
+while IFS= read -r line; do
+	case "$line" in
+	"ok - "* | "not ok - "*) n=$((n + 1)); echo "${line%% - *} $n - ${line#* - }" ;;
+	*) echo "$line" ;;
+	esac
+done <"$results" >out/results.tap
+{ echo "TAP version 13"; echo "1..$n"; cat out/results.tap; } >out/results.tap.new && mv out/results.tap.new out/results.tap
+cat out/results.tap
+pass=$(grep -c '^ok ' out/results.tap || true)
+failed=$(grep -c '^not ok ' out/results.tap || true)
+log "took $(($(date +%s) - start)) s; TAP in out/results.tap, console logs in out/logs/"
+echo "$pass passed, $failed failed"
+[ "$failed" = 0 ] && [ "$pass" -gt 0 ]

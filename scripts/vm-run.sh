@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Boot the test kernel under QEMU once, run the named VM tests (files of
+# tests/vm/) inside, keep the serial console in out/logs/<boot>.log, and
+# print one result line per test plus the boot's own checks.
+# Usage: vm-run.sh <boot name> <initramfs> <test>...
+source "$(dirname "$0")/common.sh"
+
+BOOT=$1 INITRD=$2
+shift 2
+KDIR=$(kernel_cache_dir)
+[ -f "$INITRD" ] || die "no initramfs at $INITRD"
+PER_TEST=${DMR_TEST_TIMEOUT:-300}
+LOGDIR=$TOP/out/logs
+mkdir -p "$LOGDIR"
+LOG=$LOGDIR/$BOOT.log
+
+# /dev/kvm on these machines can be a PVM-style KVM (kvm_pvm) that cannot
+# boot a stock kernel: use TCG there, KVM only where it is a plain one.
+accel=(-accel tcg -cpu max,la57=off)
+if [ -w /dev/kvm ] && ! grep -q '^kvm_pvm' /proc/modules 2>/dev/null &&
+	grep -qE '^kvm_(intel|amd) ' /proc/modules 2>/dev/null; then
+	accel=(-accel kvm -cpu host)
+fi
+
+tests=$(IFS=,; echo "$*")
+limit=$((60 + PER_TEST * $#))
+timeout --foreground -s KILL "$limit" qemu-system-x86_64 "${accel[@]}" -m 2G -smp 2 \
+	-nographic -no-reboot -kernel "$KDIR/arch/x86/boot/bzImage" -initrd "$INITRD" \
+	-append "console=ttyS0 panic=-1 brd.rd_nr=4 brd.rd_size=65536 dmr.tests=$tests dmr.timeout=$PER_TEST ${DMR_VM_APPEND:-}" \
+	</dev/null >"$LOG" 2>&1 || true
+python3 "$TOP/scripts/vm_log.py" tests "$LOG" "$@"

@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+"""Turn VM console logs into test results.
+
+  vm_log.py tests LOG TEST...   one result per test run in the boot, then
+                                the boot's own checks (completed, no splat
+                                outside a test, kmemleak clean)
+  vm_log.py kunit LOG...        one result per case of the dm_remap KUnit
+                                suite, over every run of it in these logs
+
+Prints `ok - name` / `not ok - name` lines, each failure followed by `#`
+diagnostics; scripts/test-all.sh numbers and counts them.
+"""
+import re
+import sys
+
+TIMESTAMP = re.compile(r"^\[\s*\d+\.\d+\]\s?")
+# Anything the kernel prints when something went wrong: warnings, oopses,
+# lockdep, KASAN, sleeping in atomic context, hung tasks, Rust panics.
+SPLAT = re.compile(
+    r"BUG:|WARNING:|Oops|general protection fault|Kernel panic|KASAN|UBSAN|"
+    r"circular locking|recursive locking|inconsistent lock state|"
+    r"lock held when returning|INFO: task .* blocked|INFO: possible|"
+    r"INFO: rcu|Call Trace:|kernel BUG|panicked at|stack-protector"
+)
+
+
+def lines(path):
+    with open(path, errors="replace") as f:
+        for raw in f:
+            yield TIMESTAMP.sub("", raw.rstrip("\r\n"))
+
+
+def result(ok, name, diag=()):
+    print(("ok" if ok else "not ok") + " - " + name)
+    if not ok:
+        for d in diag:
+            print("#   " + d)
+
+
+def tests(log, names):
+    state = {n: {"rc": None, "splat": [], "out": []} for n in names}
+    current, outside, leaks, done, ready = None, [], None, False, False
+    for line in lines(log):
+        m = re.match(r"DMR-(\w+)\s*(.*)", line)
+        if m:
+            tag, rest = m.groups()
+            if tag == "READY":
+                ready = True
+            elif tag == "BEGIN":
+                current = rest.split()[0]
+                state.setdefault(current, {"rc": None, "splat": [], "out": []})
+            elif tag == "END" and current:
+                rc = re.search(r"rc=(\d+)", rest)
+                state[current]["rc"] = int(rc.group(1)) if rc else -1
+                state[current]["time"] = rest.split()[-1]
+                current = None
+            elif tag == "KMEMLEAK":
+                leaks = int(rest)
+            elif tag == "DONE":
+                done = True
+            continue
+        if current:
+            state[current]["out"].append(line)
+        if SPLAT.search(line) and not line.startswith("# "):
+            (state[current]["splat"] if current else outside).append(line)
+    for n in names:
+        s = state[n]
+        diag = [f"console log: {log}"]
+        if s["rc"] is None:
+            diag.append("did not finish (hang or crash): see the console log")
+        elif s["rc"] != 0:
+            diag.append(f"exit status {s['rc']}" + (" (killed by the timeout)" if s["rc"] == 137 else ""))
+        diag += ["kernel: " + x for x in s["splat"][:20]]
+        diag += s["out"][-30:]
+        ok = s["rc"] == 0 and not s["splat"]
+        result(ok, f"vm: {n}" + (f" ({s['time']})" if "time" in s else ""), diag)
+    boot = log.rsplit("/", 1)[-1].removesuffix(".log")
+    result(ready and done, f"vm boot {boot}: booted and ran to completion", [f"console log: {log}"])
+    result(not outside, f"vm boot {boot}: no kernel warning outside the tests", outside[:30])
+    result(leaks == 0, f"vm boot {boot}: kmemleak clean", [f"{leaks if leaks is not None else 'no'} kmemleak result, see {log}"])
+
+
+def kunit(logs):
+    cases, runs = {}, 0
+    for log in logs:
+        in_suite = False
+        for line in lines(log):
+            if re.match(r"\s+# Subtest: dm_remap$", line):
+                in_suite, runs = True, runs + 1
+            elif in_suite:
+                m = re.match(r"    (not )?ok \d+ (\S+)", line)
+                if m:
+                    cases.setdefault(m.group(2), []).append(m.group(1) is None)
+                elif re.match(r"(not )?ok \d+ dm_remap", line):
+                    in_suite = False
+    result(runs > 0, "kunit: dm_remap suite ran", ["no KTAP output from the dm_remap suite"])
+    for name, oks in cases.items():
+        result(all(oks), f"kunit: {name} ({len(oks)} runs)", [f"failed in {oks.count(False)} of {len(oks)} runs"])
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "tests":
+        tests(sys.argv[2], sys.argv[3:])
+    else:
+        kunit(sys.argv[2:])

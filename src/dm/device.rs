@@ -1,0 +1,98 @@
+//! Devices opened through `dm_get_device`.
+
+use super::ffi;
+use core::ffi::CStr;
+use kernel::ffi::{c_int, c_void};
+use core::marker::PhantomData;
+use core::ptr::NonNull;
+
+/// A device of the target's table, released with `dm_put_device` on drop.
+///
+/// Invariant: `dev` came from `dm_get_device(ti, ...)` and is put exactly
+/// once, on drop, while `ti` is still alive (the device is owned by the
+/// target value that DM frees in `dtr`, or dropped during `ctr`).
+pub struct DmDev {
+    dev: NonNull<ffi::dm_dev>,
+    ti: NonNull<ffi::dm_target>,
+}
+
+// SAFETY: a `dm_dev` does not change after `dm_get_device` returns and its
+// block device may be used from any CPU; it is released only on drop.
+unsafe impl Send for DmDev {}
+// SAFETY: see `Send`: shared access only reads immutable fields.
+unsafe impl Sync for DmDev {}
+
+impl DmDev {
+    /// # Safety
+    ///
+    /// `dev` must come from a successful `dm_get_device(ti, ...)`, and the
+    /// value must be dropped before DM frees `ti`.
+    pub(super) unsafe fn from_raw(dev: NonNull<ffi::dm_dev>, ti: NonNull<ffi::dm_target>) -> Self {
+        Self { dev, ti }
+    }
+
+    fn raw(&self) -> &ffi::dm_dev {
+        // SAFETY: valid until drop (type invariant).
+        unsafe { self.dev.as_ref() }
+    }
+
+    pub(super) fn bdev(&self) -> *mut ffi::block_device {
+        self.raw().bdev
+    }
+
+    pub(super) fn as_ptr(&self) -> *mut ffi::dm_dev {
+        self.dev.as_ptr()
+    }
+
+    /// Size of the device in 512-byte sectors.
+    pub fn sectors(&self) -> u64 {
+        // SAFETY: the block device is open while we hold the dm_dev.
+        unsafe { ffi::dmr_bdev_nr_sectors(self.bdev()) }
+    }
+
+    /// Largest discard the device accepts, in sectors (0: no discard).
+    pub fn max_discard_sectors(&self) -> u32 {
+        // SAFETY: as in `sectors`.
+        unsafe { ffi::dmr_bdev_max_discard_sectors(self.bdev()) }
+    }
+
+    /// The device's `major:minor` name, as DM prints it in tables.
+    pub fn name(&self) -> &CStr {
+        // SAFETY: DM fills `name` with a NUL-terminated string at open time.
+        unsafe { CStr::from_ptr(self.raw().name.as_ptr().cast()) }
+    }
+
+    /// Whether both refer to the same block device.
+    pub fn is_same_device(&self, other: &DmDev) -> bool {
+        self.bdev() == other.bdev()
+    }
+}
+
+impl Drop for DmDev {
+    fn drop(&mut self) {
+        // SAFETY: the type invariant: got from `dm_get_device(ti)`, `ti`
+        // alive, put once.
+        unsafe { ffi::dm_put_device(self.ti.as_ptr(), self.dev.as_ptr()) };
+    }
+}
+
+/// The callout DM passes to `iterate_devices`, bound to its arguments.
+pub struct DeviceVisitor<'a> {
+    pub(super) ti: *mut ffi::dm_target,
+    pub(super) callout: ffi::iterate_devices_callout_fn,
+    pub(super) data: *mut c_void,
+    pub(super) _call: PhantomData<&'a mut c_void>,
+}
+
+impl DeviceVisitor<'_> {
+    /// Reports `len` sectors of `dev` from `start` as used by the target.
+    /// A non-zero result must be returned from `iterate_devices` at once.
+    pub fn visit(&mut self, dev: &DmDev, start: u64, len: u64) -> c_int {
+        match self.callout {
+            // SAFETY: DM gave us the callout with `ti` and `data` for this
+            // call of `iterate_devices`; `dev` is a device of this target.
+            Some(f) => unsafe { f(self.ti, dev.as_ptr(), start, len, self.data) },
+            None => 0,
+        }
+    }
+}

@@ -1,0 +1,368 @@
+//! The target trait and its registration as a DM `target_type`.
+
+use super::bio::Bio;
+use super::device::{DeviceVisitor, DmDev};
+use super::ffi;
+use crate::remap_core::args::ArgSet;
+use crate::remap_core::emit::Emitter;
+use core::ffi::CStr;
+use kernel::ffi::{c_char, c_int, c_uint, c_void};
+use core::marker::PhantomData;
+use core::ptr::NonNull;
+use kernel::error::{code, to_result};
+use kernel::prelude::*;
+use kernel::types::Opaque;
+use kernel::ThisModule;
+
+/// What `map` did with a bio.
+pub enum MapResult {
+    /// The bio was pointed at an underlying device: DM submits it.
+    Remapped,
+    /// The bio is invalid for this target: DM fails it with an I/O error.
+    Kill,
+}
+
+/// Which status `dmsetup` asked for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum StatusType {
+    /// `dmsetup status`: runtime state.
+    Info,
+    /// `dmsetup table`: the table line that recreates the target.
+    Table,
+    /// IMA measurement: `key=value,` pairs ending in `;`.
+    Ima,
+}
+
+/// A constructor failure: the message DM shows as `ti->error`, and an errno.
+pub struct CtrError {
+    msg: &'static CStr,
+    err: Error,
+}
+
+impl CtrError {
+    /// An invalid table line, explained by `msg`.
+    pub fn invalid(msg: &'static CStr) -> Self {
+        Self { msg, err: code::EINVAL }
+    }
+
+    /// A failure `err`, explained by `msg`.
+    pub fn new(msg: &'static CStr, err: Error) -> Self {
+        Self { msg, err }
+    }
+}
+
+/// A rejected message; the reason goes to the kernel log, -EINVAL to the
+/// caller.
+pub struct MessageError(pub &'static str);
+
+/// The queue limits a target may adjust in `io_hints`.
+pub struct QueueLimits<'a>(&'a mut ffi::queue_limits);
+
+impl QueueLimits<'_> {
+    /// Raises the minimum I/O size hint to at least `bytes`.
+    pub fn raise_io_min(&mut self, bytes: u32) {
+        self.0.io_min = self.0.io_min.max(bytes);
+    }
+}
+
+/// A device-mapper target type.
+///
+/// `map`, `end_io` and `status` may run concurrently on many CPUs and must
+/// not sleep; `end_io` may run in hard-IRQ context.
+pub trait Target: Sized + Send + Sync + 'static {
+    /// The name in table lines.
+    const NAME: &'static CStr;
+    /// Version reported by `dmsetup targets`.
+    const VERSION: [u32; 3];
+
+    /// Builds the target from its table arguments (process context).
+    fn new(ctr: &mut Ctr<'_>, args: ArgSet<'_>) -> Result<Self, CtrError>;
+    /// Routes one bio.
+    fn map(&self, bio: &mut Bio<'_>) -> MapResult;
+    /// Sees a bio complete with `status` (0: success).
+    fn end_io(&self, _bio: &Bio<'_>, _status: u8) {}
+    /// The device is about to suspend: stop starting new work.
+    fn presuspend(&self) {}
+    /// The device is suspended: no I/O is in flight.
+    fn postsuspend(&self) {}
+    /// The device resumed.
+    fn resume(&self) {}
+    /// Writes status of kind `kind`.
+    fn status(&self, kind: StatusType, out: &mut Emitter<'_>);
+    /// Handles `dmsetup message`; `Ok(true)` when it wrote output to `out`.
+    fn message(&self, args: ArgSet<'_>, out: &mut Emitter<'_>) -> Result<bool, MessageError>;
+    /// Reports every device area the target uses.
+    fn iterate_devices(&self, visitor: &mut DeviceVisitor<'_>) -> c_int;
+    /// Adjusts the stacked queue limits.
+    fn io_hints(&self, _limits: &mut QueueLimits<'_>) {}
+}
+
+/// The target under construction, as `ctr` sees it.
+pub struct Ctr<'a> {
+    ti: NonNull<ffi::dm_target>,
+    _ti: PhantomData<&'a mut ffi::dm_target>,
+}
+
+impl Ctr<'_> {
+    fn ti(&self) -> &ffi::dm_target {
+        // SAFETY: DM passes a valid target to ctr and we hold it only
+        // during ctr.
+        unsafe { self.ti.as_ref() }
+    }
+
+    fn ti_mut(&mut self) -> &mut ffi::dm_target {
+        // SAFETY: as in `ti`; ctr runs single-threaded on this target.
+        unsafe { self.ti.as_mut() }
+    }
+
+    /// First sector of the target in the mapped device.
+    pub fn begin(&self) -> u64 {
+        self.ti().begin
+    }
+
+    /// Length of the target in sectors.
+    pub fn len(&self) -> u64 {
+        self.ti().len
+    }
+
+    /// Opens `path` with the table's mode; `msg` explains a failure.
+    pub fn get_device(&mut self, path: &CStr, msg: &'static CStr) -> Result<DmDev, CtrError> {
+        let ti = self.ti.as_ptr();
+        let mut dev: *mut ffi::dm_dev = core::ptr::null_mut();
+        // SAFETY: `ti` is the target under construction, `path` a valid C
+        // string, `dev` a valid out-pointer.
+        let r = unsafe {
+            let mode = ffi::dm_table_get_mode((*ti).table);
+            ffi::dm_get_device(ti, path.as_ptr().cast(), mode, &mut dev)
+        };
+        to_result(r).map_err(|e| CtrError::new(msg, e))?;
+        let dev = NonNull::new(dev).ok_or(CtrError::new(msg, code::ENODEV))?;
+        // SAFETY: `dev` came from dm_get_device(ti); the DmDev ends up in
+        // the target value, dropped in dtr (or on ctr failure) before DM
+        // frees `ti`.
+        Ok(unsafe { DmDev::from_raw(dev, self.ti) })
+    }
+
+    /// Asks DM to send each empty flush `n` times (see `Bio::target_bio_nr`).
+    pub fn set_num_flush_bios(&mut self, n: u32) {
+        self.ti_mut().num_flush_bios = n;
+    }
+
+    /// Lets discards through, sent once to `map`.
+    pub fn enable_discards(&mut self) {
+        let ti = self.ti_mut();
+        ti.num_discard_bios = 1;
+        ti.set_discards_supported(true);
+    }
+
+    /// Lets WRITE ZEROES through, sent once to `map`.
+    pub fn enable_write_zeroes(&mut self) {
+        self.ti_mut().num_write_zeroes_bios = 1;
+    }
+}
+
+/// A registered target type; unregistered on drop.
+pub struct Registration<T: Target> {
+    tt: Pin<KBox<Opaque<ffi::target_type>>>,
+    _target: PhantomData<T>,
+}
+
+// SAFETY: after registration DM only reads the target_type, and the
+// Registration itself only calls dm_unregister_target, from any thread.
+unsafe impl<T: Target> Send for Registration<T> {}
+// SAFETY: see `Send`: `&Registration` gives no access at all.
+unsafe impl<T: Target> Sync for Registration<T> {}
+
+impl<T: Target> Registration<T> {
+    /// Registers target type `T` for `module`.
+    pub fn new(module: &'static ThisModule) -> Result<Self> {
+        let tt = KBox::pin(Opaque::<ffi::target_type>::uninit(), GFP_KERNEL)?;
+        let value = ffi::target_type {
+            name: T::NAME.as_ptr().cast(),
+            module: module.as_ptr(),
+            version: T::VERSION,
+            ctr: Some(ctr_fn::<T>),
+            dtr: Some(dtr_fn::<T>),
+            map: Some(map_fn::<T>),
+            end_io: Some(end_io_fn::<T>),
+            presuspend: Some(presuspend_fn::<T>),
+            postsuspend: Some(postsuspend_fn::<T>),
+            resume: Some(resume_fn::<T>),
+            status: Some(status_fn::<T>),
+            message: Some(message_fn::<T>),
+            iterate_devices: Some(iterate_devices_fn::<T>),
+            io_hints: Some(io_hints_fn::<T>),
+            ..Default::default()
+        };
+        // SAFETY: `tt` is a fresh, pinned allocation that nothing else sees.
+        unsafe { tt.get().write(value) };
+        // SAFETY: `tt` is fully initialised and pinned until drop, where it
+        // is unregistered before being freed.
+        to_result(unsafe { ffi::dm_register_target(tt.get()) })?;
+        Ok(Self { tt, _target: PhantomData })
+    }
+}
+
+impl<T: Target> Drop for Registration<T> {
+    fn drop(&mut self) {
+        // SAFETY: registered in `new`; DM refuses to unload a module whose
+        // targets are in use, so no table refers to it any more.
+        unsafe { ffi::dm_unregister_target(self.tt.get()) };
+    }
+}
+
+/// # Safety
+///
+/// `ti` must be a target of type `T` between a successful ctr and dtr.
+unsafe fn target<'a, T: Target>(ti: *mut ffi::dm_target) -> &'a T {
+    // SAFETY: ctr stored a `KBox<T>` in `private`; it lives until dtr.
+    unsafe { &*((*ti).private as *const T) }
+}
+
+/// Collects `argc` C strings into a vector of `&CStr`.
+///
+/// # Safety
+///
+/// `argv` must hold `argc` valid C strings that outlive `'a`.
+unsafe fn collect_args<'a>(argc: c_uint, argv: *mut *mut c_char) -> Result<KVec<&'a CStr>> {
+    let mut v = KVec::with_capacity(argc as usize, GFP_KERNEL)?;
+    for i in 0..argc as usize {
+        // SAFETY: `i < argc`, and each entry is a valid C string.
+        v.push(unsafe { CStr::from_ptr((*argv.add(i)).cast()) }, GFP_KERNEL)?;
+    }
+    Ok(v)
+}
+
+/// A writer over the `result` buffer of `status` or `message`.
+///
+/// # Safety
+///
+/// `result` must be valid for `maxlen` bytes and not otherwise used while
+/// the emitter lives.
+unsafe fn emitter<'a>(result: *mut c_char, maxlen: c_uint) -> Emitter<'a> {
+    // SAFETY: caller's contract.
+    Emitter::new(unsafe { core::slice::from_raw_parts_mut(result.cast::<u8>(), maxlen as usize) })
+}
+
+unsafe extern "C" fn ctr_fn<T: Target>(ti: *mut ffi::dm_target, argc: c_uint, argv: *mut *mut c_char) -> c_int {
+    let build = || -> Result<KBox<T>, CtrError> {
+        // SAFETY: DM passes `argc` valid strings that live through ctr.
+        let args = unsafe { collect_args(argc, argv) }
+            .map_err(|e| CtrError::new(c"Cannot allocate argument array", e))?;
+        let mut ctr = Ctr {
+            // SAFETY: DM never passes a NULL target.
+            ti: unsafe { NonNull::new_unchecked(ti) },
+            _ti: PhantomData,
+        };
+        let target = T::new(&mut ctr, ArgSet::new(&args))?;
+        KBox::new(target, GFP_KERNEL).map_err(|_| CtrError::new(c"Cannot allocate target", code::ENOMEM))
+    };
+    match build() {
+        Ok(target) => {
+            // SAFETY: `ti` is valid; DM owns `private` for the target.
+            unsafe { (*ti).private = KBox::into_raw(target).cast::<c_void>() };
+            0
+        }
+        Err(e) => {
+            // SAFETY: `ti` is valid; DM only reads `error` (a static string).
+            unsafe { (*ti).error = e.msg.as_ptr().cast_mut().cast() };
+            e.err.to_errno()
+        }
+    }
+}
+
+unsafe extern "C" fn dtr_fn<T: Target>(ti: *mut ffi::dm_target) {
+    // SAFETY: `private` holds the `KBox<T>` made by ctr; DM calls dtr once,
+    // after all I/O and other callbacks of this target have finished.
+    drop(unsafe { KBox::from_raw((*ti).private.cast::<T>()) });
+}
+
+unsafe extern "C" fn map_fn<T: Target>(ti: *mut ffi::dm_target, bio: *mut ffi::bio) -> c_int {
+    // SAFETY: DM maps only on a constructed target and gives us its clone
+    // of the bio for the duration of the call.
+    let (target, mut bio) = unsafe { (target::<T>(ti), Bio::from_raw(bio)) };
+    (match target.map(&mut bio) {
+        MapResult::Remapped => ffi::DM_MAPIO_REMAPPED,
+        MapResult::Kill => ffi::DM_MAPIO_KILL,
+    }) as c_int
+}
+
+unsafe extern "C" fn end_io_fn<T: Target>(ti: *mut ffi::dm_target, bio: *mut ffi::bio, error: *mut u8) -> c_int {
+    // SAFETY: as in map; `error` points to the bio's status.
+    let (target, bio, status) = unsafe { (target::<T>(ti), Bio::from_raw(bio), *error) };
+    target.end_io(&bio, status);
+    ffi::DM_ENDIO_DONE as c_int
+}
+
+unsafe extern "C" fn presuspend_fn<T: Target>(ti: *mut ffi::dm_target) {
+    // SAFETY: called on a constructed target.
+    unsafe { target::<T>(ti) }.presuspend();
+}
+
+unsafe extern "C" fn postsuspend_fn<T: Target>(ti: *mut ffi::dm_target) {
+    // SAFETY: called on a constructed target.
+    unsafe { target::<T>(ti) }.postsuspend();
+}
+
+unsafe extern "C" fn resume_fn<T: Target>(ti: *mut ffi::dm_target) {
+    // SAFETY: called on a constructed target.
+    unsafe { target::<T>(ti) }.resume();
+}
+
+unsafe extern "C" fn status_fn<T: Target>(
+    ti: *mut ffi::dm_target,
+    kind: ffi::status_type_t,
+    _flags: c_uint,
+    result: *mut c_char,
+    maxlen: c_uint,
+) {
+    let kind = match kind {
+        ffi::status_type_t_STATUSTYPE_INFO => StatusType::Info,
+        ffi::status_type_t_STATUSTYPE_TABLE => StatusType::Table,
+        _ => StatusType::Ima,
+    };
+    // SAFETY: DM passes a result buffer of `maxlen` bytes, ours for the call.
+    let mut out = unsafe { emitter(result, maxlen) };
+    // SAFETY: called on a constructed target.
+    unsafe { target::<T>(ti) }.status(kind, &mut out);
+}
+
+unsafe extern "C" fn message_fn<T: Target>(
+    ti: *mut ffi::dm_target,
+    argc: c_uint,
+    argv: *mut *mut c_char,
+    result: *mut c_char,
+    maxlen: c_uint,
+) -> c_int {
+    // SAFETY: DM passes `argc` valid strings that live through the call.
+    let Ok(args) = (unsafe { collect_args(argc, argv) }) else {
+        return code::ENOMEM.to_errno();
+    };
+    // SAFETY: DM passes a result buffer of `maxlen` bytes, ours for the call.
+    let mut out = unsafe { emitter(result, maxlen) };
+    // SAFETY: called on a constructed target.
+    match unsafe { target::<T>(ti) }.message(ArgSet::new(&args), &mut out) {
+        Ok(wrote) => c_int::from(wrote),
+        Err(MessageError(reason)) => {
+            pr_warn!("message rejected: {}\n", reason);
+            code::EINVAL.to_errno()
+        }
+    }
+}
+
+unsafe extern "C" fn iterate_devices_fn<T: Target>(
+    ti: *mut ffi::dm_target,
+    callout: ffi::iterate_devices_callout_fn,
+    data: *mut c_void,
+) -> c_int {
+    let mut visitor = DeviceVisitor { ti, callout, data, _call: PhantomData };
+    // SAFETY: called on a constructed target.
+    unsafe { target::<T>(ti) }.iterate_devices(&mut visitor)
+}
+
+unsafe extern "C" fn io_hints_fn<T: Target>(ti: *mut ffi::dm_target, limits: *mut ffi::queue_limits) {
+    // SAFETY: DM passes the limits it is computing, ours for the call.
+    let mut limits = QueueLimits(unsafe { &mut *limits });
+    // SAFETY: called on a constructed target.
+    unsafe { target::<T>(ti) }.io_hints(&mut limits);
+}

@@ -1,0 +1,43 @@
+# Helpers shared by the VM tests (busybox sh). Source it.
+set -e
+export DM_DISABLE_UDEV=1
+
+# libdevmapper creates /dev/mapper nodes itself: no udev in the VM.
+dmsetup() { /usr/bin/dmsetup --noudevsync "$@"; }
+# The real tools, not busybox's applets of the same names (busybox sh
+# prefers its applets to anything on PATH).
+for t in dd cmp losetup blockdev blkdiscard fio modprobe insmod rmmod lsmod modinfo; do
+	eval "$t() { /usr/bin/$t \"\$@\"; }"
+done
+
+fail() { echo "FAIL: $*"; exit 1; }
+say() { echo "$*"; }
+
+# Sectors of a block device.
+sectors() { blockdev --getsz "$1"; }
+
+# A loop device over a tmpfs file of $1 KiB; prints its path.
+mkloop() {
+	f=$(mktemp /tmp/loop.XXXXXX)
+	truncate -s "${1}K" "$f"
+	losetup --find --show "$f"
+}
+
+# Writes $3 sectors of fresh random data to $1 at sector $2 (direct I/O),
+# keeping a copy in $4.
+put() {
+	dd if=/dev/urandom of="$4" bs=512 count="$3" status=none
+	dd if="$4" of="$1" bs=512 seek="$2" count="$3" oflag=direct conv=notrunc status=none
+}
+
+# Checks that $1 holds the contents of file $4 at sector $2 for $3 sectors.
+expect() {
+	dd if="$1" of=/tmp/.got bs=512 skip="$2" count="$3" iflag=direct status=none
+	cmp -s /tmp/.got "$4" || fail "$1 at sector $2 ($3 sectors) differs from $4"
+}
+
+# Loads dm-remap unless it is loaded.
+load() { grep -q '^dm_remap ' /proc/modules || modprobe dm_remap; }
+
+# Zeroes the first $2 MiB of $1.
+wipe() { dd if=/dev/zero of="$1" bs=1M count="$2" oflag=direct status=none; }
