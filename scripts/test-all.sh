@@ -10,12 +10,20 @@ start=$(date +%s)
 
 "$TOP/scripts/install-deps.sh"
 KDIR=$("$TOP/scripts/build-kernel.sh")
-make -s KDIR="$KDIR" modules >&2
+# A clean build under clippy, which also produces the dm-remap.ko under test.
+make -s KDIR="$KDIR" clean >/dev/null 2>&1 || true
+clippy_out=$(make KDIR="$KDIR" clippy 2>&1) || { echo "$clippy_out" | tail -40 >&2; die "module build failed"; }
 rm -rf out/logs && mkdir -p out/logs
 
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
 run() { "$@" | tee -a "$results" | grep -v '^ok ' || true; }
+
+# The module: rustfmt and clippy clean.
+if rustfmt --edition 2021 --check src/dm_remap.rs >/dev/null 2>&1; then echo "ok - module: rustfmt" >>"$results"
+else echo "not ok - module: rustfmt (run rustfmt --edition 2021 src/dm_remap.rs)" | tee -a "$results"; fi
+if ! grep -qE '^(warning|error)' <<<"$clippy_out"; then echo "ok - module: clippy" >>"$results"
+else { echo "not ok - module: clippy"; grep -E '^(warning|error)' -A6 <<<"$clippy_out" | sed 's/^/#   /'; } | tee -a "$results"; fi
 
 # Host: formatting, lints and unit tests of the pure core.
 log "host tests"

@@ -65,9 +65,9 @@ mod tests {
     fn fits() {
         let mut b = [0xffu8; 8];
         let mut e = Emitter::new(&mut b);
-        write!(e, "{} {}", 12, "ab").unwrap();
+        write!(e, "{} {}", 12, 34).unwrap();
         assert!(!e.overflowed());
-        assert_eq!(&b[..6], b"12 ab\0");
+        assert_eq!(&b[..6], b"12 34\0");
     }
 
     #[test]

@@ -2,9 +2,9 @@
 
 use super::ffi;
 use core::ffi::CStr;
-use kernel::ffi::{c_int, c_void};
 use core::marker::PhantomData;
 use core::ptr::NonNull;
+use kernel::ffi::{c_int, c_void};
 
 /// A device of the target's table, released with `dm_put_device` on drop.
 ///

@@ -16,4 +16,6 @@ mod target;
 
 pub use bio::Bio;
 pub use device::{DeviceVisitor, DmDev};
-pub use target::{Ctr, CtrError, MapResult, MessageError, QueueLimits, Registration, StatusType, Target};
+pub use target::{
+    Ctr, CtrError, MapResult, MessageError, QueueLimits, Registration, StatusType, Target,
+};

@@ -6,10 +6,10 @@ use super::ffi;
 use crate::remap_core::args::ArgSet;
 use crate::remap_core::emit::Emitter;
 use core::ffi::CStr;
-use kernel::ffi::{c_char, c_int, c_uint, c_void};
 use core::marker::PhantomData;
 use core::ptr::NonNull;
 use kernel::error::{code, to_result};
+use kernel::ffi::{c_char, c_int, c_uint, c_void};
 use kernel::prelude::*;
 use kernel::types::Opaque;
 use kernel::ThisModule;
@@ -42,7 +42,10 @@ pub struct CtrError {
 impl CtrError {
     /// An invalid table line, explained by `msg`.
     pub fn invalid(msg: &'static CStr) -> Self {
-        Self { msg, err: code::EINVAL }
+        Self {
+            msg,
+            err: code::EINVAL,
+        }
     }
 
     /// A failure `err`, explained by `msg`.
@@ -199,7 +202,10 @@ impl<T: Target> Registration<T> {
         // SAFETY: `tt` is fully initialised and pinned until drop, where it
         // is unregistered before being freed.
         to_result(unsafe { ffi::dm_register_target(tt.get()) })?;
-        Ok(Self { tt, _target: PhantomData })
+        Ok(Self {
+            tt,
+            _target: PhantomData,
+        })
     }
 }
 
@@ -244,7 +250,17 @@ unsafe fn emitter<'a>(result: *mut c_char, maxlen: c_uint) -> Emitter<'a> {
     Emitter::new(unsafe { core::slice::from_raw_parts_mut(result.cast::<u8>(), maxlen as usize) })
 }
 
-unsafe extern "C" fn ctr_fn<T: Target>(ti: *mut ffi::dm_target, argc: c_uint, argv: *mut *mut c_char) -> c_int {
+/// DM's `ctr` hook for targets of type `T`.
+///
+/// # Safety
+///
+/// Called only by device-mapper, with the arguments its `ctr` contract
+/// guarantees (for every hook but `ctr`, a target that `ctr` constructed).
+unsafe extern "C" fn ctr_fn<T: Target>(
+    ti: *mut ffi::dm_target,
+    argc: c_uint,
+    argv: *mut *mut c_char,
+) -> c_int {
     let build = || -> Result<KBox<T>, CtrError> {
         // SAFETY: DM passes `argc` valid strings that live through ctr.
         let args = unsafe { collect_args(argc, argv) }
@@ -255,7 +271,8 @@ unsafe extern "C" fn ctr_fn<T: Target>(ti: *mut ffi::dm_target, argc: c_uint, ar
             _ti: PhantomData,
         };
         let target = T::new(&mut ctr, ArgSet::new(&args))?;
-        KBox::new(target, GFP_KERNEL).map_err(|_| CtrError::new(c"Cannot allocate target", code::ENOMEM))
+        KBox::new(target, GFP_KERNEL)
+            .map_err(|_| CtrError::new(c"Cannot allocate target", code::ENOMEM))
     };
     match build() {
         Ok(target) => {
@@ -271,12 +288,24 @@ unsafe extern "C" fn ctr_fn<T: Target>(ti: *mut ffi::dm_target, argc: c_uint, ar
     }
 }
 
+/// DM's `dtr` hook for targets of type `T`.
+///
+/// # Safety
+///
+/// Called only by device-mapper, with the arguments its `dtr` contract
+/// guarantees (for every hook but `ctr`, a target that `ctr` constructed).
 unsafe extern "C" fn dtr_fn<T: Target>(ti: *mut ffi::dm_target) {
     // SAFETY: `private` holds the `KBox<T>` made by ctr; DM calls dtr once,
     // after all I/O and other callbacks of this target have finished.
     drop(unsafe { KBox::from_raw((*ti).private.cast::<T>()) });
 }
 
+/// DM's `map` hook for targets of type `T`.
+///
+/// # Safety
+///
+/// Called only by device-mapper, with the arguments its `map` contract
+/// guarantees (for every hook but `ctr`, a target that `ctr` constructed).
 unsafe extern "C" fn map_fn<T: Target>(ti: *mut ffi::dm_target, bio: *mut ffi::bio) -> c_int {
     // SAFETY: DM maps only on a constructed target and gives us its clone
     // of the bio for the duration of the call.
@@ -287,28 +316,62 @@ unsafe extern "C" fn map_fn<T: Target>(ti: *mut ffi::dm_target, bio: *mut ffi::b
     }) as c_int
 }
 
-unsafe extern "C" fn end_io_fn<T: Target>(ti: *mut ffi::dm_target, bio: *mut ffi::bio, error: *mut u8) -> c_int {
+/// DM's `end_io` hook for targets of type `T`.
+///
+/// # Safety
+///
+/// Called only by device-mapper, with the arguments its `end_io` contract
+/// guarantees (for every hook but `ctr`, a target that `ctr` constructed).
+unsafe extern "C" fn end_io_fn<T: Target>(
+    ti: *mut ffi::dm_target,
+    bio: *mut ffi::bio,
+    error: *mut u8,
+) -> c_int {
     // SAFETY: as in map; `error` points to the bio's status.
     let (target, bio, status) = unsafe { (target::<T>(ti), Bio::from_raw(bio), *error) };
     target.end_io(&bio, status);
     ffi::DM_ENDIO_DONE as c_int
 }
 
+/// DM's `presuspend` hook for targets of type `T`.
+///
+/// # Safety
+///
+/// Called only by device-mapper, with the arguments its `presuspend` contract
+/// guarantees (for every hook but `ctr`, a target that `ctr` constructed).
 unsafe extern "C" fn presuspend_fn<T: Target>(ti: *mut ffi::dm_target) {
     // SAFETY: called on a constructed target.
     unsafe { target::<T>(ti) }.presuspend();
 }
 
+/// DM's `postsuspend` hook for targets of type `T`.
+///
+/// # Safety
+///
+/// Called only by device-mapper, with the arguments its `postsuspend` contract
+/// guarantees (for every hook but `ctr`, a target that `ctr` constructed).
 unsafe extern "C" fn postsuspend_fn<T: Target>(ti: *mut ffi::dm_target) {
     // SAFETY: called on a constructed target.
     unsafe { target::<T>(ti) }.postsuspend();
 }
 
+/// DM's `resume` hook for targets of type `T`.
+///
+/// # Safety
+///
+/// Called only by device-mapper, with the arguments its `resume` contract
+/// guarantees (for every hook but `ctr`, a target that `ctr` constructed).
 unsafe extern "C" fn resume_fn<T: Target>(ti: *mut ffi::dm_target) {
     // SAFETY: called on a constructed target.
     unsafe { target::<T>(ti) }.resume();
 }
 
+/// DM's `status` hook for targets of type `T`.
+///
+/// # Safety
+///
+/// Called only by device-mapper, with the arguments its `status` contract
+/// guarantees (for every hook but `ctr`, a target that `ctr` constructed).
 unsafe extern "C" fn status_fn<T: Target>(
     ti: *mut ffi::dm_target,
     kind: ffi::status_type_t,
@@ -327,6 +390,12 @@ unsafe extern "C" fn status_fn<T: Target>(
     unsafe { target::<T>(ti) }.status(kind, &mut out);
 }
 
+/// DM's `message` hook for targets of type `T`.
+///
+/// # Safety
+///
+/// Called only by device-mapper, with the arguments its `message` contract
+/// guarantees (for every hook but `ctr`, a target that `ctr` constructed).
 unsafe extern "C" fn message_fn<T: Target>(
     ti: *mut ffi::dm_target,
     argc: c_uint,
@@ -350,17 +419,37 @@ unsafe extern "C" fn message_fn<T: Target>(
     }
 }
 
+/// DM's `iterate_devices` hook for targets of type `T`.
+///
+/// # Safety
+///
+/// Called only by device-mapper, with the arguments its `iterate_devices` contract
+/// guarantees (for every hook but `ctr`, a target that `ctr` constructed).
 unsafe extern "C" fn iterate_devices_fn<T: Target>(
     ti: *mut ffi::dm_target,
     callout: ffi::iterate_devices_callout_fn,
     data: *mut c_void,
 ) -> c_int {
-    let mut visitor = DeviceVisitor { ti, callout, data, _call: PhantomData };
+    let mut visitor = DeviceVisitor {
+        ti,
+        callout,
+        data,
+        _call: PhantomData,
+    };
     // SAFETY: called on a constructed target.
     unsafe { target::<T>(ti) }.iterate_devices(&mut visitor)
 }
 
-unsafe extern "C" fn io_hints_fn<T: Target>(ti: *mut ffi::dm_target, limits: *mut ffi::queue_limits) {
+/// DM's `io_hints` hook for targets of type `T`.
+///
+/// # Safety
+///
+/// Called only by device-mapper, with the arguments its `io_hints` contract
+/// guarantees (for every hook but `ctr`, a target that `ctr` constructed).
+unsafe extern "C" fn io_hints_fn<T: Target>(
+    ti: *mut ffi::dm_target,
+    limits: *mut ffi::queue_limits,
+) {
     // SAFETY: DM passes the limits it is computing, ours for the call.
     let mut limits = QueueLimits(unsafe { &mut *limits });
     // SAFETY: called on a constructed target.

@@ -39,7 +39,10 @@ macro_rules! check {
 pub(crate) use check;
 
 /// A `kunit_case` running `run` under `name`.
-pub const fn case(name: &'static CStr, run: unsafe extern "C" fn(*mut bindings::kunit)) -> bindings::kunit_case {
+pub const fn case(
+    name: &'static CStr,
+    run: unsafe extern "C" fn(*mut bindings::kunit),
+) -> bindings::kunit_case {
     bindings::kunit_case {
         run_case: Some(run),
         name: name.as_ptr().cast(),
@@ -74,6 +77,9 @@ macro_rules! kunit_suite {
         mod kunit_registration {
             use kernel::bindings;
             $(
+                /// # Safety
+                ///
+                /// Called only by KUnit, with the running case's context.
                 unsafe extern "C" fn $case(test: *mut bindings::kunit) {
                     // SAFETY: KUnit passes the running case's context.
                     super::$case(&unsafe { $crate::kunit::Test::from_raw(test) });

@@ -15,17 +15,43 @@ fn parse<'a>(args: &'a [&'a CStr]) -> Result<table::TableArgs<'a>, &'static [u8]
 
 fn table_line_good(t: &Test) {
     let line = parse(&[c"/dev/a", c"/dev/b"]);
-    check!(t, line.map(|l| (l.main.to_bytes(), l.spare.to_bytes())) == Ok((b"/dev/a", b"/dev/b")));
+    check!(
+        t,
+        line.map(|l| (l.main.to_bytes(), l.spare.to_bytes())) == Ok((b"/dev/a", b"/dev/b"))
+    );
     check!(t, parse(&[c"/dev/a", c"/dev/b", c"0"]).is_ok());
 }
 
 fn table_line_bad(t: &Test) {
-    check!(t, parse(&[c"/dev/a"]).unwrap_err().starts_with(b"Invalid argument count"));
-    check!(t, parse(&[c"a", c"b", c"0", c"x"]).unwrap_err().starts_with(b"Invalid argument count"));
-    check!(t, parse(&[c"a", c"b", c"1"]) == Err(b"Invalid number of feature arguments"));
-    check!(t, parse(&[c"a", c"b", c"-1"]) == Err(b"Invalid number of feature arguments"));
-    check!(t, parse(&[c"a", c"b", c"99999999999999999999"]) == Err(b"Invalid number of feature arguments"));
-    check!(t, parse(&[c"a", c"b", c"1", c"nope"]) == Err(b"Unknown feature argument"));
+    check!(
+        t,
+        parse(&[c"/dev/a"])
+            .unwrap_err()
+            .starts_with(b"Invalid argument count")
+    );
+    check!(
+        t,
+        parse(&[c"a", c"b", c"0", c"x"])
+            .unwrap_err()
+            .starts_with(b"Invalid argument count")
+    );
+    check!(
+        t,
+        parse(&[c"a", c"b", c"1"]) == Err(b"Invalid number of feature arguments")
+    );
+    check!(
+        t,
+        parse(&[c"a", c"b", c"-1"]) == Err(b"Invalid number of feature arguments")
+    );
+    check!(
+        t,
+        parse(&[c"a", c"b", c"99999999999999999999"])
+            == Err(b"Invalid number of feature arguments")
+    );
+    check!(
+        t,
+        parse(&[c"a", c"b", c"1", c"nope"]) == Err(b"Unknown feature argument")
+    );
 }
 
 fn numbers(t: &Test) {

@@ -4,7 +4,10 @@
 mod kunit_tests;
 mod stats;
 
-use crate::dm::{Bio, Ctr, CtrError, DeviceVisitor, DmDev, MapResult, MessageError, QueueLimits, StatusType, Target};
+use crate::dm::{
+    Bio, Ctr, CtrError, DeviceVisitor, DmDev, MapResult, MessageError, QueueLimits, StatusType,
+    Target,
+};
 use crate::remap_core::args::ArgSet;
 use crate::remap_core::emit::Emitter;
 use crate::remap_core::{geometry, table};
@@ -33,21 +36,32 @@ impl Target for RemapTarget {
         if main.is_same_device(&spare) {
             return Err(CtrError::invalid(c"Main and spare are the same device"));
         }
-        geometry::check(ctr.len(), main.sectors(), spare.sectors()).map_err(|e| CtrError::invalid(e.0))?;
+        geometry::check(ctr.len(), main.sectors(), spare.sectors())
+            .map_err(|e| CtrError::invalid(e.0))?;
         // Empty flushes go to both devices: bio 0 to main, 1 to spare.
         ctr.set_num_flush_bios(2);
         if main.max_discard_sectors() > 0 {
             ctr.enable_discards();
         }
         ctr.enable_write_zeroes();
-        Ok(Self { begin: ctr.begin(), len: ctr.len(), main, spare, stats: IoStats::new() })
+        Ok(Self {
+            begin: ctr.begin(),
+            len: ctr.len(),
+            main,
+            spare,
+            stats: IoStats::new(),
+        })
     }
 
     fn map(&self, bio: &mut Bio<'_>) -> MapResult {
         // An empty flush's sector is meaningless (it can lie before
         // `begin`): handle it before any offset arithmetic.
         if bio.is_empty_flush() {
-            let dev = if bio.target_bio_nr() == 0 { &self.main } else { &self.spare };
+            let dev = if bio.target_bio_nr() == 0 {
+                &self.main
+            } else {
+                &self.spare
+            };
             bio.set_dev(dev);
             return MapResult::Remapped;
         }
