@@ -7,6 +7,10 @@
 #![no_std]
 
 pub mod args;
+pub mod crc32c;
 pub mod emit;
+pub mod format;
 pub mod geometry;
+pub mod journal;
+pub mod remaps;
 pub mod table;

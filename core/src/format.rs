@@ -1,0 +1,450 @@
+//! On-disk format v1: the metadata area at the start of the spare device.
+//!
+//! All integers are little-endian. The area is made of 4 KiB metadata
+//! blocks (`MBLOCK`):
+//!
+//! - block 0: commit slot A, block 1: commit slot B. Commits alternate
+//!   between them (odd sequence numbers in A, even in B), so the slot of the
+//!   last good commit is never the one being written.
+//! - blocks 2..2+log_blocks: the record log. Log block `i` holds records
+//!   `i * RECORDS_PER_BLOCK ..`; it is written once, when it fills up, and
+//!   never again. The records of the last, partial log block live in the
+//!   slot itself (the "tail"), so a commit never rewrites committed data.
+//!
+//! Every block carries a CRC-32C seeded with a per-type salt. The byte
+//! layout is documented in docs/remap.rst.
+
+use super::crc32c;
+use core::ffi::CStr;
+
+/// Size of a metadata block.
+pub const MBLOCK: usize = 4096;
+/// Sectors per metadata block.
+pub const MBLOCK_SECTORS: u64 = (MBLOCK / 512) as u64;
+/// Bytes of header at the start of both block kinds.
+pub const HEADER: usize = 128;
+/// Bytes per remap record.
+pub const RECORD: usize = 16;
+/// Records in a log block, and in a slot's tail.
+pub const RECORDS_PER_BLOCK: usize = (MBLOCK - HEADER) / RECORD;
+/// The format version this code writes and reads.
+pub const VERSION: u32 = 1;
+/// Incompatible features this code understands (none yet).
+pub const INCOMPAT_SUPPORTED: u64 = 0;
+/// Metadata block index of the first log block.
+pub const LOG_START: u64 = 2;
+
+const SLOT_MAGIC: u64 = u64::from_le_bytes(*b"DMRMSLOT");
+const LOG_MAGIC: u64 = u64::from_le_bytes(*b"DMRMLOG1");
+const SALT_SLOT: u32 = 0x534c_4f54;
+const SALT_LOG: u32 = 0x4c4f_4721;
+const CRC_OFFSET: usize = 8;
+
+/// A metadata failure, with a message fit for `ti->error` or the tool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FormatError(pub &'static CStr);
+
+/// State of a remapped block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlockState {
+    /// The spare block holds the data.
+    Remapped,
+    /// The data could not be read from main when the block was remapped:
+    /// reads fail until the block is written again.
+    Lost,
+}
+
+/// One remap: main block `main` lives in spare data block `spare`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Record {
+    pub main: u64,
+    pub spare: u32,
+    pub state: BlockState,
+}
+
+impl Record {
+    fn encode(&self, b: &mut [u8]) {
+        b[..8].copy_from_slice(&self.main.to_le_bytes());
+        b[8..12].copy_from_slice(&self.spare.to_le_bytes());
+        b[12] = match self.state {
+            BlockState::Remapped => 0,
+            BlockState::Lost => 1,
+        };
+        b[13..16].fill(0);
+    }
+
+    fn decode(b: &[u8]) -> Result<Self, FormatError> {
+        let state = match b[12] {
+            0 => BlockState::Remapped,
+            1 => BlockState::Lost,
+            _ => return Err(FormatError(c"Metadata record with an unknown state")),
+        };
+        if b[13..16] != [0, 0, 0] {
+            return Err(FormatError(c"Metadata record with non-zero padding"));
+        }
+        Ok(Self {
+            main: le64(b, 0),
+            spare: le32(b, 8),
+            state,
+        })
+    }
+}
+
+/// Where everything lives on the spare device, fixed at format time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Geometry {
+    /// Bytes per remap block (a power of two, at least 512).
+    pub block_size: u32,
+    /// Size of main, in sectors, when the pair was formatted.
+    pub main_sectors: u64,
+    /// Size of spare, in sectors, when the pair was formatted.
+    pub spare_sectors: u64,
+    /// Metadata blocks in the record log.
+    pub log_blocks: u64,
+    /// First sector of the spare data area (block aligned).
+    pub data_start: u64,
+    /// Spare data blocks.
+    pub spare_blocks: u64,
+}
+
+impl Geometry {
+    /// The layout for a pair of devices. The log holds two records per
+    /// spare block (a remap, and one change of state) plus one block.
+    pub fn new(
+        block_size: u32,
+        main_sectors: u64,
+        spare_sectors: u64,
+    ) -> Result<Self, FormatError> {
+        if !block_size.is_power_of_two() || !(512..=1 << 20).contains(&block_size) {
+            return Err(FormatError(
+                c"block_size must be a power of two from 512 to 1048576",
+            ));
+        }
+        let bs = u64::from(block_size / 512);
+        let approx = spare_sectors / bs;
+        let log_blocks = (2 * approx).div_ceil(RECORDS_PER_BLOCK as u64) + 1;
+        let meta = (LOG_START + log_blocks) * MBLOCK_SECTORS;
+        let data_start = meta.div_ceil(bs) * bs;
+        let spare_blocks = spare_sectors.saturating_sub(data_start) / bs;
+        if spare_blocks == 0 {
+            return Err(FormatError(
+                c"Spare device too small for its metadata and one block",
+            ));
+        }
+        if spare_blocks > u64::from(u32::MAX) {
+            return Err(FormatError(
+                c"Spare device too large: at most 2^32 - 1 spare blocks",
+            ));
+        }
+        if main_sectors / bs == 0 {
+            return Err(FormatError(c"Main device smaller than one block"));
+        }
+        Ok(Self {
+            block_size,
+            main_sectors,
+            spare_sectors,
+            log_blocks,
+            data_start,
+            spare_blocks,
+        })
+    }
+
+    /// Sectors per remap block.
+    pub fn block_sectors(&self) -> u64 {
+        u64::from(self.block_size / 512)
+    }
+
+    /// Most records the log and a tail can hold.
+    pub fn record_capacity(&self) -> u64 {
+        self.log_blocks * RECORDS_PER_BLOCK as u64 + RECORDS_PER_BLOCK as u64 - 1
+    }
+
+    /// First spare sector of spare data block `block`.
+    pub fn spare_sector(&self, block: u32) -> u64 {
+        self.data_start + u64::from(block) * self.block_sectors()
+    }
+}
+
+/// The contents of a commit slot.
+#[derive(Clone)]
+pub struct Superblock {
+    pub seq: u64,
+    pub uuid: [u8; 16],
+    pub compat: u64,
+    pub incompat: u64,
+    pub geometry: Geometry,
+    /// Records committed, log and tail together.
+    pub records: u64,
+    /// Next spare data block to hand out; blocks below it are used.
+    pub alloc_next: u64,
+    /// The last `records % RECORDS_PER_BLOCK` records.
+    pub tail: [Record; RECORDS_PER_BLOCK],
+}
+
+impl PartialEq for Superblock {
+    fn eq(&self, o: &Self) -> bool {
+        (
+            self.seq,
+            self.uuid,
+            self.compat,
+            self.incompat,
+            self.geometry,
+            self.records,
+            self.alloc_next,
+        ) == (
+            o.seq,
+            o.uuid,
+            o.compat,
+            o.incompat,
+            o.geometry,
+            o.records,
+            o.alloc_next,
+        ) && self.tail[..self.tail_len()] == o.tail[..o.tail_len()]
+    }
+}
+
+impl Eq for Superblock {}
+
+impl core::fmt::Debug for Superblock {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Superblock")
+            .field("seq", &self.seq)
+            .field("geometry", &self.geometry)
+            .field("records", &self.records)
+            .field("alloc_next", &self.alloc_next)
+            .field("tail", &&self.tail[..self.tail_len()])
+            .finish()
+    }
+}
+
+const EMPTY: Record = Record {
+    main: 0,
+    spare: 0,
+    state: BlockState::Remapped,
+};
+
+impl Superblock {
+    /// A freshly formatted pair: commit 1, no remaps.
+    pub fn new(uuid: [u8; 16], geometry: Geometry) -> Self {
+        Self {
+            seq: 1,
+            uuid,
+            compat: 0,
+            incompat: 0,
+            geometry,
+            records: 0,
+            alloc_next: 0,
+            tail: [EMPTY; RECORDS_PER_BLOCK],
+        }
+    }
+
+    /// Records in the tail.
+    pub fn tail_len(&self) -> usize {
+        (self.records % RECORDS_PER_BLOCK as u64) as usize
+    }
+
+    /// Full log blocks.
+    pub fn full_log_blocks(&self) -> u64 {
+        self.records / RECORDS_PER_BLOCK as u64
+    }
+
+    /// The metadata block (0 for A, 1 for B) that holds commit `seq`.
+    pub fn slot_of(seq: u64) -> u64 {
+        if seq % 2 == 1 {
+            0
+        } else {
+            1
+        }
+    }
+
+    /// Encodes this slot into `b`.
+    pub fn encode(&self, b: &mut [u8; MBLOCK]) {
+        b.fill(0);
+        let g = &self.geometry;
+        put64(b, 0, SLOT_MAGIC);
+        put32(b, 12, VERSION);
+        put64(b, 16, self.compat);
+        put64(b, 24, self.incompat);
+        put64(b, 32, self.seq);
+        b[40..56].copy_from_slice(&self.uuid);
+        put32(b, 56, g.block_size);
+        put64(b, 64, g.main_sectors);
+        put64(b, 72, g.spare_sectors);
+        put64(b, 80, g.log_blocks);
+        put64(b, 88, g.data_start);
+        put64(b, 96, g.spare_blocks);
+        put64(b, 104, self.records);
+        put64(b, 112, self.alloc_next);
+        for (i, r) in self.tail[..self.tail_len()].iter().enumerate() {
+            r.encode(&mut b[HEADER + i * RECORD..]);
+        }
+        seal(b, SALT_SLOT);
+    }
+
+    /// Decodes and validates a slot.
+    pub fn decode(b: &[u8; MBLOCK]) -> Result<Self, FormatError> {
+        if le64(b, 0) != SLOT_MAGIC {
+            return Err(FormatError(c"Metadata slot has a bad magic number"));
+        }
+        if !sealed(b, SALT_SLOT) {
+            return Err(FormatError(c"Metadata slot has a bad checksum"));
+        }
+        if le32(b, 12) != VERSION {
+            return Err(FormatError(c"Metadata has an unsupported format version"));
+        }
+        let incompat = le64(b, 24);
+        if incompat & !INCOMPAT_SUPPORTED != 0 {
+            return Err(FormatError(
+                c"Metadata uses an unknown incompatible feature",
+            ));
+        }
+        let geometry = Geometry::new(le32(b, 56), le64(b, 64), le64(b, 72))?;
+        let stored = Geometry {
+            log_blocks: le64(b, 80),
+            data_start: le64(b, 88),
+            spare_blocks: le64(b, 96),
+            ..geometry
+        };
+        if stored != geometry {
+            return Err(FormatError(c"Metadata geometry is inconsistent"));
+        }
+        let mut uuid = [0u8; 16];
+        uuid.copy_from_slice(&b[40..56]);
+        let mut sb = Self {
+            seq: le64(b, 32),
+            uuid,
+            compat: le64(b, 16),
+            incompat,
+            geometry,
+            records: le64(b, 104),
+            alloc_next: le64(b, 112),
+            tail: [EMPTY; RECORDS_PER_BLOCK],
+        };
+        if sb.records > geometry.record_capacity() || sb.alloc_next > geometry.spare_blocks {
+            return Err(FormatError(c"Metadata counters are out of range"));
+        }
+        for i in 0..sb.tail_len() {
+            sb.tail[i] = Record::decode(&b[HEADER + i * RECORD..])?;
+        }
+        Ok(sb)
+    }
+}
+
+/// Encodes log block `index`, written by commit `seq`, into `b`.
+pub fn encode_log_block(
+    b: &mut [u8; MBLOCK],
+    uuid: &[u8; 16],
+    seq: u64,
+    index: u64,
+    records: &[Record; RECORDS_PER_BLOCK],
+) {
+    b.fill(0);
+    put64(b, 0, LOG_MAGIC);
+    put32(b, 12, VERSION);
+    put64(b, 16, seq);
+    put64(b, 24, index);
+    b[32..48].copy_from_slice(uuid);
+    for (i, r) in records.iter().enumerate() {
+        r.encode(&mut b[HEADER + i * RECORD..]);
+    }
+    seal(b, SALT_LOG);
+}
+
+/// Decodes log block `index` of the pair `sb` describes.
+pub fn decode_log_block(
+    b: &[u8; MBLOCK],
+    sb: &Superblock,
+    index: u64,
+) -> Result<[Record; RECORDS_PER_BLOCK], FormatError> {
+    if le64(b, 0) != LOG_MAGIC || !sealed(b, SALT_LOG) {
+        return Err(FormatError(c"Metadata log block is corrupt"));
+    }
+    if le32(b, 12) != VERSION
+        || le64(b, 24) != index
+        || b[32..48] != sb.uuid
+        || le64(b, 16) > sb.seq
+    {
+        return Err(FormatError(
+            c"Metadata log block does not belong to this commit",
+        ));
+    }
+    let mut out = [EMPTY; RECORDS_PER_BLOCK];
+    for (i, r) in out.iter_mut().enumerate() {
+        *r = Record::decode(&b[HEADER + i * RECORD..])?;
+    }
+    Ok(out)
+}
+
+/// Whether a block is all zeros (never formatted).
+pub fn is_zero(b: &[u8]) -> bool {
+    b.iter().all(|&x| x == 0)
+}
+
+/// Which commit slot to trust, given both slots' contents.
+#[derive(Debug)]
+pub struct SlotPick {
+    /// The newest valid slot.
+    pub sb: Superblock,
+    /// The decoding result of slot A and slot B (`Ok` when valid).
+    pub errors: [Option<FormatError>; 2],
+}
+
+/// Picks the newest valid slot. Both slots valid but of different pairs, or
+/// none valid, is an error.
+pub fn pick_slot(a: &[u8; MBLOCK], b: &[u8; MBLOCK]) -> Result<SlotPick, FormatError> {
+    let (ra, rb) = (Superblock::decode(a), Superblock::decode(b));
+    let errors = [ra.as_ref().err().copied(), rb.as_ref().err().copied()];
+    let sb = match (ra, rb) {
+        (Ok(x), Ok(y)) => {
+            if x.uuid != y.uuid || x.geometry != y.geometry {
+                return Err(FormatError(c"Metadata slots belong to different devices"));
+            }
+            if x.seq >= y.seq {
+                x
+            } else {
+                y
+            }
+        }
+        (Ok(x), Err(_)) | (Err(_), Ok(x)) => x,
+        (Err(e), Err(_)) => {
+            return Err(match e {
+                FormatError(m) if m == c"Metadata uses an unknown incompatible feature" => e,
+                _ => FormatError(c"Both metadata slots are corrupt"),
+            })
+        }
+    };
+    Ok(SlotPick { sb, errors })
+}
+
+fn seal(b: &mut [u8; MBLOCK], salt: u32) {
+    put32(b, CRC_OFFSET, 0);
+    let crc = crc32c::checksum(salt, b);
+    put32(b, CRC_OFFSET, crc);
+}
+
+fn sealed(b: &[u8; MBLOCK], salt: u32) -> bool {
+    let stored = le32(b, CRC_OFFSET);
+    let crc = crc32c::update(!salt, &b[..CRC_OFFSET]);
+    let crc = crc32c::update(crc, &[0; 4]);
+    !crc32c::update(crc, &b[CRC_OFFSET + 4..]) == stored
+}
+
+fn le64(b: &[u8], at: usize) -> u64 {
+    let mut x = [0u8; 8];
+    x.copy_from_slice(&b[at..at + 8]);
+    u64::from_le_bytes(x)
+}
+
+fn le32(b: &[u8], at: usize) -> u32 {
+    let mut x = [0u8; 4];
+    x.copy_from_slice(&b[at..at + 4]);
+    u32::from_le_bytes(x)
+}
+
+fn put64(b: &mut [u8], at: usize, v: u64) {
+    b[at..at + 8].copy_from_slice(&v.to_le_bytes());
+}
+
+fn put32(b: &mut [u8], at: usize, v: u32) {
+    b[at..at + 4].copy_from_slice(&v.to_le_bytes());
+}

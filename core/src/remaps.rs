@@ -1,0 +1,207 @@
+//! The in-memory remap table: an open-addressing hash keyed by main block,
+//! over storage the caller allocates (a `Vec` on the host, a kernel vector
+//! in the module). Lookups cost the same at any size (linear probing, load
+//! at most 3/4). A slot is 12 bytes and a table grows by doubling when it
+//! would pass 3/4 full, so it is always at least 3/8 full: a remap costs at
+//! most 32 bytes.
+
+use super::format::{BlockState, Record};
+use core::ops::DerefMut;
+
+/// One slot of the table: main block (48 bits), a used bit, the state bit
+/// and the spare block, packed in 12 bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Slot([u32; 3]);
+
+const USED: u32 = 1 << 31;
+const LOST: u32 = 1 << 30;
+
+/// An unused slot.
+pub const EMPTY: Slot = Slot([0; 3]);
+
+/// Largest main block number a table can hold.
+pub const MAX_MAIN_BLOCK: u64 = (1 << 48) - 1;
+
+impl Slot {
+    fn pack(r: &Record) -> Self {
+        let state = if r.state == BlockState::Lost { LOST } else { 0 };
+        Slot([r.main as u32, USED | state | (r.main >> 32) as u32, r.spare])
+    }
+
+    fn used(&self) -> bool {
+        self.0[1] & USED != 0
+    }
+
+    fn main(&self) -> u64 {
+        u64::from(self.0[0]) | u64::from(self.0[1] & 0xffff) << 32
+    }
+
+    fn record(&self) -> Record {
+        let state = if self.0[1] & LOST != 0 {
+            BlockState::Lost
+        } else {
+            BlockState::Remapped
+        };
+        Record {
+            main: self.main(),
+            spare: self.0[2],
+            state,
+        }
+    }
+}
+
+/// The table is full: grow it (see `RemapTable::grow_into`) first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NeedsGrowth;
+
+/// Number of slots for a table that holds `n` remaps.
+pub fn slots_for(n: usize) -> usize {
+    n.saturating_mul(4).div_ceil(3).max(16).next_power_of_two()
+}
+
+/// Remaps by main block.
+pub struct RemapTable<S> {
+    slots: S,
+    len: usize,
+}
+
+impl<S: DerefMut<Target = [Slot]>> RemapTable<S> {
+    /// A table over `slots`, which must be a power of two of `EMPTY` slots.
+    pub fn new(mut slots: S) -> Self {
+        debug_assert!(slots.len().is_power_of_two());
+        slots.fill(EMPTY);
+        Self { slots, len: 0 }
+    }
+
+    /// Number of remaps.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there are no remaps.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Whether one more insert of a new block needs a bigger table.
+    pub fn is_full(&self) -> bool {
+        (self.len + 1) * 4 > self.slots.len() * 3
+    }
+
+    fn index(&self, main: u64) -> usize {
+        let h = main.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        (h >> (64 - self.slots.len().trailing_zeros())) as usize
+    }
+
+    fn find(&self, main: u64) -> Result<usize, usize> {
+        let mask = self.slots.len() - 1;
+        let mut i = self.index(main);
+        loop {
+            match self.slots[i] {
+                s if !s.used() => return Err(i),
+                s if s.main() == main => return Ok(i),
+                _ => i = (i + 1) & mask,
+            }
+        }
+    }
+
+    /// The remap of main block `main`, if any.
+    pub fn get(&self, main: u64) -> Option<Record> {
+        Some(self.slots[self.find(main).ok()?].record())
+    }
+
+    /// Adds or replaces the remap of `r.main` (at most `MAX_MAIN_BLOCK`).
+    pub fn insert(&mut self, r: Record) -> Result<(), NeedsGrowth> {
+        debug_assert!(r.main <= MAX_MAIN_BLOCK);
+        let slot = Slot::pack(&r);
+        match self.find(r.main) {
+            Ok(i) => self.slots[i] = slot,
+            Err(_) if self.is_full() => return Err(NeedsGrowth),
+            Err(i) => {
+                self.slots[i] = slot;
+                self.len += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// Every remap, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = Record> + '_ {
+        self.slots.iter().filter(|s| s.used()).map(Slot::record)
+    }
+
+    /// Moves every remap into `bigger`, which must have room for them.
+    pub fn grow_into<T: DerefMut<Target = [Slot]>>(
+        &self,
+        bigger: &mut RemapTable<T>,
+    ) -> Result<(), NeedsGrowth> {
+        self.iter().try_for_each(|r| bigger.insert(r))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use std::collections::HashMap;
+    use std::vec;
+
+    fn rec(main: u64, spare: u32) -> Record {
+        Record {
+            main,
+            spare,
+            state: BlockState::Remapped,
+        }
+    }
+
+    #[test]
+    fn matches_a_model() {
+        let mut t = RemapTable::new(vec![EMPTY; slots_for(1000)]);
+        let mut model = HashMap::new();
+        let mut x = 12345u64;
+        for i in 0..1000u32 {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let main = x >> 16;
+            t.insert(rec(main, i)).unwrap();
+            model.insert(main, i);
+        }
+        assert_eq!(t.len(), model.len());
+        for (&m, &s) in &model {
+            assert_eq!(t.get(m), Some(rec(m, s)));
+        }
+        assert_eq!(t.get(7), None);
+        assert_eq!(t.iter().count(), model.len());
+    }
+
+    #[test]
+    fn grows() {
+        let mut t = RemapTable::new(vec![EMPTY; 16]);
+        for i in 0..12 {
+            t.insert(rec(i, i as u32)).unwrap();
+        }
+        assert_eq!(t.insert(rec(100, 1)), Err(NeedsGrowth));
+        t.insert(Record {
+            state: BlockState::Lost,
+            ..rec(3, 3)
+        })
+        .unwrap();
+        let mut big = RemapTable::new(vec![EMPTY; 32]);
+        t.grow_into(&mut big).unwrap();
+        big.insert(rec(100, 1)).unwrap();
+        assert_eq!(big.len(), 13);
+        assert_eq!(big.get(3).unwrap().state, BlockState::Lost);
+    }
+
+    #[test]
+    fn memory_per_remap() {
+        assert_eq!(core::mem::size_of::<Slot>(), 12);
+        // Worst case: just after doubling, 3/8 full.
+        for n in [1000, 98_305, 100_000, 1_000_000] {
+            assert!(slots_for(n) * 12 <= 32 * n, "{n}");
+        }
+        let t = RemapTable::new(vec![EMPTY; 16]);
+        assert!(!t.is_full());
+    }
+}

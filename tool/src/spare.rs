@@ -1,0 +1,113 @@
+//! Metadata block I/O on a spare device or an image file.
+
+use dm_remap_core::format::{self, Record, SlotPick, Superblock, LOG_START, MBLOCK};
+use dm_remap_core::journal::{self, LoadError};
+use std::fs::{File, OpenOptions};
+use std::io::{self, Seek, SeekFrom};
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+
+/// What went wrong, and which exit code it maps to.
+#[derive(Debug)]
+pub enum Error {
+    /// The device could not be opened, read or written (exit 3).
+    Io(String),
+    /// The metadata is damaged or refused (exit 1).
+    Metadata(String),
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// An open spare device or image.
+pub struct Spare {
+    file: File,
+    path: String,
+}
+
+impl Spare {
+    pub fn open(path: &Path, write: bool) -> Result<Self> {
+        let file = OpenOptions::new()
+            .read(true)
+            .write(write)
+            .open(path)
+            .map_err(|e| Error::Io(format!("cannot open {}: {e}", path.display())))?;
+        Ok(Self {
+            file,
+            path: path.display().to_string(),
+        })
+    }
+
+    fn io(&self, what: &str, e: io::Error) -> Error {
+        Error::Io(format!("{}: {what}: {e}", self.path))
+    }
+
+    /// Size in 512-byte sectors.
+    pub fn sectors(&mut self) -> Result<u64> {
+        let bytes = self
+            .file
+            .seek(SeekFrom::End(0))
+            .map_err(|e| self.io("cannot get size", e))?;
+        Ok(bytes / 512)
+    }
+
+    /// Reads metadata block `index`; a block cut short by the end of the
+    /// device is an error.
+    pub fn read(&self, index: u64, buf: &mut [u8; MBLOCK]) -> Result<()> {
+        self.file
+            .read_exact_at(buf, index * MBLOCK as u64)
+            .map_err(|e| self.io(&format!("cannot read metadata block {index}"), e))
+    }
+
+    pub fn write(&self, index: u64, buf: &[u8; MBLOCK]) -> Result<()> {
+        self.file
+            .write_all_at(buf, index * MBLOCK as u64)
+            .map_err(|e| self.io(&format!("cannot write metadata block {index}"), e))
+    }
+
+    pub fn sync(&self) -> Result<()> {
+        self.file.sync_all().map_err(|e| self.io("cannot flush", e))
+    }
+
+    /// Both commit slots.
+    pub fn slots(&self) -> Result<[[u8; MBLOCK]; 2]> {
+        let mut s = [[0; MBLOCK]; 2];
+        self.read(0, &mut s[0])?;
+        self.read(1, &mut s[1])?;
+        Ok(s)
+    }
+
+    /// The newest valid commit.
+    pub fn pick(&self) -> Result<SlotPick> {
+        let [a, b] = self.slots()?;
+        if format::is_zero(&a) && format::is_zero(&b) {
+            return Err(Error::Metadata(format!(
+                "{}: not formatted (metadata area is all zeros)",
+                self.path
+            )));
+        }
+        format::pick_slot(&a, &b)
+            .map_err(|e| Error::Metadata(format!("{}: {}", self.path, e.0.to_string_lossy())))
+    }
+
+    /// The records of commit `sb`, in commit order.
+    pub fn records(&self, sb: &Superblock) -> Result<Vec<Record>> {
+        let mut out = Vec::new();
+        let mut buf = [0; MBLOCK];
+        journal::replay(
+            &sb.clone(),
+            &mut buf,
+            |i, b| self.read(LOG_START + i, b),
+            |r| {
+                out.push(r);
+                Ok(())
+            },
+        )
+        .map_err(|e| match e {
+            LoadError::Io(e) => e,
+            LoadError::Format(f) => {
+                Error::Metadata(format!("{}: {}", self.path, f.0.to_string_lossy()))
+            }
+        })?;
+        Ok(out)
+    }
+}
