@@ -10,6 +10,8 @@
 #include <linux/bio.h>
 #include <linux/blkdev.h>
 #include <linux/device-mapper.h>
+#include <linux/dm-io.h>
+#include <linux/random.h>
 
 /* Wrappers for static inlines and macros (helpers.c). */
 void dmr_bio_set_dev(struct bio *bio, struct block_device *bdev);

@@ -7,6 +7,7 @@ cd "$TOP"
 KDIR=$("$TOP/scripts/build-kernel.sh")
 make -s KDIR="$KDIR" modules >&2
 mkdir -p out
+cargo build --release -q -p dm-remap-tool
 "$TOP/scripts/mkinitramfs.sh" "$KDIR" dm-remap.ko out/initramfs.cpio
 log "booting the VM (about 30 s under TCG)"
 "$TOP/scripts/vm-run.sh" demo out/initramfs.cpio demo >out/demo.tap

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the test VM's initramfs: busybox, the real dmsetup, dd, cmp, fio,
 # losetup, blkdiscard and kmod from this machine's Debian packages (with the
-# shared libraries ldd names), dm-remap.ko installed under /lib/modules with
+# shared libraries ldd names), dm-remap-tool (cargo build --release), dm-remap.ko installed under /lib/modules with
 # depmod so `dmsetup create` can autoload it, and the tests of tests/vm.
 # Usage: mkinitramfs.sh <kernel build dir> <module .ko> <output .cpio>
 source "$(dirname "$0")/common.sh"
@@ -29,7 +29,7 @@ add_prog() { # path
 	done
 }
 for p in /usr/sbin/dmsetup /usr/bin/fio /usr/bin/dd /usr/bin/cmp /usr/sbin/losetup \
-	/usr/sbin/blkdiscard /usr/sbin/blockdev /usr/bin/kmod; do
+	/usr/sbin/blkdiscard /usr/sbin/blockdev /usr/bin/kmod "$TOP/target/release/dm-remap-tool"; do
 	add_prog "$p"
 done
 for m in modprobe insmod rmmod lsmod depmod modinfo; do

@@ -38,16 +38,27 @@ echo "$out" | sed -n 's/^test \(.*\) \.\.\. ok$/ok - host: \1/p; s/^test \(.*\) 
 
 # VM: each line is one boot; its tests run in order inside it.
 initrd=out/initramfs.cpio
+cargo build --release -q -p dm-remap-tool
 "$TOP/scripts/mkinitramfs.sh" "$KDIR" dm-remap.ko "$initrd"
 boots=(
 	"pass-through load_autoload load_insmod table_status bad_tables linear_equivalence flush_both"
 	"stress fio_verify suspend_reload_fio create_remove_cycles"
+	"remapping remap_routing remap_lost metadata_slots spare_full remap_under_fio many_remaps"
 )
 for b in "${boots[@]}"; do
 	set -- $b
 	log "VM boot '$1': ${*:2}"
 	run "$TOP/scripts/vm-run.sh" "$1" "$initrd" "${@:2}"
 done
+# Reassembly after a real reboot: two boots over the same virtio disks.
+rm -rf out/disks && mkdir -p out/disks
+truncate -s 64M out/disks/main.img out/disks/spare.img
+truncate -s 1M out/disks/notes.img
+export DMR_DISKS="out/disks/main.img out/disks/spare.img out/disks/notes.img"
+log "VM boots 'reboot-1' and 'reboot-2': persistence across a reboot"
+run "$TOP/scripts/vm-run.sh" reboot-1 "$initrd" persist_write
+run "$TOP/scripts/vm-run.sh" reboot-2 "$initrd" persist_verify
+unset DMR_DISKS
 run python3 "$TOP/scripts/vm_log.py" kunit out/logs/*.log
 
 n=0

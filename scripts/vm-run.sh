@@ -3,6 +3,8 @@
 # tests/vm/) inside, keep the serial console in out/logs/<boot>.log, and
 # print one result line per test plus the boot's own checks.
 # Usage: vm-run.sh <boot name> <initramfs> <test>...
+# DMR_DISKS="a.img b.img ..." attaches raw images as /dev/vda, /dev/vdb, ...
+# (they persist across boots, for tests of a real reboot).
 source "$(dirname "$0")/common.sh"
 
 BOOT=$1 INITRD=$2
@@ -22,10 +24,14 @@ if [ -w /dev/kvm ] && ! grep -q '^kvm_pvm' /proc/modules 2>/dev/null &&
 	accel=(-accel kvm -cpu host)
 fi
 
+disks=()
+for d in ${DMR_DISKS:-}; do
+	disks+=(-drive "file=$d,format=raw,if=virtio,cache=none")
+done
 tests=$(IFS=,; echo "$*")
 limit=$((60 + PER_TEST * $#))
 timeout --foreground -s KILL "$limit" qemu-system-x86_64 "${accel[@]}" -m 2G -smp 2 \
-	-nographic -no-reboot -kernel "$KDIR/arch/x86/boot/bzImage" -initrd "$INITRD" \
+	-nographic -no-reboot -kernel "$KDIR/arch/x86/boot/bzImage" -initrd "$INITRD" "${disks[@]}" \
 	-append "console=ttyS0 panic=-1 brd.rd_nr=4 brd.rd_size=65536 dmr.tests=$tests dmr.timeout=$PER_TEST ${DMR_VM_APPEND:-}" \
 	</dev/null >"$LOG" 2>&1 || true
 python3 "$TOP/scripts/vm_log.py" tests "$LOG" "$@"

@@ -16,9 +16,15 @@ mod remap;
 
 #[path = "../core/src"]
 mod remap_core {
+    pub mod alloc;
     pub mod args;
+    pub mod crc32c;
     pub mod emit;
+    pub mod format;
     pub mod geometry;
+    pub mod journal;
+    pub mod remaps;
+    pub mod route;
     pub mod table;
 }
 

@@ -34,10 +34,7 @@ impl<'a> ArgSet<'a> {
     /// Reads the next argument as an unsigned decimal number no larger than
     /// `max`.
     pub fn next_u64(&mut self, max: u64, err: ArgError) -> Result<u64, ArgError> {
-        self.next_arg()
-            .and_then(|a| parse_u64(a.to_bytes()))
-            .filter(|v| *v <= max)
-            .ok_or(err)
+        self.next_arg().and_then(|a| parse_u64(a.to_bytes())).filter(|v| *v <= max).ok_or(err)
     }
 
     /// Reads a group: a count `n` (at most `max`) followed by `n`
@@ -100,11 +97,7 @@ mod tests {
 
     #[test]
     fn bad_groups() {
-        for v in [
-            &[c"3", c"a"][..],
-            &[c"x"],
-            &[c"5", c"a", c"b", c"c", c"d", c"e"],
-        ] {
+        for v in [&[c"3", c"a"][..], &[c"x"], &[c"5", c"a", c"b", c"c", c"d", c"e"]] {
             assert_eq!(ArgSet::new(v).read_group(4, E).unwrap_err(), E);
         }
     }

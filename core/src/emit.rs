@@ -24,11 +24,7 @@ impl<'a> Emitter<'a> {
         if let Some(b) = buf.first_mut() {
             *b = 0;
         }
-        Self {
-            buf,
-            len: 0,
-            overflowed,
-        }
+        Self { buf, len: 0, overflowed }
     }
 
     /// Whether some output did not fit (the buffer is then full).

@@ -82,11 +82,7 @@ impl Record {
         if b[13..16] != [0, 0, 0] {
             return Err(FormatError(c"Metadata record with non-zero padding"));
         }
-        Ok(Self {
-            main: le64(b, 0),
-            spare: le32(b, 8),
-            state,
-        })
+        Ok(Self { main: le64(b, 0), spare: le32(b, 8), state })
     }
 }
 
@@ -110,15 +106,9 @@ pub struct Geometry {
 impl Geometry {
     /// The layout for a pair of devices. The log holds two records per
     /// spare block (a remap, and one change of state) plus one block.
-    pub fn new(
-        block_size: u32,
-        main_sectors: u64,
-        spare_sectors: u64,
-    ) -> Result<Self, FormatError> {
+    pub fn new(block_size: u32, main_sectors: u64, spare_sectors: u64) -> Result<Self, FormatError> {
         if !block_size.is_power_of_two() || !(512..=1 << 20).contains(&block_size) {
-            return Err(FormatError(
-                c"block_size must be a power of two from 512 to 1048576",
-            ));
+            return Err(FormatError(c"block_size must be a power of two from 512 to 1048576"));
         }
         let bs = u64::from(block_size / 512);
         let approx = spare_sectors / bs;
@@ -127,26 +117,15 @@ impl Geometry {
         let data_start = meta.div_ceil(bs) * bs;
         let spare_blocks = spare_sectors.saturating_sub(data_start) / bs;
         if spare_blocks == 0 {
-            return Err(FormatError(
-                c"Spare device too small for its metadata and one block",
-            ));
+            return Err(FormatError(c"Spare device too small for its metadata and one block"));
         }
         if spare_blocks > u64::from(u32::MAX) {
-            return Err(FormatError(
-                c"Spare device too large: at most 2^32 - 1 spare blocks",
-            ));
+            return Err(FormatError(c"Spare device too large: at most 2^32 - 1 spare blocks"));
         }
         if main_sectors / bs == 0 {
             return Err(FormatError(c"Main device smaller than one block"));
         }
-        Ok(Self {
-            block_size,
-            main_sectors,
-            spare_sectors,
-            log_blocks,
-            data_start,
-            spare_blocks,
-        })
+        Ok(Self { block_size, main_sectors, spare_sectors, log_blocks, data_start, spare_blocks })
     }
 
     /// Sectors per remap block.
@@ -165,8 +144,9 @@ impl Geometry {
     }
 }
 
-/// The contents of a commit slot.
-#[derive(Clone)]
+/// The header of a commit slot. The slot's tail records stay in the slot's
+/// block (see `record_at`), so this is small enough to pass by value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Superblock {
     pub seq: u64,
     pub uuid: [u8; 16],
@@ -177,65 +157,12 @@ pub struct Superblock {
     pub records: u64,
     /// Next spare data block to hand out; blocks below it are used.
     pub alloc_next: u64,
-    /// The last `records % RECORDS_PER_BLOCK` records.
-    pub tail: [Record; RECORDS_PER_BLOCK],
 }
-
-impl PartialEq for Superblock {
-    fn eq(&self, o: &Self) -> bool {
-        (
-            self.seq,
-            self.uuid,
-            self.compat,
-            self.incompat,
-            self.geometry,
-            self.records,
-            self.alloc_next,
-        ) == (
-            o.seq,
-            o.uuid,
-            o.compat,
-            o.incompat,
-            o.geometry,
-            o.records,
-            o.alloc_next,
-        ) && self.tail[..self.tail_len()] == o.tail[..o.tail_len()]
-    }
-}
-
-impl Eq for Superblock {}
-
-impl core::fmt::Debug for Superblock {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Superblock")
-            .field("seq", &self.seq)
-            .field("geometry", &self.geometry)
-            .field("records", &self.records)
-            .field("alloc_next", &self.alloc_next)
-            .field("tail", &&self.tail[..self.tail_len()])
-            .finish()
-    }
-}
-
-const EMPTY: Record = Record {
-    main: 0,
-    spare: 0,
-    state: BlockState::Remapped,
-};
 
 impl Superblock {
     /// A freshly formatted pair: commit 1, no remaps.
     pub fn new(uuid: [u8; 16], geometry: Geometry) -> Self {
-        Self {
-            seq: 1,
-            uuid,
-            compat: 0,
-            incompat: 0,
-            geometry,
-            records: 0,
-            alloc_next: 0,
-            tail: [EMPTY; RECORDS_PER_BLOCK],
-        }
+        Self { seq: 1, uuid, compat: 0, incompat: 0, geometry, records: 0, alloc_next: 0 }
     }
 
     /// Records in the tail.
@@ -257,9 +184,11 @@ impl Superblock {
         }
     }
 
-    /// Encodes this slot into `b`.
+    /// Encodes this header into slot block `b`, whose first `tail_len()`
+    /// records already hold the tail; the rest of the record area is zeroed.
     pub fn encode(&self, b: &mut [u8; MBLOCK]) {
-        b.fill(0);
+        b[..HEADER].fill(0);
+        b[HEADER + self.tail_len() * RECORD..].fill(0);
         let g = &self.geometry;
         put64(b, 0, SLOT_MAGIC);
         put32(b, 12, VERSION);
@@ -275,13 +204,10 @@ impl Superblock {
         put64(b, 96, g.spare_blocks);
         put64(b, 104, self.records);
         put64(b, 112, self.alloc_next);
-        for (i, r) in self.tail[..self.tail_len()].iter().enumerate() {
-            r.encode(&mut b[HEADER + i * RECORD..]);
-        }
         seal(b, SALT_SLOT);
     }
 
-    /// Decodes and validates a slot.
+    /// Decodes and validates a slot block, tail records included.
     pub fn decode(b: &[u8; MBLOCK]) -> Result<Self, FormatError> {
         if le64(b, 0) != SLOT_MAGIC {
             return Err(FormatError(c"Metadata slot has a bad magic number"));
@@ -294,23 +220,17 @@ impl Superblock {
         }
         let incompat = le64(b, 24);
         if incompat & !INCOMPAT_SUPPORTED != 0 {
-            return Err(FormatError(
-                c"Metadata uses an unknown incompatible feature",
-            ));
+            return Err(FormatError(c"Metadata uses an unknown incompatible feature"));
         }
         let geometry = Geometry::new(le32(b, 56), le64(b, 64), le64(b, 72))?;
-        let stored = Geometry {
-            log_blocks: le64(b, 80),
-            data_start: le64(b, 88),
-            spare_blocks: le64(b, 96),
-            ..geometry
-        };
+        let stored =
+            Geometry { log_blocks: le64(b, 80), data_start: le64(b, 88), spare_blocks: le64(b, 96), ..geometry };
         if stored != geometry {
             return Err(FormatError(c"Metadata geometry is inconsistent"));
         }
         let mut uuid = [0u8; 16];
         uuid.copy_from_slice(&b[40..56]);
-        let mut sb = Self {
+        let sb = Self {
             seq: le64(b, 32),
             uuid,
             compat: le64(b, 16),
@@ -318,61 +238,47 @@ impl Superblock {
             geometry,
             records: le64(b, 104),
             alloc_next: le64(b, 112),
-            tail: [EMPTY; RECORDS_PER_BLOCK],
         };
         if sb.records > geometry.record_capacity() || sb.alloc_next > geometry.spare_blocks {
             return Err(FormatError(c"Metadata counters are out of range"));
         }
-        for i in 0..sb.tail_len() {
-            sb.tail[i] = Record::decode(&b[HEADER + i * RECORD..])?;
-        }
+        (0..sb.tail_len()).try_for_each(|i| record_at(b, i).map(|_| ()))?;
         Ok(sb)
     }
 }
 
-/// Encodes log block `index`, written by commit `seq`, into `b`.
-pub fn encode_log_block(
-    b: &mut [u8; MBLOCK],
-    uuid: &[u8; 16],
-    seq: u64,
-    index: u64,
-    records: &[Record; RECORDS_PER_BLOCK],
-) {
-    b.fill(0);
+/// Record `i` of the record area of a slot or log block.
+pub fn record_at(b: &[u8; MBLOCK], i: usize) -> Result<Record, FormatError> {
+    Record::decode(&b[HEADER + i * RECORD..HEADER + (i + 1) * RECORD])
+}
+
+/// Stores `r` as record `i` of the record area of a slot or log block.
+pub fn set_record(b: &mut [u8; MBLOCK], i: usize, r: &Record) {
+    r.encode(&mut b[HEADER + i * RECORD..HEADER + (i + 1) * RECORD]);
+}
+
+/// Seals log block `index` of commit `seq`, whose record area holds its
+/// `RECORDS_PER_BLOCK` records.
+pub fn seal_log_block(b: &mut [u8; MBLOCK], uuid: &[u8; 16], seq: u64, index: u64) {
+    b[..HEADER].fill(0);
     put64(b, 0, LOG_MAGIC);
     put32(b, 12, VERSION);
     put64(b, 16, seq);
     put64(b, 24, index);
     b[32..48].copy_from_slice(uuid);
-    for (i, r) in records.iter().enumerate() {
-        r.encode(&mut b[HEADER + i * RECORD..]);
-    }
     seal(b, SALT_LOG);
 }
 
-/// Decodes log block `index` of the pair `sb` describes.
-pub fn decode_log_block(
-    b: &[u8; MBLOCK],
-    sb: &Superblock,
-    index: u64,
-) -> Result<[Record; RECORDS_PER_BLOCK], FormatError> {
+/// Validates log block `index` of the pair `sb` describes, records
+/// included.
+pub fn check_log_block(b: &[u8; MBLOCK], sb: &Superblock, index: u64) -> Result<(), FormatError> {
     if le64(b, 0) != LOG_MAGIC || !sealed(b, SALT_LOG) {
         return Err(FormatError(c"Metadata log block is corrupt"));
     }
-    if le32(b, 12) != VERSION
-        || le64(b, 24) != index
-        || b[32..48] != sb.uuid
-        || le64(b, 16) > sb.seq
-    {
-        return Err(FormatError(
-            c"Metadata log block does not belong to this commit",
-        ));
+    if le32(b, 12) != VERSION || le64(b, 24) != index || b[32..48] != sb.uuid || le64(b, 16) > sb.seq {
+        return Err(FormatError(c"Metadata log block does not belong to this commit"));
     }
-    let mut out = [EMPTY; RECORDS_PER_BLOCK];
-    for (i, r) in out.iter_mut().enumerate() {
-        *r = Record::decode(&b[HEADER + i * RECORD..])?;
-    }
-    Ok(out)
+    (0..RECORDS_PER_BLOCK).try_for_each(|i| record_at(b, i).map(|_| ()))
 }
 
 /// Whether a block is all zeros (never formatted).
@@ -383,8 +289,10 @@ pub fn is_zero(b: &[u8]) -> bool {
 /// Which commit slot to trust, given both slots' contents.
 #[derive(Debug)]
 pub struct SlotPick {
-    /// The newest valid slot.
+    /// The newest valid commit.
     pub sb: Superblock,
+    /// Its slot (0 for A, 1 for B).
+    pub slot: usize,
     /// The decoding result of slot A and slot B (`Ok` when valid).
     pub errors: [Option<FormatError>; 2],
 }
@@ -394,18 +302,19 @@ pub struct SlotPick {
 pub fn pick_slot(a: &[u8; MBLOCK], b: &[u8; MBLOCK]) -> Result<SlotPick, FormatError> {
     let (ra, rb) = (Superblock::decode(a), Superblock::decode(b));
     let errors = [ra.as_ref().err().copied(), rb.as_ref().err().copied()];
-    let sb = match (ra, rb) {
+    let (sb, slot) = match (ra, rb) {
         (Ok(x), Ok(y)) => {
             if x.uuid != y.uuid || x.geometry != y.geometry {
                 return Err(FormatError(c"Metadata slots belong to different devices"));
             }
             if x.seq >= y.seq {
-                x
+                (x, 0)
             } else {
-                y
+                (y, 1)
             }
         }
-        (Ok(x), Err(_)) | (Err(_), Ok(x)) => x,
+        (Ok(x), Err(_)) => (x, 0),
+        (Err(_), Ok(y)) => (y, 1),
         (Err(e), Err(_)) => {
             return Err(match e {
                 FormatError(m) if m == c"Metadata uses an unknown incompatible feature" => e,
@@ -413,7 +322,7 @@ pub fn pick_slot(a: &[u8; MBLOCK], b: &[u8; MBLOCK]) -> Result<SlotPick, FormatE
             })
         }
     };
-    Ok(SlotPick { sb, errors })
+    Ok(SlotPick { sb, slot, errors })
 }
 
 fn seal(b: &mut [u8; MBLOCK], salt: u32) {

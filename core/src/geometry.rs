@@ -6,9 +6,6 @@ use core::ffi::CStr;
 /// Bytes per sector, the unit of every device-mapper size.
 pub const SECTOR_SIZE: u64 = 512;
 
-/// Size of a remap block: the unit in which main is relocated to spare.
-pub const BLOCK_SIZE: u32 = 4096;
-
 /// The smallest spare device accepted: 1 MiB, enough for the metadata area
 /// that the spare will carry at its start plus spare data blocks.
 pub const MIN_SPARE_SECTORS: u64 = (1 << 20) / SECTOR_SIZE;
@@ -25,14 +22,10 @@ pub fn check(target_len: u64, main_sectors: u64, spare_sectors: u64) -> Result<(
         return Err(GeometryError(c"Target length must not be zero"));
     }
     if main_sectors < target_len {
-        return Err(GeometryError(
-            c"Main device is smaller than the target length",
-        ));
+        return Err(GeometryError(c"Main device is smaller than the target length"));
     }
     if spare_sectors < MIN_SPARE_SECTORS {
-        return Err(GeometryError(
-            c"Spare device too small: it must be at least 1 MiB",
-        ));
+        return Err(GeometryError(c"Spare device too small: it must be at least 1 MiB"));
     }
     Ok(())
 }

@@ -1,5 +1,7 @@
 //! Committing records and loading them back, independent of how blocks
-//! are read or written (the module uses dm-io, the tool files).
+//! are read or written (the module uses dm-io, the tool files). Everything
+//! works on caller-provided 4 KiB buffers, so nothing large lives on the
+//! stack (kernel stacks are small).
 //!
 //! A commit is crash-safe in this order: (1) write the log blocks that
 //! fill up, (2) flush, (3) write the new slot with FUA. Until (3) is on
@@ -7,7 +9,7 @@
 //! refers to was overwritten: filled log blocks go to positions past the
 //! previous commit's, and its tail lives in its own slot.
 
-use super::format::{self, FormatError, Record, Superblock, MBLOCK};
+use super::format::{self, FormatError, Record, Superblock, HEADER, MBLOCK, RECORDS_PER_BLOCK};
 
 /// Why a commit could not be prepared.
 #[derive(Debug, PartialEq, Eq)]
@@ -18,32 +20,38 @@ pub enum CommitError<E> {
     Io(E),
 }
 
-/// Builds the commit that follows `sb` with `new` records appended and the
-/// allocator at `alloc_next`. Log blocks that fill up are handed to
-/// `write_log(index, block)`; the caller then flushes and writes the
-/// returned superblock to slot `Superblock::slot_of(seq)` with FUA.
+/// Builds the commit that follows `prev` (whose slot block is `prev_slot`)
+/// with `new` records appended and the allocator at `alloc_next`. Log
+/// blocks that fill up are built in `log` and handed to
+/// `write_log(index, log)`. Returns the new header, with its slot block
+/// encoded in `next_slot`: the caller flushes, then writes `next_slot` to
+/// slot `Superblock::slot_of(seq)` with FUA.
 pub fn prepare_commit<E>(
-    sb: &Superblock,
+    prev: &Superblock,
+    prev_slot: &[u8; MBLOCK],
     new: &[Record],
     alloc_next: u64,
-    buf: &mut [u8; MBLOCK],
+    next_slot: &mut [u8; MBLOCK],
+    log: &mut [u8; MBLOCK],
     mut write_log: impl FnMut(u64, &[u8; MBLOCK]) -> Result<(), E>,
 ) -> Result<Superblock, CommitError<E>> {
-    if sb.records + new.len() as u64 > sb.geometry.record_capacity() {
+    if prev.records + new.len() as u64 > prev.geometry.record_capacity() {
         return Err(CommitError::LogFull);
     }
-    let mut next = sb.clone();
-    next.seq += 1;
-    next.alloc_next = alloc_next;
+    let mut next = Superblock { seq: prev.seq + 1, alloc_next, ..*prev };
+    // The tail so far, then the new records, accumulate in `next_slot`.
+    next_slot.copy_from_slice(prev_slot);
     for r in new {
-        next.tail[next.tail_len()] = *r;
+        format::set_record(next_slot, next.tail_len(), r);
         next.records += 1;
         if next.tail_len() == 0 {
             let index = next.full_log_blocks() - 1;
-            format::encode_log_block(buf, &next.uuid, next.seq, index, &next.tail);
-            write_log(index, buf).map_err(CommitError::Io)?;
+            log[HEADER..].copy_from_slice(&next_slot[HEADER..]);
+            format::seal_log_block(log, &next.uuid, next.seq, index);
+            write_log(index, log).map_err(CommitError::Io)?;
         }
     }
+    next.encode(next_slot);
     Ok(next)
 }
 
@@ -56,33 +64,31 @@ pub enum LoadError<E> {
     Io(E),
 }
 
-/// Replays the records of `sb` in commit order: every full log block (read
-/// with `read_log(index, buf)`), then the tail. A later record of a main
-/// block supersedes an earlier one. Records are checked against the
-/// geometry and the allocator.
+/// Replays the records of commit `sb` (slot block `slot`) in commit order:
+/// every full log block (read into `log` by `read_log(index, log)`), then
+/// the tail. A later record of a main block supersedes an earlier one.
+/// Records are checked against the geometry and the allocator.
 pub fn replay<E>(
     sb: &Superblock,
-    buf: &mut [u8; MBLOCK],
+    slot: &[u8; MBLOCK],
+    log: &mut [u8; MBLOCK],
     mut read_log: impl FnMut(u64, &mut [u8; MBLOCK]) -> Result<(), E>,
     mut apply: impl FnMut(Record) -> Result<(), FormatError>,
 ) -> Result<(), LoadError<E>> {
-    let main_blocks = sb.geometry.main_sectors / sb.geometry.block_sectors();
-    let mut check = |r: Record| {
-        if r.main >= main_blocks || u64::from(r.spare) >= sb.alloc_next {
-            return Err(FormatError(c"Metadata record points outside the devices"));
-        }
-        apply(r)
+    let main_blocks = sb.geometry.main_sectors.div_ceil(sb.geometry.block_sectors());
+    let mut check = |b: &[u8; MBLOCK], n: usize| {
+        (0..n).try_for_each(|i| {
+            let r = format::record_at(b, i)?;
+            if r.main >= main_blocks || u64::from(r.spare) >= sb.alloc_next {
+                return Err(FormatError(c"Metadata record points outside the devices"));
+            }
+            apply(r)
+        })
     };
     for index in 0..sb.full_log_blocks() {
-        read_log(index, buf).map_err(LoadError::Io)?;
-        let records = format::decode_log_block(buf, sb, index).map_err(LoadError::Format)?;
-        records
-            .iter()
-            .try_for_each(|r| check(*r))
-            .map_err(LoadError::Format)?;
+        read_log(index, log).map_err(LoadError::Io)?;
+        format::check_log_block(log, sb, index).map_err(LoadError::Format)?;
+        check(log, RECORDS_PER_BLOCK).map_err(LoadError::Format)?;
     }
-    sb.tail[..sb.tail_len()]
-        .iter()
-        .try_for_each(|r| check(*r))
-        .map_err(LoadError::Format)
+    check(slot, sb.tail_len()).map_err(LoadError::Format)
 }

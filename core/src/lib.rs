@@ -6,6 +6,7 @@
 //! that both ways of building them resolve the same paths.
 #![no_std]
 
+pub mod alloc;
 pub mod args;
 pub mod crc32c;
 pub mod emit;
@@ -13,4 +14,5 @@ pub mod format;
 pub mod geometry;
 pub mod journal;
 pub mod remaps;
+pub mod route;
 pub mod table;

@@ -37,16 +37,8 @@ impl Slot {
     }
 
     fn record(&self) -> Record {
-        let state = if self.0[1] & LOST != 0 {
-            BlockState::Lost
-        } else {
-            BlockState::Remapped
-        };
-        Record {
-            main: self.main(),
-            spare: self.0[2],
-            state,
-        }
+        let state = if self.0[1] & LOST != 0 { BlockState::Lost } else { BlockState::Remapped };
+        Record { main: self.main(), spare: self.0[2], state }
     }
 }
 
@@ -74,18 +66,23 @@ impl<S: DerefMut<Target = [Slot]>> RemapTable<S> {
     }
 
     /// Number of remaps.
-    pub fn len(&self) -> usize {
+    pub fn count(&self) -> usize {
         self.len
     }
 
-    /// Whether there are no remaps.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
+    /// Bytes of the table's storage.
+    pub fn bytes(&self) -> usize {
+        core::mem::size_of_val(&*self.slots)
+    }
+
+    /// Most remaps the table holds before it must grow (3/4 of its slots).
+    pub fn capacity(&self) -> usize {
+        self.slots.len() / 4 * 3
     }
 
     /// Whether one more insert of a new block needs a bigger table.
     pub fn is_full(&self) -> bool {
-        (self.len + 1) * 4 > self.slots.len() * 3
+        self.len >= self.capacity()
     }
 
     fn index(&self, main: u64) -> usize {
@@ -131,10 +128,7 @@ impl<S: DerefMut<Target = [Slot]>> RemapTable<S> {
     }
 
     /// Moves every remap into `bigger`, which must have room for them.
-    pub fn grow_into<T: DerefMut<Target = [Slot]>>(
-        &self,
-        bigger: &mut RemapTable<T>,
-    ) -> Result<(), NeedsGrowth> {
+    pub fn grow_into<T: DerefMut<Target = [Slot]>>(&self, bigger: &mut RemapTable<T>) -> Result<(), NeedsGrowth> {
         self.iter().try_for_each(|r| bigger.insert(r))
     }
 }
@@ -147,11 +141,7 @@ mod tests {
     use std::vec;
 
     fn rec(main: u64, spare: u32) -> Record {
-        Record {
-            main,
-            spare,
-            state: BlockState::Remapped,
-        }
+        Record { main, spare, state: BlockState::Remapped }
     }
 
     #[test]
@@ -160,14 +150,12 @@ mod tests {
         let mut model = HashMap::new();
         let mut x = 12345u64;
         for i in 0..1000u32 {
-            x = x
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             let main = x >> 16;
             t.insert(rec(main, i)).unwrap();
             model.insert(main, i);
         }
-        assert_eq!(t.len(), model.len());
+        assert_eq!(t.count(), model.len());
         for (&m, &s) in &model {
             assert_eq!(t.get(m), Some(rec(m, s)));
         }
@@ -182,15 +170,11 @@ mod tests {
             t.insert(rec(i, i as u32)).unwrap();
         }
         assert_eq!(t.insert(rec(100, 1)), Err(NeedsGrowth));
-        t.insert(Record {
-            state: BlockState::Lost,
-            ..rec(3, 3)
-        })
-        .unwrap();
+        t.insert(Record { state: BlockState::Lost, ..rec(3, 3) }).unwrap();
         let mut big = RemapTable::new(vec![EMPTY; 32]);
         t.grow_into(&mut big).unwrap();
         big.insert(rec(100, 1)).unwrap();
-        assert_eq!(big.len(), 13);
+        assert_eq!(big.count(), 13);
         assert_eq!(big.get(3).unwrap().state, BlockState::Lost);
     }
 
@@ -203,5 +187,6 @@ mod tests {
         }
         let t = RemapTable::new(vec![EMPTY; 16]);
         assert!(!t.is_full());
+        assert_eq!(t.bytes(), 16 * 12);
     }
 }

@@ -6,33 +6,46 @@ use core::ffi::CStr;
 /// The most feature arguments a table line may carry.
 pub const MAX_FEATURE_ARGS: usize = 16;
 
+/// Remap block size when the table line names none.
+pub const DEFAULT_BLOCK_SIZE: u32 = 4096;
+
 /// A parsed table line. Device paths are resolved by the caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TableArgs<'a> {
     pub main: &'a CStr,
     pub spare: &'a CStr,
+    /// Bytes per remap block: a power of two from 512 to 1 MiB.
+    pub block_size: u32,
 }
 
 /// Parses the arguments of a table line (everything after the target name).
 pub fn parse<'a>(mut args: ArgSet<'a>) -> Result<TableArgs<'a>, ArgError> {
-    const COUNT: ArgError = ArgError(
-        c"Invalid argument count: expected <main_dev> <spare_dev> [<#feature args> <arg>...]",
-    );
+    const COUNT: ArgError =
+        ArgError(c"Invalid argument count: expected <main_dev> <spare_dev> [<#feature args> <arg>...]");
     let (main, spare) = match (args.next_arg(), args.next_arg()) {
         (Some(m), Some(s)) => (m, s),
         _ => return Err(COUNT),
     };
-    let mut features = args.read_group(
-        MAX_FEATURE_ARGS,
-        ArgError(c"Invalid number of feature arguments"),
-    )?;
+    let mut features = args.read_group(MAX_FEATURE_ARGS, ArgError(c"Invalid number of feature arguments"))?;
     if args.remaining() != 0 {
         return Err(COUNT);
     }
-    if features.next_arg().is_some() {
-        return Err(ArgError(c"Unknown feature argument"));
+    let mut block_size = None;
+    while let Some(name) = features.next_arg() {
+        match name.to_bytes() {
+            b"block_size" if block_size.is_some() => return Err(ArgError(c"block_size given twice")),
+            b"block_size" => {
+                const BAD: ArgError = ArgError(c"Invalid block_size: a power of two from 512 to 1048576 bytes");
+                let v = features.next_u64(1 << 20, BAD)? as u32;
+                if v < 512 || !v.is_power_of_two() {
+                    return Err(BAD);
+                }
+                block_size = Some(v);
+            }
+            _ => return Err(ArgError(c"Unknown feature argument")),
+        }
     }
-    Ok(TableArgs { main, spare })
+    Ok(TableArgs { main, spare, block_size: block_size.unwrap_or(DEFAULT_BLOCK_SIZE) })
 }
 
 #[cfg(test)]
@@ -47,33 +60,19 @@ mod tests {
     fn good_lines() {
         let t = p(&[c"/dev/a", c"/dev/b"]).unwrap();
         assert_eq!((t.main, t.spare), (c"/dev/a", c"/dev/b"));
-        assert!(p(&[c"/dev/a", c"/dev/b", c"0"]).is_ok());
+        assert_eq!(p(&[c"/dev/a", c"/dev/b", c"0"]).unwrap().block_size, DEFAULT_BLOCK_SIZE);
+        assert_eq!(p(&[c"a", c"b", c"2", c"block_size", c"512"]).unwrap().block_size, 512);
+        assert_eq!(p(&[c"a", c"b", c"2", c"block_size", c"1048576"]).unwrap().block_size, 1 << 20);
     }
 
     #[test]
     fn bad_lines() {
         assert!(p(&[]).unwrap_err().starts_with("Invalid argument count"));
-        assert!(p(&[c"/dev/a"])
-            .unwrap_err()
-            .starts_with("Invalid argument count"));
-        assert_eq!(
-            p(&[c"a", c"b", c"x"]).unwrap_err(),
-            "Invalid number of feature arguments"
-        );
-        assert_eq!(
-            p(&[c"a", c"b", c"2", c"x"]).unwrap_err(),
-            "Invalid number of feature arguments"
-        );
-        assert_eq!(
-            p(&[c"a", c"b", c"17"]).unwrap_err(),
-            "Invalid number of feature arguments"
-        );
-        assert_eq!(
-            p(&[c"a", c"b", c"1", c"foo"]).unwrap_err(),
-            "Unknown feature argument"
-        );
-        assert!(p(&[c"a", c"b", c"0", c"extra"])
-            .unwrap_err()
-            .starts_with("Invalid argument count"));
+        assert!(p(&[c"/dev/a"]).unwrap_err().starts_with("Invalid argument count"));
+        assert_eq!(p(&[c"a", c"b", c"x"]).unwrap_err(), "Invalid number of feature arguments");
+        assert_eq!(p(&[c"a", c"b", c"2", c"x"]).unwrap_err(), "Invalid number of feature arguments");
+        assert_eq!(p(&[c"a", c"b", c"17"]).unwrap_err(), "Invalid number of feature arguments");
+        assert_eq!(p(&[c"a", c"b", c"1", c"foo"]).unwrap_err(), "Unknown feature argument");
+        assert!(p(&[c"a", c"b", c"0", c"extra"]).unwrap_err().starts_with("Invalid argument count"));
     }
 }

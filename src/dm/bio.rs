@@ -41,6 +41,22 @@ impl Bio<'_> {
         self.raw().bi_iter.bi_sector
     }
 
+    /// Length of the bio in sectors.
+    pub fn sectors(&self) -> u64 {
+        u64::from(self.raw().bi_iter.bi_size >> 9)
+    }
+
+    /// Keeps only the first `sectors` sectors in this bio; DM sends the
+    /// rest to `map` again as a new bio. `sectors` must be at least one and
+    /// less than `self.sectors()`.
+    pub fn accept_partial(&mut self, sectors: u64) {
+        debug_assert!(sectors > 0 && sectors < self.sectors());
+        // SAFETY: `ptr` is the clone DM passed to map, not a duplicate bio
+        // (callers never split empty flushes, the only duplicated bios), and the new
+        // length is within the bio.
+        unsafe { ffi::dm_accept_partial_bio(self.ptr.as_ptr(), sectors as u32) };
+    }
+
     /// Whether the bio reads data (as opposed to writing or discarding).
     pub fn is_read(&self) -> bool {
         self.raw().bi_opf & REQ_OP_MASK == ffi::req_op_REQ_OP_READ

@@ -56,6 +56,13 @@ impl DmDev {
         unsafe { ffi::dmr_bdev_max_discard_sectors(self.bdev()) }
     }
 
+    /// The smallest I/O the device can do without read-modify-write: the
+    /// larger of its logical and physical block sizes, in bytes.
+    pub fn io_granularity(&self) -> u32 {
+        // SAFETY: the block device is open while we hold the dm_dev.
+        unsafe { ffi::dmr_bdev_logical_block_size(self.bdev()).max(ffi::dmr_bdev_physical_block_size(self.bdev())) }
+    }
+
     /// The device's `major:minor` name, as DM prints it in tables.
     pub fn name(&self) -> &CStr {
         // SAFETY: DM fills `name` with a NUL-terminated string at open time.

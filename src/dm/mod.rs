@@ -12,10 +12,10 @@
 mod bio;
 mod device;
 mod ffi;
+mod io;
 mod target;
 
 pub use bio::Bio;
 pub use device::{DeviceVisitor, DmDev};
-pub use target::{
-    Ctr, CtrError, MapResult, MessageError, QueueLimits, Registration, StatusType, Target,
-};
+pub use io::{random_bytes, DmIo, IoBuf, Write};
+pub use target::{Ctr, CtrError, MapResult, MessageCtx, MessageError, QueueLimits, Registration, StatusType, Target};

@@ -42,10 +42,7 @@ pub struct CtrError {
 impl CtrError {
     /// An invalid table line, explained by `msg`.
     pub fn invalid(msg: &'static CStr) -> Self {
-        Self {
-            msg,
-            err: code::EINVAL,
-        }
+        Self { msg, err: code::EINVAL }
     }
 
     /// A failure `err`, explained by `msg`.
@@ -57,6 +54,20 @@ impl CtrError {
 /// A rejected message; the reason goes to the kernel log, -EINVAL to the
 /// caller.
 pub struct MessageError(pub &'static str);
+
+/// The target as a message handler sees it.
+pub struct MessageCtx {
+    ti: *mut ffi::dm_target,
+}
+
+impl MessageCtx {
+    /// Whether the mapped device is suspended: no I/O is in flight and new
+    /// I/O waits for resume.
+    pub fn is_suspended(&self) -> bool {
+        // SAFETY: `ti` is the live target DM passed to `message`.
+        unsafe { ffi::dm_suspended(self.ti) != 0 }
+    }
+}
 
 /// The queue limits a target may adjust in `io_hints`.
 pub struct QueueLimits<'a>(&'a mut ffi::queue_limits);
@@ -88,12 +99,17 @@ pub trait Target: Sized + Send + Sync + 'static {
     fn presuspend(&self) {}
     /// The device is suspended: no I/O is in flight.
     fn postsuspend(&self) {}
+    /// The device is about to resume with this table; an error keeps it
+    /// suspended.
+    fn preresume(&self) -> Result {
+        Ok(())
+    }
     /// The device resumed.
     fn resume(&self) {}
     /// Writes status of kind `kind`.
     fn status(&self, kind: StatusType, out: &mut Emitter<'_>);
     /// Handles `dmsetup message`; `Ok(true)` when it wrote output to `out`.
-    fn message(&self, args: ArgSet<'_>, out: &mut Emitter<'_>) -> Result<bool, MessageError>;
+    fn message(&self, ctx: &MessageCtx, args: ArgSet<'_>, out: &mut Emitter<'_>) -> Result<bool, MessageError>;
     /// Reports every device area the target uses.
     fn iterate_devices(&self, visitor: &mut DeviceVisitor<'_>) -> c_int;
     /// Adjusts the stacked queue limits.
@@ -190,6 +206,7 @@ impl<T: Target> Registration<T> {
             end_io: Some(end_io_fn::<T>),
             presuspend: Some(presuspend_fn::<T>),
             postsuspend: Some(postsuspend_fn::<T>),
+            preresume: Some(preresume_fn::<T>),
             resume: Some(resume_fn::<T>),
             status: Some(status_fn::<T>),
             message: Some(message_fn::<T>),
@@ -202,10 +219,7 @@ impl<T: Target> Registration<T> {
         // SAFETY: `tt` is fully initialised and pinned until drop, where it
         // is unregistered before being freed.
         to_result(unsafe { ffi::dm_register_target(tt.get()) })?;
-        Ok(Self {
-            tt,
-            _target: PhantomData,
-        })
+        Ok(Self { tt, _target: PhantomData })
     }
 }
 
@@ -256,23 +270,18 @@ unsafe fn emitter<'a>(result: *mut c_char, maxlen: c_uint) -> Emitter<'a> {
 ///
 /// Called only by device-mapper, with the arguments its `ctr` contract
 /// guarantees (for every hook but `ctr`, a target that `ctr` constructed).
-unsafe extern "C" fn ctr_fn<T: Target>(
-    ti: *mut ffi::dm_target,
-    argc: c_uint,
-    argv: *mut *mut c_char,
-) -> c_int {
+unsafe extern "C" fn ctr_fn<T: Target>(ti: *mut ffi::dm_target, argc: c_uint, argv: *mut *mut c_char) -> c_int {
     let build = || -> Result<KBox<T>, CtrError> {
         // SAFETY: DM passes `argc` valid strings that live through ctr.
-        let args = unsafe { collect_args(argc, argv) }
-            .map_err(|e| CtrError::new(c"Cannot allocate argument array", e))?;
+        let args =
+            unsafe { collect_args(argc, argv) }.map_err(|e| CtrError::new(c"Cannot allocate argument array", e))?;
         let mut ctr = Ctr {
             // SAFETY: DM never passes a NULL target.
             ti: unsafe { NonNull::new_unchecked(ti) },
             _ti: PhantomData,
         };
         let target = T::new(&mut ctr, ArgSet::new(&args))?;
-        KBox::new(target, GFP_KERNEL)
-            .map_err(|_| CtrError::new(c"Cannot allocate target", code::ENOMEM))
+        KBox::new(target, GFP_KERNEL).map_err(|_| CtrError::new(c"Cannot allocate target", code::ENOMEM))
     };
     match build() {
         Ok(target) => {
@@ -322,11 +331,7 @@ unsafe extern "C" fn map_fn<T: Target>(ti: *mut ffi::dm_target, bio: *mut ffi::b
 ///
 /// Called only by device-mapper, with the arguments its `end_io` contract
 /// guarantees (for every hook but `ctr`, a target that `ctr` constructed).
-unsafe extern "C" fn end_io_fn<T: Target>(
-    ti: *mut ffi::dm_target,
-    bio: *mut ffi::bio,
-    error: *mut u8,
-) -> c_int {
+unsafe extern "C" fn end_io_fn<T: Target>(ti: *mut ffi::dm_target, bio: *mut ffi::bio, error: *mut u8) -> c_int {
     // SAFETY: as in map; `error` points to the bio's status.
     let (target, bio, status) = unsafe { (target::<T>(ti), Bio::from_raw(bio), *error) };
     target.end_io(&bio, status);
@@ -353,6 +358,20 @@ unsafe extern "C" fn presuspend_fn<T: Target>(ti: *mut ffi::dm_target) {
 unsafe extern "C" fn postsuspend_fn<T: Target>(ti: *mut ffi::dm_target) {
     // SAFETY: called on a constructed target.
     unsafe { target::<T>(ti) }.postsuspend();
+}
+
+/// DM's `preresume` hook for targets of type `T`.
+///
+/// # Safety
+///
+/// Called only by device-mapper, with the arguments its `preresume` contract
+/// guarantees (for every hook but `ctr`, a target that `ctr` constructed).
+unsafe extern "C" fn preresume_fn<T: Target>(ti: *mut ffi::dm_target) -> c_int {
+    // SAFETY: called on a constructed target.
+    match unsafe { target::<T>(ti) }.preresume() {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
 }
 
 /// DM's `resume` hook for targets of type `T`.
@@ -409,8 +428,9 @@ unsafe extern "C" fn message_fn<T: Target>(
     };
     // SAFETY: DM passes a result buffer of `maxlen` bytes, ours for the call.
     let mut out = unsafe { emitter(result, maxlen) };
+    let ctx = MessageCtx { ti };
     // SAFETY: called on a constructed target.
-    match unsafe { target::<T>(ti) }.message(ArgSet::new(&args), &mut out) {
+    match unsafe { target::<T>(ti) }.message(&ctx, ArgSet::new(&args), &mut out) {
         Ok(wrote) => c_int::from(wrote),
         Err(MessageError(reason)) => {
             pr_warn!("message rejected: {}\n", reason);
@@ -430,12 +450,7 @@ unsafe extern "C" fn iterate_devices_fn<T: Target>(
     callout: ffi::iterate_devices_callout_fn,
     data: *mut c_void,
 ) -> c_int {
-    let mut visitor = DeviceVisitor {
-        ti,
-        callout,
-        data,
-        _call: PhantomData,
-    };
+    let mut visitor = DeviceVisitor { ti, callout, data, _call: PhantomData };
     // SAFETY: called on a constructed target.
     unsafe { target::<T>(ti) }.iterate_devices(&mut visitor)
 }
@@ -446,10 +461,7 @@ unsafe extern "C" fn iterate_devices_fn<T: Target>(
 ///
 /// Called only by device-mapper, with the arguments its `io_hints` contract
 /// guarantees (for every hook but `ctr`, a target that `ctr` constructed).
-unsafe extern "C" fn io_hints_fn<T: Target>(
-    ti: *mut ffi::dm_target,
-    limits: *mut ffi::queue_limits,
-) {
+unsafe extern "C" fn io_hints_fn<T: Target>(ti: *mut ffi::dm_target, limits: *mut ffi::queue_limits) {
     // SAFETY: DM passes the limits it is computing, ours for the call.
     let mut limits = QueueLimits(unsafe { &mut *limits });
     // SAFETY: called on a constructed target.

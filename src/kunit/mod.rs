@@ -39,10 +39,7 @@ macro_rules! check {
 pub(crate) use check;
 
 /// A `kunit_case` running `run` under `name`.
-pub const fn case(
-    name: &'static CStr,
-    run: unsafe extern "C" fn(*mut bindings::kunit),
-) -> bindings::kunit_case {
+pub const fn case(name: &'static CStr, run: unsafe extern "C" fn(*mut bindings::kunit)) -> bindings::kunit_case {
     bindings::kunit_case {
         run_case: Some(run),
         name: name.as_ptr().cast(),

@@ -3,11 +3,17 @@
 //! checks on, no std), which the host tests cover as a userspace build.
 
 use crate::kunit::{check, kunit_suite, Test};
+use crate::remap_core::alloc::Allocator;
 use crate::remap_core::args::{parse_u64, ArgError, ArgSet};
 use crate::remap_core::emit::Emitter;
-use crate::remap_core::{geometry, table};
+use crate::remap_core::format::{self, BlockState, Geometry, Record, Superblock, MBLOCK};
+use crate::remap_core::remaps::{slots_for, RemapTable, EMPTY};
+use crate::remap_core::route::{route, Dest, Layout};
+use crate::remap_core::{crc32c, geometry, table};
 use core::ffi::CStr;
 use core::fmt::Write;
+use kernel::alloc::KVVec;
+use kernel::prelude::*;
 
 fn parse<'a>(args: &'a [&'a CStr]) -> Result<table::TableArgs<'a>, &'static [u8]> {
     table::parse(ArgSet::new(args)).map_err(|e: ArgError| e.0.to_bytes())
@@ -15,43 +21,17 @@ fn parse<'a>(args: &'a [&'a CStr]) -> Result<table::TableArgs<'a>, &'static [u8]
 
 fn table_line_good(t: &Test) {
     let line = parse(&[c"/dev/a", c"/dev/b"]);
-    check!(
-        t,
-        line.map(|l| (l.main.to_bytes(), l.spare.to_bytes())) == Ok((b"/dev/a", b"/dev/b"))
-    );
+    check!(t, line.map(|l| (l.main.to_bytes(), l.spare.to_bytes())) == Ok((b"/dev/a", b"/dev/b")));
     check!(t, parse(&[c"/dev/a", c"/dev/b", c"0"]).is_ok());
 }
 
 fn table_line_bad(t: &Test) {
-    check!(
-        t,
-        parse(&[c"/dev/a"])
-            .unwrap_err()
-            .starts_with(b"Invalid argument count")
-    );
-    check!(
-        t,
-        parse(&[c"a", c"b", c"0", c"x"])
-            .unwrap_err()
-            .starts_with(b"Invalid argument count")
-    );
-    check!(
-        t,
-        parse(&[c"a", c"b", c"1"]) == Err(b"Invalid number of feature arguments")
-    );
-    check!(
-        t,
-        parse(&[c"a", c"b", c"-1"]) == Err(b"Invalid number of feature arguments")
-    );
-    check!(
-        t,
-        parse(&[c"a", c"b", c"99999999999999999999"])
-            == Err(b"Invalid number of feature arguments")
-    );
-    check!(
-        t,
-        parse(&[c"a", c"b", c"1", c"nope"]) == Err(b"Unknown feature argument")
-    );
+    check!(t, parse(&[c"/dev/a"]).unwrap_err().starts_with(b"Invalid argument count"));
+    check!(t, parse(&[c"a", c"b", c"0", c"x"]).unwrap_err().starts_with(b"Invalid argument count"));
+    check!(t, parse(&[c"a", c"b", c"1"]) == Err(b"Invalid number of feature arguments"));
+    check!(t, parse(&[c"a", c"b", c"-1"]) == Err(b"Invalid number of feature arguments"));
+    check!(t, parse(&[c"a", c"b", c"99999999999999999999"]) == Err(b"Invalid number of feature arguments"));
+    check!(t, parse(&[c"a", c"b", c"1", c"nope"]) == Err(b"Unknown feature argument"));
 }
 
 fn numbers(t: &Test) {
@@ -85,6 +65,69 @@ fn emitter_never_truncates_silently(t: &Test) {
     check!(t, buf == *b"1 212\0");
 }
 
+fn crc32c_vectors(t: &Test) {
+    check!(t, crc32c::checksum(0, b"123456789") == 0xe306_9283);
+    check!(t, crc32c::checksum(0, &[0u8; 32]) == 0x8a91_36aa);
+}
+
+fn slot_codec(t: &Test) {
+    let Ok(mut b) = KBox::new([0u8; MBLOCK], GFP_KERNEL) else {
+        return check!(t, false);
+    };
+    let Ok(g) = Geometry::new(4096, 131072, 32768) else {
+        return check!(t, false);
+    };
+    let mut sb = Superblock::new([3; 16], g);
+    sb.records = 2;
+    sb.alloc_next = 2;
+    format::set_record(&mut b, 0, &Record { main: 7, spare: 0, state: BlockState::Remapped });
+    format::set_record(&mut b, 1, &Record { main: 9, spare: 1, state: BlockState::Lost });
+    sb.encode(&mut b);
+    check!(t, Superblock::decode(&b) == Ok(sb));
+    check!(t, format::record_at(&b, 1).map(|r| r.state) == Ok(BlockState::Lost));
+    // A flipped bit anywhere is caught (a sample of positions).
+    for byte in [0, 9, 40, 100, 130, 2000, MBLOCK - 1] {
+        b[byte] ^= 4;
+        check!(t, Superblock::decode(&b).is_err());
+        b[byte] ^= 4;
+    }
+}
+
+fn remap_table_in_kernel_memory(t: &Test) {
+    let Ok(slots) = KVVec::from_elem(EMPTY, slots_for(1000), GFP_KERNEL) else {
+        return check!(t, false);
+    };
+    let mut table = RemapTable::new(slots);
+    for i in 0..1000u32 {
+        let r = Record { main: u64::from(i) * 7919, spare: i, state: BlockState::Remapped };
+        check!(t, table.insert(r).is_ok());
+    }
+    check!(t, table.count() == 1000);
+    check!(t, table.get(7919 * 500).map(|r| r.spare) == Some(500));
+    check!(t, table.get(1).is_none());
+    let Ok(slots) = KVVec::from_elem(EMPTY, slots_for(4000), GFP_KERNEL) else {
+        return check!(t, false);
+    };
+    let mut bigger = RemapTable::new(slots);
+    check!(t, table.grow_into(&mut bigger).is_ok());
+    check!(t, bigger.count() == 1000 && bigger.get(7919 * 999).map(|r| r.spare) == Some(999));
+}
+
+fn allocator(t: &Test) {
+    let mut a = Allocator::new(5, 8);
+    check!(t, a.take(2) == Some(5));
+    check!(t, a.take(2).is_none());
+    check!(t, a.take(1) == Some(7) && a.free() == 0 && a.next() == 8);
+}
+
+fn routing(t: &Test) {
+    let l = Layout { block_sectors: 8, data_start: 100 };
+    let lookup = |b| (b == 3).then_some(Record { main: 3, spare: 2, state: BlockState::Remapped });
+    check!(t, route(&l, 0, 64, lookup) == (24, Dest::Main(0)));
+    check!(t, route(&l, 26, 64, lookup) == (6, Dest::Spare(118)));
+    check!(t, route(&l, 32, 8, lookup) == (8, Dest::Main(32)));
+}
+
 kunit_suite!(
     "dm_remap",
     [
@@ -94,5 +137,10 @@ kunit_suite!(
         geometry_checks,
         target_offsets,
         emitter_never_truncates_silently,
+        crc32c_vectors,
+        slot_codec,
+        remap_table_in_kernel_memory,
+        allocator,
+        routing,
     ]
 );

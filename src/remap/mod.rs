@@ -2,32 +2,63 @@
 
 #[cfg(CONFIG_KUNIT)]
 mod kunit_tests;
+mod messages;
+mod metadata;
+mod remaps;
 mod stats;
 
 use crate::dm::{
-    Bio, Ctr, CtrError, DeviceVisitor, DmDev, MapResult, MessageError, QueueLimits, StatusType,
+    Bio, Ctr, CtrError, DeviceVisitor, DmDev, DmIo, MapResult, MessageCtx, MessageError, QueueLimits, StatusType,
     Target,
 };
 use crate::remap_core::args::ArgSet;
 use crate::remap_core::emit::Emitter;
+use crate::remap_core::format::Geometry;
+use crate::remap_core::route::{Dest, Layout};
 use crate::remap_core::{geometry, table};
 use core::ffi::{c_int, CStr};
 use core::fmt::Write;
+use core::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use kernel::new_mutex;
+use kernel::prelude::*;
+use kernel::sync::Mutex;
+use metadata::Metadata;
+use remaps::Remaps;
 use stats::IoStats;
 
+/// Metadata state in `status`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+enum MetaState {
+    /// Remaps can be added.
+    Ok = 0,
+    /// Every spare block is used.
+    Full = 1,
+    /// A metadata write failed: no more remaps until the table is reloaded.
+    Failed = 2,
+}
+
 /// One `remap` target: a main device whose blocks can be relocated onto a
-/// spare device. Today every block maps to main, as with dm-linear.
+/// spare device.
 pub struct RemapTarget {
     begin: u64,
     len: u64,
     main: DmDev,
     spare: DmDev,
+    geometry: Geometry,
+    layout: Layout,
+    io: DmIo,
+    meta: Pin<KBox<Mutex<Metadata>>>,
+    remaps: Remaps,
+    /// Spare blocks handed out (lock-free copy for `status`).
+    spare_used: AtomicU64,
+    state: AtomicU8,
     stats: IoStats,
 }
 
 impl Target for RemapTarget {
     const NAME: &'static CStr = c"remap";
-    const VERSION: [u32; 3] = [0, 1, 0];
+    const VERSION: [u32; 3] = [0, 2, 0];
 
     fn new(ctr: &mut Ctr<'_>, args: ArgSet<'_>) -> Result<Self, CtrError> {
         let t = table::parse(args).map_err(|e| CtrError::invalid(e.0))?;
@@ -36,19 +67,38 @@ impl Target for RemapTarget {
         if main.is_same_device(&spare) {
             return Err(CtrError::invalid(c"Main and spare are the same device"));
         }
-        geometry::check(ctr.len(), main.sectors(), spare.sectors())
-            .map_err(|e| CtrError::invalid(e.0))?;
+        geometry::check(ctr.len(), main.sectors(), spare.sectors()).map_err(|e| CtrError::invalid(e.0))?;
+        if t.block_size < main.io_granularity().max(spare.io_granularity()) {
+            return Err(CtrError::invalid(c"block_size is smaller than a device's logical or physical block size"));
+        }
+        let g = Geometry::new(t.block_size, main.sectors(), spare.sectors()).map_err(|e| CtrError::invalid(e.0))?;
+        let io = DmIo::new().map_err(|e| CtrError::new(c"Cannot create a dm-io client", e))?;
+        let (meta, records) = Metadata::open(&io, &spare, g)?;
+        let remaps = Remaps::new().map_err(|e| CtrError::new(c"Cannot allocate the remap table", e))?;
+        remaps.replace(&records).map_err(|e| CtrError::new(c"Cannot allocate the remap table", e))?;
+        drop(records);
+        let spare_used = AtomicU64::new(meta.sb().alloc_next);
+        let state = if meta.sb().alloc_next == g.spare_blocks { MetaState::Full } else { MetaState::Ok };
+        let meta = KBox::pin_init(new_mutex!(meta, "dm_remap_metadata"), GFP_KERNEL)
+            .map_err(|e| CtrError::new(c"Cannot allocate", e))?;
         // Empty flushes go to both devices: bio 0 to main, 1 to spare.
         ctr.set_num_flush_bios(2);
-        if main.max_discard_sectors() > 0 {
+        if main.max_discard_sectors() > 0 && spare.max_discard_sectors() > 0 {
             ctr.enable_discards();
         }
         ctr.enable_write_zeroes();
         Ok(Self {
             begin: ctr.begin(),
             len: ctr.len(),
+            layout: Layout { block_sectors: g.block_sectors(), data_start: g.data_start },
+            geometry: g,
             main,
             spare,
+            io,
+            meta,
+            remaps,
+            spare_used,
+            state: AtomicU8::new(state as u8),
             stats: IoStats::new(),
         })
     }
@@ -57,21 +107,28 @@ impl Target for RemapTarget {
         // An empty flush's sector is meaningless (it can lie before
         // `begin`): handle it before any offset arithmetic.
         if bio.is_empty_flush() {
-            let dev = if bio.target_bio_nr() == 0 {
-                &self.main
-            } else {
-                &self.spare
-            };
+            let dev = if bio.target_bio_nr() == 0 { &self.main } else { &self.spare };
             bio.set_dev(dev);
             return MapResult::Remapped;
         }
-        match geometry::target_offset(self.begin, bio.sector()) {
-            Some(sector) => {
-                bio.remap(&self.main, sector);
-                MapResult::Remapped
-            }
-            None => MapResult::Kill,
+        let Some(sector) = geometry::target_offset(self.begin, bio.sector()) else {
+            return MapResult::Kill;
+        };
+        // Fast path: no remaps, no lock, exactly dm-linear's work.
+        if self.remaps.len() == 0 {
+            bio.remap(&self.main, sector);
+            return MapResult::Remapped;
         }
+        let (len, dest) = self.remaps.route(&self.layout, sector, bio.sectors());
+        if len > 0 && len < bio.sectors() {
+            bio.accept_partial(len);
+        }
+        match dest {
+            Dest::Main(s) => bio.remap(&self.main, s),
+            Dest::Spare(s) => bio.remap(&self.spare, s),
+            Dest::Lost => return MapResult::Kill,
+        }
+        MapResult::Remapped
     }
 
     fn end_io(&self, bio: &Bio<'_>, status: u8) {
@@ -80,37 +137,59 @@ impl Target for RemapTarget {
         }
     }
 
+    fn preresume(&self) -> Result {
+        // A table loaded while another table of the same pair was still
+        // committing remaps: pick up what it committed.
+        let mut meta = self.meta.lock();
+        if let Some(records) = meta.refresh(&self.io, &self.spare)? {
+            self.remaps.replace(&records)?;
+            self.spare_used.store(meta.sb().alloc_next, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+
     fn status(&self, kind: StatusType, out: &mut Emitter<'_>) {
         // A write that does not fit leaves the buffer full, which DM reports
         // to userspace as "buffer full" (see Emitter): nothing to do here.
         let _ = match kind {
             StatusType::Info => {
                 let (reads, writes) = self.stats.errors();
-                write!(out, "{reads} {writes}")
+                let state = match self.state.load(Ordering::Relaxed) {
+                    0 => "ok",
+                    1 => "full",
+                    _ => "failed",
+                };
+                write!(
+                    out,
+                    "{} {}/{} {} {reads} {writes} {state}",
+                    self.remaps.len(),
+                    self.spare_used.load(Ordering::Relaxed),
+                    self.geometry.spare_blocks,
+                    self.remaps.lost()
+                )
             }
-            StatusType::Table => write!(out, "{} {}", DevName(&self.main), DevName(&self.spare)),
+            StatusType::Table => write!(
+                out,
+                "{} {} 2 block_size {}",
+                DevName(&self.main),
+                DevName(&self.spare),
+                self.geometry.block_size
+            ),
             StatusType::Ima => {
                 let [a, b, c] = Self::VERSION;
                 write!(
                     out,
-                    "target_name=remap,target_version={a}.{b}.{c},main_device={},spare_device={};",
+                    "target_name=remap,target_version={a}.{b}.{c},main_device={},spare_device={},block_size={};",
                     DevName(&self.main),
-                    DevName(&self.spare)
+                    DevName(&self.spare),
+                    self.geometry.block_size
                 )
             }
         };
     }
 
-    fn message(&self, mut args: ArgSet<'_>, _out: &mut Emitter<'_>) -> Result<bool, MessageError> {
-        let cmd = args.next_arg().ok_or(MessageError("empty message"))?;
-        match cmd.to_bytes() {
-            b"clear_stats" if args.remaining() == 0 => {
-                self.stats.clear();
-                Ok(false)
-            }
-            b"clear_stats" => Err(MessageError("clear_stats takes no arguments")),
-            _ => Err(MessageError("unknown message")),
-        }
+    fn message(&self, ctx: &MessageCtx, args: ArgSet<'_>, out: &mut Emitter<'_>) -> Result<bool, MessageError> {
+        messages::handle(self, ctx, args, out)
     }
 
     fn iterate_devices(&self, visitor: &mut DeviceVisitor<'_>) -> c_int {
@@ -121,9 +200,19 @@ impl Target for RemapTarget {
     }
 
     fn io_hints(&self, limits: &mut QueueLimits<'_>) {
-        // Blocks are remapped in units of BLOCK_SIZE: smaller writes would
-        // become read-modify-write on a remapped block.
-        limits.raise_io_min(geometry::BLOCK_SIZE);
+        // Blocks are remapped whole: smaller writes to a remapped block
+        // would be read-modify-write on the spare.
+        limits.raise_io_min(self.geometry.block_size);
+    }
+}
+
+impl RemapTarget {
+    fn set_state(&self, s: MetaState) {
+        self.state.store(s as u8, Ordering::Relaxed);
+    }
+
+    fn state_is(&self, s: MetaState) -> bool {
+        self.state.load(Ordering::Relaxed) == s as u8
     }
 }
 

@@ -11,27 +11,17 @@ pub struct IoStats {
 
 impl IoStats {
     pub fn new() -> Self {
-        Self {
-            read_errors: AtomicU64::new(0),
-            write_errors: AtomicU64::new(0),
-        }
+        Self { read_errors: AtomicU64::new(0), write_errors: AtomicU64::new(0) }
     }
 
     pub fn count_error(&self, is_read: bool) {
-        let c = if is_read {
-            &self.read_errors
-        } else {
-            &self.write_errors
-        };
+        let c = if is_read { &self.read_errors } else { &self.write_errors };
         c.fetch_add(1, Relaxed);
     }
 
     /// (read errors, write errors)
     pub fn errors(&self) -> (u64, u64) {
-        (
-            self.read_errors.load(Relaxed),
-            self.write_errors.load(Relaxed),
-        )
+        (self.read_errors.load(Relaxed), self.write_errors.load(Relaxed))
     }
 
     pub fn clear(&self) {

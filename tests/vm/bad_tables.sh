@@ -24,6 +24,12 @@ refuse "Invalid number of feature arguments" /dev/ram0 /dev/ram1 x
 refuse "Invalid number of feature arguments" /dev/ram0 /dev/ram1 -1
 refuse "Invalid number of feature arguments" /dev/ram0 /dev/ram1 17
 refuse "Unknown feature argument" /dev/ram0 /dev/ram1 1 frobnicate
+refuse "Invalid block_size" /dev/ram0 /dev/ram1 2 block_size 3000
+refuse "Invalid block_size" /dev/ram0 /dev/ram1 2 block_size 2097152
+refuse "Invalid block_size" /dev/ram0 /dev/ram1 1 block_size
+refuse "block_size given twice" /dev/ram0 /dev/ram1 4 block_size 4096 block_size 4096
+# brd devices have 4 KiB physical blocks.
+refuse "block_size is smaller than a device's logical or physical block size" /dev/ram0 /dev/ram1 2 block_size 512
 # Length beyond main (ram0 is 64 MiB = 131072 sectors).
 dmesg -c >/dev/null
 dmsetup create bad --table "0 131073 remap /dev/ram0 /dev/ram1" 2>/dev/null && fail "target longer than main accepted"

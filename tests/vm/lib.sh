@@ -27,12 +27,13 @@ mkloop() {
 # keeping a copy in $4.
 put() {
 	dd if=/dev/urandom of="$4" bs=512 count="$3" status=none
-	dd if="$4" of="$1" bs=512 seek="$2" count="$3" oflag=direct conv=notrunc status=none
+	dd if="$4" of="$1" bs=1M seek=$(($2 * 512)) oflag=direct,seek_bytes conv=notrunc status=none
 }
 
 # Checks that $1 holds the contents of file $4 at sector $2 for $3 sectors.
 expect() {
-	dd if="$1" of=/tmp/.got bs=512 skip="$2" count="$3" iflag=direct status=none
+	dd if="$1" of=/tmp/.got bs=1M skip=$(($2 * 512)) count=$(($3 * 512)) \
+		iflag=direct,skip_bytes,count_bytes status=none
 	cmp -s /tmp/.got "$4" || fail "$1 at sector $2 ($3 sectors) differs from $4"
 }
 
@@ -41,3 +42,19 @@ load() { grep -q '^dm_remap ' /proc/modules || modprobe dm_remap; }
 
 # Zeroes the first $2 MiB of $1.
 wipe() { dd if=/dev/zero of="$1" bs=1M count="$2" oflag=direct status=none; }
+
+# Zeroes the metadata area of spare $1 (the first 8 MiB cover it for every
+# spare used in the tests), so the next table formats it afresh.
+fresh_spare() { wipe "$1" 8; }
+
+# Field $2 (1-based, after "<start> <len> remap") of the status of $1.
+status_field() { dmsetup status "$1" | awk -v f="$2" '{print $(3 + f)}'; }
+
+tool() { /usr/bin/dm-remap-tool "$@"; }
+
+# Starts fio writing 24 MiB of $1 at random and verifying it, in the
+# background at 4 MiB/s; its pid is in $!, its output in /tmp/fio.out.
+fio_busy() {
+	fio --name=busy --filename="$1" --size=24M --rw=randwrite --bs=4k --ioengine=libaio \
+		--iodepth=8 --direct=1 --verify=crc32c --verify_fatal=1 --rate=4m --minimal >/tmp/fio.out 2>&1 &
+}

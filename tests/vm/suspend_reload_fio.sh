@@ -4,8 +4,7 @@
 load
 t="0 65536 remap /dev/ram0 /dev/ram1"
 dmsetup create r --table "$t"
-fio --name=busy --filename=/dev/mapper/r --size=24M --rw=randwrite --bs=4k --ioengine=libaio \
-	--iodepth=8 --direct=1 --verify=crc32c --verify_fatal=1 --rate=4m --minimal >/tmp/fio.out 2>&1 &
+fio_busy /dev/mapper/r
 pid=$!
 i=0
 while kill -0 $pid 2>/dev/null && [ $i -lt 40 ]; do

@@ -23,14 +23,7 @@ fn new_uuid() -> Result<[u8; 16]> {
 
 fn uuid_str(u: &[u8; 16]) -> String {
     let h: Vec<String> = u.iter().map(|b| format!("{b:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        h[..4].concat(),
-        h[4..6].concat(),
-        h[6..8].concat(),
-        h[8..10].concat(),
-        h[10..].concat()
-    )
+    format!("{}-{}-{}-{}-{}", h[..4].concat(), h[4..6].concat(), h[6..8].concat(), h[8..10].concat(), h[10..].concat())
 }
 
 pub fn format(
@@ -60,6 +53,7 @@ pub fn format(
         }
     }
     let sb = Superblock::new(new_uuid()?, g);
+    buf.fill(0);
     sb.encode(&mut buf);
     dev.write(Superblock::slot_of(sb.seq), &buf)?;
     dev.write(Superblock::slot_of(sb.seq + 1), &[0; MBLOCK])?;
@@ -89,35 +83,25 @@ pub fn check(spare: &Path) -> Result<()> {
     for (i, err) in pick.errors.iter().enumerate() {
         let name = ["A", "B"][i];
         match err {
-            None => println!(
-                "slot {name}: valid, commit {}",
-                Superblock::decode(&slots[i]).map(|s| s.seq).unwrap_or(0)
-            ),
+            None => {
+                println!("slot {name}: valid, commit {}", Superblock::decode(&slots[i]).map(|s| s.seq).unwrap_or(0))
+            }
             Some(_) if sb.seq == 1 && format::is_zero(&slots[i]) => {
                 println!("slot {name}: unused (no commit yet)")
             }
             Some(e) => {
                 println!("slot {name}: DAMAGED: {}", e.0.to_string_lossy());
-                damage.push(format!(
-                    "slot {name} is damaged (dm-remap-tool repair rewrites it)"
-                ));
+                damage.push(format!("slot {name} is damaged (dm-remap-tool repair rewrites it)"));
             }
         }
     }
-    println!(
-        "using commit {} (slot {})",
-        sb.seq,
-        ["A", "B"][Superblock::slot_of(sb.seq) as usize]
-    );
-    let records = dev.records(sb)?;
+    println!("using commit {} (slot {})", sb.seq, ["A", "B"][Superblock::slot_of(sb.seq) as usize]);
+    let records = dev.records(&pick)?;
     let map = remaps(&records);
     let mut owner: HashMap<u32, u64> = HashMap::new();
     for r in map.values() {
         if let Some(other) = owner.insert(r.spare, r.main) {
-            damage.push(format!(
-                "spare block {} is used by main blocks {other} and {}",
-                r.spare, r.main
-            ));
+            damage.push(format!("spare block {} is used by main blocks {other} and {}", r.spare, r.main));
         }
     }
     let lost = map.values().filter(|r| r.state == BlockState::Lost).count();
@@ -141,7 +125,7 @@ pub fn dump(spare: &Path, json: bool) -> Result<()> {
     let pick = dev.pick()?;
     let sb = &pick.sb;
     let g = &sb.geometry;
-    let map = remaps(&dev.records(sb)?);
+    let map = remaps(&dev.records(&pick)?);
     let state = |r: &Record| {
         if r.state == BlockState::Lost {
             "lost"
@@ -152,14 +136,7 @@ pub fn dump(spare: &Path, json: bool) -> Result<()> {
     if json {
         let list: Vec<String> = map
             .values()
-            .map(|r| {
-                format!(
-                    "{{\"main_block\":{},\"spare_block\":{},\"state\":\"{}\"}}",
-                    r.main,
-                    r.spare,
-                    state(r)
-                )
-            })
+            .map(|r| format!("{{\"main_block\":{},\"spare_block\":{},\"state\":\"{}\"}}", r.main, r.spare, state(r)))
             .collect();
         println!(
             "{{\"uuid\":\"{}\",\"version\":{},\"commit\":{},\"block_size\":{},\"main_sectors\":{},\"spare_sectors\":{},\"log_blocks\":{},\"data_start\":{},\"spare_blocks\":{},\"spare_blocks_used\":{},\"records\":{},\"remaps\":[{}]}}",
@@ -170,26 +147,12 @@ pub fn dump(spare: &Path, json: bool) -> Result<()> {
         println!("format:        v{}, commit {}", format::VERSION, sb.seq);
         println!("block size:    {}", g.block_size);
         println!("main:          {} sectors", g.main_sectors);
-        println!(
-            "spare:         {} sectors, data from sector {}",
-            g.spare_sectors, g.data_start
-        );
-        println!(
-            "spare blocks:  {} used of {}",
-            sb.alloc_next, g.spare_blocks
-        );
-        println!(
-            "records:       {} in {} log blocks",
-            sb.records, g.log_blocks
-        );
+        println!("spare:         {} sectors, data from sector {}", g.spare_sectors, g.data_start);
+        println!("spare blocks:  {} used of {}", sb.alloc_next, g.spare_blocks);
+        println!("records:       {} in {} log blocks", sb.records, g.log_blocks);
         println!("remaps:        {}", map.len());
         for r in map.values() {
-            println!(
-                "  main block {} -> spare block {} ({})",
-                r.main,
-                r.spare,
-                state(r)
-            );
+            println!("  main block {} -> spare block {} ({})", r.main, r.spare, state(r));
         }
     }
     Ok(())
@@ -200,23 +163,17 @@ pub fn repair(spare: &Path) -> Result<()> {
     let pick = dev.pick()?;
     let sb = pick.sb;
     // The records must be sound: a slot can be rebuilt, lost records cannot.
-    dev.records(&sb)?;
+    dev.records(&pick)?;
     let other = Superblock::slot_of(sb.seq + 1) as usize;
     if pick.errors[other].is_none() {
         println!("both slots are valid: nothing to repair");
         return Ok(());
     }
-    let mut next = sb.clone();
-    next.seq += 1;
-    let mut buf = [0; MBLOCK];
+    let next = Superblock { seq: sb.seq + 1, ..sb };
+    let mut buf = dev.slots()?[pick.slot];
     next.encode(&mut buf);
     dev.write(other as u64, &buf)?;
     dev.sync()?;
-    println!(
-        "rewrote slot {} from commit {} (now commit {})",
-        ["A", "B"][other],
-        sb.seq,
-        next.seq
-    );
+    println!("rewrote slot {} from commit {} (now commit {})", ["A", "B"][other], sb.seq, next.seq);
     Ok(())
 }

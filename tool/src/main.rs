@@ -15,11 +15,7 @@ const EXIT_METADATA: u8 = 1;
 const EXIT_IO: u8 = 3;
 
 #[derive(Parser)]
-#[command(
-    name = "dm-remap-tool",
-    version,
-    about = "Inspect and maintain dm-remap metadata on a spare device"
-)]
+#[command(name = "dm-remap-tool", version, about = "Inspect and maintain dm-remap metadata on a spare device")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -32,11 +28,7 @@ enum Command {
         /// The spare device or image.
         spare: PathBuf,
         /// The main device or image, whose size the metadata records.
-        #[arg(
-            long,
-            conflicts_with = "main_sectors",
-            required_unless_present = "main_sectors"
-        )]
+        #[arg(long, conflicts_with = "main_sectors", required_unless_present = "main_sectors")]
         main: Option<PathBuf>,
         /// The main device's size in 512-byte sectors, instead of --main.
         #[arg(long)]
@@ -65,13 +57,9 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Format {
-            spare,
-            main,
-            main_sectors,
-            block_size,
-            force,
-        } => commands::format(&spare, main.as_deref(), main_sectors, block_size, force),
+        Command::Format { spare, main, main_sectors, block_size, force } => {
+            commands::format(&spare, main.as_deref(), main_sectors, block_size, force)
+        }
         Command::Check { spare } => commands::check(&spare),
         Command::Dump { spare, json } => commands::dump(&spare, json),
         Command::Repair { spare } => commands::repair(&spare),

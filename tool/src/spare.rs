@@ -1,6 +1,6 @@
 //! Metadata block I/O on a spare device or an image file.
 
-use dm_remap_core::format::{self, Record, SlotPick, Superblock, LOG_START, MBLOCK};
+use dm_remap_core::format::{self, Record, SlotPick, LOG_START, MBLOCK};
 use dm_remap_core::journal::{self, LoadError};
 use std::fs::{File, OpenOptions};
 use std::io::{self, Seek, SeekFrom};
@@ -31,10 +31,7 @@ impl Spare {
             .write(write)
             .open(path)
             .map_err(|e| Error::Io(format!("cannot open {}: {e}", path.display())))?;
-        Ok(Self {
-            file,
-            path: path.display().to_string(),
-        })
+        Ok(Self { file, path: path.display().to_string() })
     }
 
     fn io(&self, what: &str, e: io::Error) -> Error {
@@ -43,10 +40,7 @@ impl Spare {
 
     /// Size in 512-byte sectors.
     pub fn sectors(&mut self) -> Result<u64> {
-        let bytes = self
-            .file
-            .seek(SeekFrom::End(0))
-            .map_err(|e| self.io("cannot get size", e))?;
+        let bytes = self.file.seek(SeekFrom::End(0)).map_err(|e| self.io("cannot get size", e))?;
         Ok(bytes / 512)
     }
 
@@ -80,33 +74,24 @@ impl Spare {
     pub fn pick(&self) -> Result<SlotPick> {
         let [a, b] = self.slots()?;
         if format::is_zero(&a) && format::is_zero(&b) {
-            return Err(Error::Metadata(format!(
-                "{}: not formatted (metadata area is all zeros)",
-                self.path
-            )));
+            return Err(Error::Metadata(format!("{}: not formatted (metadata area is all zeros)", self.path)));
         }
-        format::pick_slot(&a, &b)
-            .map_err(|e| Error::Metadata(format!("{}: {}", self.path, e.0.to_string_lossy())))
+        format::pick_slot(&a, &b).map_err(|e| Error::Metadata(format!("{}: {}", self.path, e.0.to_string_lossy())))
     }
 
-    /// The records of commit `sb`, in commit order.
-    pub fn records(&self, sb: &Superblock) -> Result<Vec<Record>> {
+    /// The records of commit `pick`, in commit order.
+    pub fn records(&self, pick: &SlotPick) -> Result<Vec<Record>> {
         let mut out = Vec::new();
         let mut buf = [0; MBLOCK];
-        journal::replay(
-            &sb.clone(),
-            &mut buf,
-            |i, b| self.read(LOG_START + i, b),
-            |r| {
-                out.push(r);
-                Ok(())
-            },
-        )
+        let slot = self.slots()?[pick.slot];
+        let read = |i, b: &mut [u8; MBLOCK]| self.read(LOG_START + i, b);
+        journal::replay(&pick.sb, &slot, &mut buf, read, |r| {
+            out.push(r);
+            Ok(())
+        })
         .map_err(|e| match e {
             LoadError::Io(e) => e,
-            LoadError::Format(f) => {
-                Error::Metadata(format!("{}: {}", self.path, f.0.to_string_lossy()))
-            }
+            LoadError::Format(f) => Error::Metadata(format!("{}: {}", self.path, f.0.to_string_lossy())),
         })?;
         Ok(out)
     }

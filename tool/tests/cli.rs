@@ -31,10 +31,7 @@ impl Drop for Dir {
 }
 
 fn tool(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dm-remap-tool"))
-        .args(args)
-        .output()
-        .unwrap()
+    Command::new(env!("CARGO_BIN_EXE_dm-remap-tool")).args(args).output().unwrap()
 }
 
 fn code(o: &Output) -> i32 {
@@ -42,11 +39,7 @@ fn code(o: &Output) -> i32 {
 }
 
 fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }
 
 fn s(p: &Path) -> &str {
@@ -63,45 +56,32 @@ fn formatted(d: &Dir) -> PathBuf {
 
 /// Commits `n` remaps to the image the way the kernel does.
 fn commit_remaps(spare: &Path, n: u64) {
-    let f = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(spare)
-        .unwrap();
+    let f = OpenOptions::new().read(true).write(true).open(spare).unwrap();
     let mut a = [0; MBLOCK];
     let mut b = [0; MBLOCK];
     f.read_exact_at(&mut a, 0).unwrap();
     f.read_exact_at(&mut b, MBLOCK as u64).unwrap();
-    let sb = dm_remap_core::format::pick_slot(&a, &b).unwrap().sb;
+    let pick = dm_remap_core::format::pick_slot(&a, &b).unwrap();
+    let sb = pick.sb;
     let recs: Vec<Record> = (0..n)
         .map(|i| Record {
             main: 10 + i * 2,
             spare: (sb.alloc_next + i) as u32,
-            state: if i == 0 {
-                BlockState::Lost
-            } else {
-                BlockState::Remapped
-            },
+            state: if i == 0 { BlockState::Lost } else { BlockState::Remapped },
         })
         .collect();
-    let mut buf = [0; MBLOCK];
-    let next = journal::prepare_commit::<()>(&sb, &recs, sb.alloc_next + n, &mut buf, |i, blk| {
-        f.write_all_at(blk, (LOG_START + i) * MBLOCK as u64)
-            .unwrap();
+    let prev = if pick.slot == 0 { a } else { b };
+    let (mut slot, mut log) = ([0; MBLOCK], [0; MBLOCK]);
+    let next = journal::prepare_commit::<()>(&sb, &prev, &recs, sb.alloc_next + n, &mut slot, &mut log, |i, blk| {
+        f.write_all_at(blk, (LOG_START + i) * MBLOCK as u64).unwrap();
         Ok(())
     })
     .unwrap();
-    next.encode(&mut buf);
-    f.write_all_at(&buf, Superblock::slot_of(next.seq) * MBLOCK as u64)
-        .unwrap();
+    f.write_all_at(&slot, Superblock::slot_of(next.seq) * MBLOCK as u64).unwrap();
 }
 
 fn flip(spare: &Path, byte: u64) {
-    let f = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(spare)
-        .unwrap();
+    let f = OpenOptions::new().read(true).write(true).open(spare).unwrap();
     let mut x = [0u8; 1];
     f.read_exact_at(&mut x, byte).unwrap();
     f.write_all_at(&[x[0] ^ 0x10], byte).unwrap();
@@ -117,23 +97,12 @@ fn format_check_dump() {
     commit_remaps(&spare, 300);
     let o = tool(&["check", s(&spare)]);
     assert_eq!(code(&o), 0, "{}", text(&o));
-    assert!(
-        text(&o).contains("300 remaps (1 with lost data)"),
-        "{}",
-        text(&o)
-    );
+    assert!(text(&o).contains("300 remaps (1 with lost data)"), "{}", text(&o));
     let o = tool(&["dump", s(&spare)]);
-    assert!(
-        text(&o).contains("main block 10 -> spare block 0 (lost)"),
-        "{}",
-        text(&o)
-    );
+    assert!(text(&o).contains("main block 10 -> spare block 0 (lost)"), "{}", text(&o));
     let o = tool(&["dump", "--json", s(&spare)]);
     let j = text(&o);
-    assert!(
-        j.starts_with("{\"uuid\":\"") && j.trim_end().ends_with("]}"),
-        "{j}"
-    );
+    assert!(j.starts_with("{\"uuid\":\"") && j.trim_end().ends_with("]}"), "{j}");
     assert_eq!(j.matches("\"main_block\"").count(), 300);
     assert!(j.contains("\"spare_blocks_used\":300"));
 }
@@ -142,12 +111,7 @@ fn format_check_dump() {
 fn format_refuses_non_zero_metadata_area() {
     let d = Dir::new("nz");
     let spare = d.image("spare", 16 << 20);
-    fs::OpenOptions::new()
-        .write(true)
-        .open(&spare)
-        .unwrap()
-        .write_all_at(b"data", 3 * MBLOCK as u64)
-        .unwrap();
+    fs::OpenOptions::new().write(true).open(&spare).unwrap().write_all_at(b"data", 3 * MBLOCK as u64).unwrap();
     let o = tool(&["format", s(&spare), "--main-sectors", "131072"]);
     assert_eq!(code(&o), 1);
     assert!(text(&o).contains("not all zeros"), "{}", text(&o));
@@ -164,11 +128,7 @@ fn damaged_slot_is_reported_and_repaired() {
     let o = tool(&["check", s(&spare)]);
     assert_eq!(code(&o), 1, "{}", text(&o));
     assert!(text(&o).contains("slot A: DAMAGED"), "{}", text(&o));
-    assert!(
-        text(&o).contains("5 remaps"),
-        "the good slot is still used: {}",
-        text(&o)
-    );
+    assert!(text(&o).contains("5 remaps"), "the good slot is still used: {}", text(&o));
     let o = tool(&["repair", s(&spare)]);
     assert_eq!(code(&o), 0, "{}", text(&o));
     let o = tool(&["check", s(&spare)]);
@@ -186,11 +146,7 @@ fn both_slots_damaged_is_unusable() {
     for cmd in ["check", "dump", "repair"] {
         let o = tool(&[cmd, s(&spare)]);
         assert_eq!(code(&o), 1, "{cmd}: {}", text(&o));
-        assert!(
-            text(&o).contains("Both metadata slots are corrupt"),
-            "{cmd}: {}",
-            text(&o)
-        );
+        assert!(text(&o).contains("Both metadata slots are corrupt"), "{cmd}: {}", text(&o));
     }
 }
 
@@ -219,29 +175,14 @@ fn bad_input_gives_clear_errors_not_panics() {
     let short = d.image("short", 5000);
     let o = tool(&["dump", s(&short)]);
     assert_eq!(code(&o), 3, "{}", text(&o));
-    assert!(
-        text(&o).contains("cannot read metadata block 1"),
-        "{}",
-        text(&o)
-    );
+    assert!(text(&o).contains("cannot read metadata block 1"), "{}", text(&o));
     let o = tool(&["format", s(&short), "--main-sectors", "100"]);
     assert_eq!(code(&o), 1);
     assert!(text(&o).contains("too small"), "{}", text(&o));
-    let o = tool(&[
-        "format",
-        s(&zero),
-        "--main-sectors",
-        "100",
-        "--block-size",
-        "1000",
-    ]);
+    let o = tool(&["format", s(&zero), "--main-sectors", "100", "--block-size", "1000"]);
     assert_eq!(code(&o), 1);
     assert!(text(&o).contains("power of two"), "{}", text(&o));
-    assert_eq!(
-        code(&tool(&["format", s(&zero)])),
-        2,
-        "--main or --main-sectors is required"
-    );
+    assert_eq!(code(&tool(&["format", s(&zero)])), 2, "--main or --main-sectors is required");
     assert_eq!(code(&tool(&["frobnicate"])), 2);
     for o in [tool(&[]), tool(&["check"])] {
         assert_eq!(code(&o), 2);

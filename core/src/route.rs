@@ -1,0 +1,111 @@
+//! Where a bio goes: the routing decision of `map`, as pure arithmetic.
+
+use super::format::{BlockState, Record};
+
+/// Destination of the first part of a bio.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dest {
+    /// This sector of main.
+    Main(u64),
+    /// This sector of spare.
+    Spare(u64),
+    /// A block whose data was lost: the I/O fails.
+    Lost,
+}
+
+/// Block geometry needed to route.
+#[derive(Debug, Clone, Copy)]
+pub struct Layout {
+    /// Sectors per remap block.
+    pub block_sectors: u64,
+    /// First sector of the spare data area.
+    pub data_start: u64,
+}
+
+/// Routes `sectors` sectors from main sector `sector`; a bio without data
+/// goes to main.
+/// Returns how many sectors from the start go to the returned destination:
+/// the bio is split there (`dm_accept_partial_bio`) and the rest comes back
+/// to `map` as a new bio. `lookup` gives the remap of a main block.
+pub fn route(l: &Layout, sector: u64, sectors: u64, lookup: impl Fn(u64) -> Option<Record>) -> (u64, Dest) {
+    if sectors == 0 {
+        return (0, Dest::Main(sector));
+    }
+    let bs = l.block_sectors;
+    let first = sector / bs;
+    let in_block = sector % bs;
+    if let Some(r) = lookup(first) {
+        if r.state == BlockState::Lost {
+            return (sectors.min(bs - in_block), Dest::Lost);
+        }
+        // Following blocks remapped to the following spare blocks (a range
+        // remapped together) go in the same piece.
+        let mut len = bs - in_block;
+        let mut prev = r.spare;
+        while len < sectors {
+            match lookup(first + len.div_ceil(bs)) {
+                Some(n) if n.state == BlockState::Remapped && Some(n.spare) == prev.checked_add(1) => {
+                    len += bs;
+                    prev = n.spare;
+                }
+                _ => break,
+            }
+        }
+        let start = l.data_start + u64::from(r.spare) * bs + in_block;
+        return (len.min(sectors), Dest::Spare(start));
+    }
+    let last = (sector + sectors - 1) / bs;
+    let len = (first + 1..=last).find(|&b| lookup(b).is_some()).map_or(sectors, |b| b * bs - sector);
+    (len, Dest::Main(sector))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const L: Layout = Layout { block_sectors: 8, data_start: 1000 };
+
+    fn remapped(b: u64) -> Option<Record> {
+        match b {
+            2 => Some(Record { main: 2, spare: 5, state: BlockState::Remapped }),
+            4 => Some(Record { main: 4, spare: 6, state: BlockState::Lost }),
+            10..=12 => Some(Record { main: b, spare: b as u32 + 10, state: BlockState::Remapped }),
+            13 => Some(Record { main: 13, spare: 7, state: BlockState::Remapped }),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn a_range_remapped_together_is_one_piece() {
+        // Blocks 10..12 live in spare blocks 20..22; block 13 elsewhere.
+        assert_eq!(route(&L, 83, 100, remapped), (21, Dest::Spare(1163)));
+        assert_eq!(route(&L, 80, 12, remapped), (12, Dest::Spare(1160)));
+        assert_eq!(route(&L, 104, 8, remapped), (8, Dest::Spare(1056)));
+    }
+
+    #[test]
+    fn empty_bio_goes_to_main() {
+        assert_eq!(route(&L, 16, 0, remapped), (0, Dest::Main(16)));
+        assert_eq!(route(&L, 0, 0, remapped), (0, Dest::Main(0)));
+    }
+
+    #[test]
+    fn plain_main() {
+        assert_eq!(route(&L, 0, 16, remapped), (16, Dest::Main(0)));
+        assert_eq!(route(&L, 112, 100, remapped), (100, Dest::Main(112)));
+    }
+
+    #[test]
+    fn split_before_a_remapped_block() {
+        assert_eq!(route(&L, 3, 40, remapped), (13, Dest::Main(3)));
+        assert_eq!(route(&L, 24, 16, remapped), (8, Dest::Main(24)));
+    }
+
+    #[test]
+    fn inside_a_remapped_block() {
+        assert_eq!(route(&L, 16, 8, remapped), (8, Dest::Spare(1040)));
+        assert_eq!(route(&L, 19, 100, remapped), (5, Dest::Spare(1043)));
+        assert_eq!(route(&L, 17, 2, remapped), (2, Dest::Spare(1041)));
+        assert_eq!(route(&L, 33, 100, remapped), (7, Dest::Lost));
+    }
+}

@@ -1,0 +1,174 @@
+//! The metadata area on spare, in the kernel: format, load and commit over
+//! dm-io, with the on-disk format and commit protocol of the core. All of
+//! it sleeps: process context only, serialised by the target's mutex.
+//! Blocks live in heap buffers, never on the (small) kernel stack.
+
+use crate::dm::{random_bytes, CtrError, DmDev, DmIo, IoBuf, Write};
+use crate::remap_core::format::{self, Geometry, Record, Superblock, LOG_START, MBLOCK, MBLOCK_SECTORS};
+use crate::remap_core::journal::{self, CommitError, LoadError};
+use kernel::alloc::KVVec;
+use kernel::error::code;
+use kernel::prelude::*;
+
+type Block = KBox<[u8; MBLOCK]>;
+
+/// The committed state and the buffers to change it.
+pub struct Metadata {
+    sb: Superblock,
+    /// The committed slot block (it holds the tail records).
+    slot: Block,
+    /// The next slot block, while a commit is prepared.
+    next: Block,
+    log: Block,
+    /// The same, in memory dm-io can address.
+    io_buf: IoBuf,
+}
+
+fn nomem() -> CtrError {
+    CtrError::new(c"Cannot allocate metadata buffers", code::ENOMEM)
+}
+
+fn block() -> Result<Block> {
+    Ok(KBox::new([0; MBLOCK], GFP_KERNEL)?)
+}
+
+impl Metadata {
+    /// Loads the pair's metadata, or formats an all-zero metadata area.
+    /// Returns the records to replay, in commit order.
+    pub fn open(io: &DmIo, spare: &DmDev, g: Geometry) -> Result<(Self, KVVec<Record>), CtrError> {
+        let mut meta = Self {
+            sb: Superblock::new([0; 16], g),
+            slot: block().map_err(|_| nomem())?,
+            next: block().map_err(|_| nomem())?,
+            log: block().map_err(|_| nomem())?,
+            io_buf: IoBuf::new(MBLOCK).map_err(|_| nomem())?,
+        };
+        let eio = |e| CtrError::new(c"Cannot read the spare's metadata area", e);
+        let mut slots = IoBuf::new(2 * MBLOCK).map_err(|_| nomem())?;
+        io.read(spare, 0, &mut slots).map_err(eio)?;
+        if format::is_zero(&slots) {
+            meta.format(io, spare, g)?;
+            return Ok((meta, KVVec::new()));
+        }
+        let records = meta.load(io, spare, &slots, g)?;
+        Ok((meta, records))
+    }
+
+    fn format(&mut self, io: &DmIo, spare: &DmDev, g: Geometry) -> Result<(), CtrError> {
+        // Never format over anything but zeros: check the whole area.
+        let eio = |e| CtrError::new(c"Cannot read the spare's metadata area", e);
+        let area = (LOG_START + g.log_blocks) * MBLOCK_SECTORS;
+        let mut at = 0;
+        while at < area {
+            let sectors = (area - at).min(64 * MBLOCK_SECTORS);
+            let mut chunk = IoBuf::new((sectors * 512) as usize).map_err(|_| nomem())?;
+            io.read(spare, at, &mut chunk).map_err(eio)?;
+            if !format::is_zero(&chunk) {
+                return Err(CtrError::invalid(
+                    c"Spare holds data but no valid metadata: refusing to format it (zero its metadata area first)",
+                ));
+            }
+            at += sectors;
+        }
+        let mut uuid = [0u8; 16];
+        random_bytes(&mut uuid);
+        self.sb = Superblock::new(uuid, g);
+        self.slot.fill(0);
+        self.sb.encode(&mut self.slot);
+        self.io_buf.copy_from_slice(&*self.slot);
+        io.write(spare, Superblock::slot_of(self.sb.seq) * MBLOCK_SECTORS, &mut self.io_buf, Write::Fua)
+            .map_err(|e| CtrError::new(c"Cannot write the spare's metadata", e))?;
+        pr_info!("formatted the metadata of spare {}\n", spare.name().to_str().unwrap_or("?"));
+        Ok(())
+    }
+
+    fn load(&mut self, io: &DmIo, spare: &DmDev, slots: &IoBuf, g: Geometry) -> Result<KVVec<Record>, CtrError> {
+        let (a, b) = slots.split_at(MBLOCK);
+        let (a, b) = (a.first_chunk().ok_or_else(nomem)?, b.first_chunk().ok_or_else(nomem)?);
+        let pick = format::pick_slot(a, b).map_err(|e| CtrError::invalid(e.0))?;
+        for (i, e) in pick.errors.iter().enumerate() {
+            if let (Some(e), false) = (e, pick.sb.seq == 1) {
+                let why = e.0.to_str().unwrap_or("?");
+                pr_warn!("metadata slot {} is invalid ({}); using commit {}\n", ["A", "B"][i], why, pick.sb.seq);
+            }
+        }
+        if pick.sb.geometry != g {
+            return Err(CtrError::invalid(
+                c"Spare metadata belongs to another device pair (main size, spare size or block_size differ)",
+            ));
+        }
+        self.sb = pick.sb;
+        self.slot.copy_from_slice(if pick.slot == 0 { a } else { b });
+        self.replay(io, spare).map_err(|e| match e {
+            LoadError::Format(f) => CtrError::invalid(f.0),
+            LoadError::Io(e) => CtrError::new(c"Cannot read the spare's metadata log", e),
+        })
+    }
+
+    fn replay(&mut self, io: &DmIo, spare: &DmDev) -> Result<KVVec<Record>, LoadError<Error>> {
+        let mut records =
+            KVVec::with_capacity(self.sb.records as usize, GFP_KERNEL).map_err(|_| LoadError::Io(ENOMEM))?;
+        let io_buf = &mut self.io_buf;
+        let read = |i, out: &mut [u8; MBLOCK]| {
+            io.read(spare, (LOG_START + i) * MBLOCK_SECTORS, io_buf)?;
+            out.copy_from_slice(io_buf);
+            Ok(())
+        };
+        // Capacity for every record was reserved above: push cannot fail.
+        let apply = |r| records.push(r, GFP_KERNEL).map_err(|_| format::FormatError(c"Too many records"));
+        journal::replay(&self.sb, &self.slot, &mut self.log, read, apply)?;
+        Ok(records)
+    }
+
+    /// If another table of the pair committed since we loaded, the records
+    /// to replay.
+    pub fn refresh(&mut self, io: &DmIo, spare: &DmDev) -> Result<Option<KVVec<Record>>> {
+        let mut slots = IoBuf::new(2 * MBLOCK)?;
+        io.read(spare, 0, &mut slots)?;
+        let (a, b) = slots.split_at(MBLOCK);
+        let (a, b) = (a.first_chunk().ok_or(EIO)?, b.first_chunk().ok_or(EIO)?);
+        let pick = format::pick_slot(a, b).map_err(|_| code::EIO)?;
+        if pick.sb.seq == self.sb.seq {
+            return Ok(None);
+        }
+        if pick.sb.geometry != self.sb.geometry || pick.sb.uuid != self.sb.uuid {
+            return Err(code::EINVAL);
+        }
+        self.sb = pick.sb;
+        self.slot.copy_from_slice(if pick.slot == 0 { a } else { b });
+        self.replay(io, spare).map(Some).map_err(|e| match e {
+            LoadError::Format(_) => code::EIO,
+            LoadError::Io(e) => e,
+        })
+    }
+
+    /// The committed header.
+    pub fn sb(&self) -> &Superblock {
+        &self.sb
+    }
+
+    /// Commits `new` records with the allocator at `alloc_next`: log blocks
+    /// that fill up, a flush, then the other slot with FUA.
+    pub fn commit(
+        &mut self,
+        io: &DmIo,
+        spare: &DmDev,
+        new: &[Record],
+        alloc_next: u64,
+    ) -> Result<(), CommitError<Error>> {
+        let io_buf = &mut self.io_buf;
+        let write_log = |i, block: &[u8; MBLOCK]| {
+            io_buf.copy_from_slice(block);
+            io.write(spare, (LOG_START + i) * MBLOCK_SECTORS, io_buf, Write::Cached)
+        };
+        let next =
+            journal::prepare_commit(&self.sb, &self.slot, new, alloc_next, &mut self.next, &mut self.log, write_log)?;
+        io.flush(spare).map_err(CommitError::Io)?;
+        self.io_buf.copy_from_slice(&*self.next);
+        io.write(spare, Superblock::slot_of(next.seq) * MBLOCK_SECTORS, &mut self.io_buf, Write::Fua)
+            .map_err(CommitError::Io)?;
+        self.sb = next;
+        core::mem::swap(&mut self.slot, &mut self.next);
+        Ok(())
+    }
+}
