@@ -87,6 +87,10 @@ fn remap(t: &RemapTarget, ctx: &MessageCtx, mut args: ArgSet<'_>, out: &mut Emit
         return Err(MessageError("remap: metadata failed earlier; reload the table"));
     }
     let fresh = (first..first + count).filter(|&b| t.remaps.get(b).is_none()).count();
+    if fresh == 0 {
+        let _ = write!(out, "remapped 0 blocks: all {count} were remapped already");
+        return Ok(true);
+    }
     let mut alloc = Allocator::new(meta.sb().alloc_next, t.geometry.spare_blocks);
     if alloc.free() < fresh as u64 {
         if alloc.free() == 0 {

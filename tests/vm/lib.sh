@@ -52,9 +52,24 @@ status_field() { dmsetup status "$1" | awk -v f="$2" '{print $(3 + f)}'; }
 
 tool() { /usr/bin/dm-remap-tool "$@"; }
 
-# Starts fio writing 24 MiB of $1 at random and verifying it, in the
-# background at 4 MiB/s; its pid is in $!, its output in /tmp/fio.out.
-fio_busy() {
-	fio --name=busy --filename="$1" --size=24M --rw=randwrite --bs=4k --ioengine=libaio \
+# While fio writes 24 MiB of /dev/mapper/r at random (4 MiB/s) and
+# verifies it, runs rounds of: suspend, `$2 <round>` (while suspended),
+# resume, reload with table $1, resume. Fails if fio sees an error or fewer
+# than 3 rounds ran; sets $rounds.
+rounds_under_fio() {
+	fio --name=busy --filename=/dev/mapper/r --size=24M --rw=randwrite --bs=4k --ioengine=libaio \
 		--iodepth=8 --direct=1 --verify=crc32c --verify_fatal=1 --rate=4m --minimal >/tmp/fio.out 2>&1 &
+	pid=$!
+	rounds=0
+	while kill -0 $pid 2>/dev/null && [ $rounds -lt 30 ]; do
+		sleep 0.3
+		dmsetup suspend r
+		$2 $rounds
+		dmsetup resume r
+		dmsetup reload r --table "$1"
+		dmsetup resume r
+		rounds=$((rounds + 1))
+	done
+	wait $pid || { cat /tmp/fio.out; fail "fio saw an error"; }
+	[ $rounds -ge 3 ] || fail "only $rounds rounds ran during fio"
 }

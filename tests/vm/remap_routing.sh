@@ -17,7 +17,8 @@ out=$(dmsetup message r 0 remap 8)            # block 1
 echo "$out" | grep -q "remapped 1 blocks (0 with lost data) in commit 2" || fail "message said '$out'"
 dmsetup message r 0 remap 800 3               # blocks 100..102
 dmsetup message r 0 remap 16383               # block 2047, the last
-dmsetup message r 0 remap 8                   # already remapped: nothing new
+out=$(dmsetup message r 0 remap 8)            # already remapped: no commit
+echo "$out" | grep -q "remapped 0 blocks: all 1 were remapped already" || fail "message said '$out'"
 dmsetup message r 0 remap 16384 2>/dev/null && fail "remap beyond the target accepted"
 dmsetup message r 0 remap 0 0 2>/dev/null && fail "remap of 0 blocks accepted"
 dmsetup message r 0 remap x 2>/dev/null && fail "remap of a bad sector accepted"
