@@ -20,6 +20,6 @@ sector_t dmr_bdev_nr_sectors(struct block_device *bdev);
 unsigned int dmr_bdev_logical_block_size(struct block_device *bdev);
 unsigned int dmr_bdev_physical_block_size(struct block_device *bdev);
 unsigned int dmr_bdev_max_discard_sectors(struct block_device *bdev);
-blk_mode_t dmr_table_get_mode(struct dm_target *ti);
+bool dmr_table_writable(struct dm_target *ti);
 
 #endif

@@ -35,7 +35,7 @@ unsigned int dmr_bdev_max_discard_sectors(struct block_device *bdev)
 	return bdev_max_discard_sectors(bdev);
 }
 
-blk_mode_t dmr_table_get_mode(struct dm_target *ti)
+bool dmr_table_writable(struct dm_target *ti)
 {
-	return dm_table_get_mode(ti->table);
+	return dm_table_get_mode(ti->table) & BLK_OPEN_WRITE;
 }

@@ -43,7 +43,7 @@ cargo build --release -q -p dm-remap-tool
 boots=(
 	"pass-through load_autoload load_insmod table_status bad_tables linear_equivalence flush_both"
 	"stress fio_verify suspend_reload_fio create_remove_cycles"
-	"remapping remap_routing remap_lost metadata_slots spare_full remap_under_fio many_remaps"
+	"remapping remap_routing remap_lost metadata_slots read_only spare_full remap_under_fio many_remaps"
 )
 for b in "${boots[@]}"; do
 	set -- $b

@@ -162,6 +162,12 @@ impl Ctr<'_> {
         Ok(unsafe { DmDev::from_raw(dev, self.ti) })
     }
 
+    /// Whether the table was loaded read-write (not `dmsetup --readonly`).
+    pub fn is_writable(&self) -> bool {
+        // SAFETY: `ti` is the target under construction, in its table.
+        unsafe { ffi::dmr_table_writable(self.ti.as_ptr()) }
+    }
+
     /// Asks DM to send each empty flush `n` times (see `Bio::target_bio_nr`).
     pub fn set_num_flush_bios(&mut self, n: u32) {
         self.ti_mut().num_flush_bios = n;

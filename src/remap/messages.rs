@@ -86,6 +86,9 @@ fn remap(t: &RemapTarget, ctx: &MessageCtx, mut args: ArgSet<'_>, out: &mut Emit
     if t.state_is(MetaState::Failed) {
         return Err(MessageError("remap: metadata failed earlier; reload the table"));
     }
+    if t.state_is(MetaState::ReadOnly) {
+        return Err(MessageError("remap: the table is read-only"));
+    }
     let fresh = (first..first + count).filter(|&b| t.remaps.get(b).is_none()).count();
     if fresh == 0 {
         let _ = write!(out, "remapped 0 blocks: all {count} were remapped already");
@@ -213,6 +216,9 @@ fn list(t: &RemapTarget, out: &mut Emitter<'_>) {
 /// `commit`: writes the current state as a new commit, so both slots hold
 /// a valid commit.
 fn commit(t: &RemapTarget) -> Result<bool, MessageError> {
+    if t.state_is(MetaState::ReadOnly) {
+        return Err(MessageError("commit: the table is read-only"));
+    }
     let mut meta = t.meta.lock();
     let alloc = meta.sb().alloc_next;
     meta.commit(&t.io, &t.spare, &[], alloc).map_err(|_| {

@@ -35,7 +35,7 @@ fn block() -> Result<Block> {
 impl Metadata {
     /// Loads the pair's metadata, or formats an all-zero metadata area.
     /// Returns the records to replay, in commit order.
-    pub fn open(io: &DmIo, spare: &DmDev, g: Geometry) -> Result<(Self, KVVec<Record>), CtrError> {
+    pub fn open(io: &DmIo, spare: &DmDev, g: Geometry, writable: bool) -> Result<(Self, KVVec<Record>), CtrError> {
         let mut meta = Self {
             sb: Superblock::new([0; 16], g),
             slot: block().map_err(|_| nomem())?,
@@ -47,6 +47,9 @@ impl Metadata {
         let mut slots = IoBuf::new(2 * MBLOCK).map_err(|_| nomem())?;
         io.read(spare, 0, &mut slots).map_err(eio)?;
         if format::is_zero(&slots) {
+            if !writable {
+                return Err(CtrError::invalid(c"Spare has no metadata and a read-only table cannot format it"));
+            }
             meta.format(io, spare, g)?;
             return Ok((meta, KVVec::new()));
         }

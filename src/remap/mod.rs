@@ -36,6 +36,8 @@ enum MetaState {
     Full = 1,
     /// A metadata write failed: no more remaps until the table is reloaded.
     Failed = 2,
+    /// The table is read-only: remaps are followed but none is added.
+    ReadOnly = 3,
 }
 
 /// One `remap` target: a main device whose blocks can be relocated onto a
@@ -73,12 +75,17 @@ impl Target for RemapTarget {
         }
         let g = Geometry::new(t.block_size, main.sectors(), spare.sectors()).map_err(|e| CtrError::invalid(e.0))?;
         let io = DmIo::new().map_err(|e| CtrError::new(c"Cannot create a dm-io client", e))?;
-        let (meta, records) = Metadata::open(&io, &spare, g)?;
+        let writable = ctr.is_writable();
+        let (meta, records) = Metadata::open(&io, &spare, g, writable)?;
         let remaps = Remaps::new().map_err(|e| CtrError::new(c"Cannot allocate the remap table", e))?;
         remaps.replace(&records).map_err(|e| CtrError::new(c"Cannot allocate the remap table", e))?;
         drop(records);
         let spare_used = AtomicU64::new(meta.sb().alloc_next);
-        let state = if meta.sb().alloc_next == g.spare_blocks { MetaState::Full } else { MetaState::Ok };
+        let state = match (writable, meta.sb().alloc_next == g.spare_blocks) {
+            (false, _) => MetaState::ReadOnly,
+            (true, true) => MetaState::Full,
+            (true, false) => MetaState::Ok,
+        };
         let meta = KBox::pin_init(new_mutex!(meta, "dm_remap_metadata"), GFP_KERNEL)
             .map_err(|e| CtrError::new(c"Cannot allocate", e))?;
         // Empty flushes go to both devices: bio 0 to main, 1 to spare.
@@ -157,7 +164,8 @@ impl Target for RemapTarget {
                 let state = match self.state.load(Ordering::Relaxed) {
                     0 => "ok",
                     1 => "full",
-                    _ => "failed",
+                    2 => "failed",
+                    _ => "read-only",
                 };
                 write!(
                     out,
