@@ -3,7 +3,7 @@
 //! spare device.
 //!
 //! Layout: `dm/` is the safe layer over the device-mapper and bio C API
-//! (all `unsafe` lives there and in `kunit/`), `remap/` is the target's
+//! (all FFI calls live there and in `kunit/`), `remap/` is the target's
 //! logic in safe Rust, and `remap_core` is the pure `no_std` core in
 //! `core/src/`, shared with the host tests and the userspace tool.
 // The crate is a module, not a library: `pub` items are public to the crate.
