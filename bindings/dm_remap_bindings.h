@@ -9,17 +9,26 @@
 
 #include <linux/bio.h>
 #include <linux/blkdev.h>
+#include <linux/delay.h>
 #include <linux/device-mapper.h>
 #include <linux/dm-io.h>
 #include <linux/random.h>
+#include <linux/spinlock.h>
+#include <linux/workqueue.h>
 
 /* Wrappers for static inlines and macros (helpers.c). */
 void dmr_bio_set_dev(struct bio *bio, struct block_device *bdev);
 unsigned int dmr_bio_get_target_bio_nr(const struct bio *bio);
+void dmr_bio_io_error(struct bio *bio);
 sector_t dmr_bdev_nr_sectors(struct block_device *bdev);
 unsigned int dmr_bdev_logical_block_size(struct block_device *bdev);
 unsigned int dmr_bdev_physical_block_size(struct block_device *bdev);
 unsigned int dmr_bdev_max_discard_sectors(struct block_device *bdev);
 bool dmr_table_writable(struct dm_target *ti);
+unsigned long dmr_spin_lock_irqsave(spinlock_t *lock);
+void dmr_spin_unlock_irqrestore(spinlock_t *lock, unsigned long flags);
+struct workqueue_struct *dmr_alloc_workqueue(const char *name);
+void dmr_init_work(struct work_struct *work, work_func_t fn);
+bool dmr_queue_work(struct workqueue_struct *wq, struct work_struct *work);
 
 #endif

@@ -15,6 +15,11 @@ unsigned int dmr_bio_get_target_bio_nr(const struct bio *bio)
 	return dm_bio_get_target_bio_nr(bio);
 }
 
+void dmr_bio_io_error(struct bio *bio)
+{
+	bio_io_error(bio);
+}
+
 sector_t dmr_bdev_nr_sectors(struct block_device *bdev)
 {
 	return bdev_nr_sectors(bdev);
@@ -38,4 +43,32 @@ unsigned int dmr_bdev_max_discard_sectors(struct block_device *bdev)
 bool dmr_table_writable(struct dm_target *ti)
 {
 	return dm_table_get_mode(ti->table) & BLK_OPEN_WRITE;
+}
+
+unsigned long dmr_spin_lock_irqsave(spinlock_t *lock)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(lock, flags);
+	return flags;
+}
+
+void dmr_spin_unlock_irqrestore(spinlock_t *lock, unsigned long flags)
+{
+	spin_unlock_irqrestore(lock, flags);
+}
+
+struct workqueue_struct *dmr_alloc_workqueue(const char *name)
+{
+	return alloc_workqueue("%s", WQ_MEM_RECLAIM, 1, name);
+}
+
+void dmr_init_work(struct work_struct *work, work_func_t fn)
+{
+	INIT_WORK(work, fn);
+}
+
+bool dmr_queue_work(struct workqueue_struct *wq, struct work_struct *work)
+{
+	return queue_work(wq, work);
 }

@@ -42,7 +42,7 @@ cargo build --release -q -p dm-remap-tool
 "$TOP/scripts/mkinitramfs.sh" "$KDIR" dm-remap.ko "$initrd"
 boots=(
 	"pass-through load_autoload load_insmod table_status bad_tables linear_equivalence flush_both"
-	"stress fio_verify suspend_reload_fio create_remove_cycles"
+	"stress fio_verify suspend_reload_fio create_remove_cycles remap_live_fio"
 	"remapping remap_routing remap_lost metadata_slots read_only spare_full remap_under_fio many_remaps"
 )
 for b in "${boots[@]}"; do

@@ -9,8 +9,9 @@ pub enum Dest {
     Main(u64),
     /// This sector of spare.
     Spare(u64),
-    /// A block whose data was lost: the I/O fails.
-    Lost,
+    /// A block whose data was lost, at this sector of spare: reads fail;
+    /// a write of the whole block brings it back.
+    Lost(u64),
 }
 
 /// Block geometry needed to route.
@@ -35,8 +36,9 @@ pub fn route(l: &Layout, sector: u64, sectors: u64, lookup: impl Fn(u64) -> Opti
     let first = sector / bs;
     let in_block = sector % bs;
     if let Some(r) = lookup(first) {
+        let start = l.data_start + u64::from(r.spare) * bs + in_block;
         if r.state == BlockState::Lost {
-            return (sectors.min(bs - in_block), Dest::Lost);
+            return (sectors.min(bs - in_block), Dest::Lost(start));
         }
         // Following blocks remapped to the following spare blocks (a range
         // remapped together) go in the same piece.
@@ -51,7 +53,6 @@ pub fn route(l: &Layout, sector: u64, sectors: u64, lookup: impl Fn(u64) -> Opti
                 _ => break,
             }
         }
-        let start = l.data_start + u64::from(r.spare) * bs + in_block;
         return (len.min(sectors), Dest::Spare(start));
     }
     let last = (sector + sectors - 1) / bs;
@@ -106,6 +107,6 @@ mod tests {
         assert_eq!(route(&L, 16, 8, remapped), (8, Dest::Spare(1040)));
         assert_eq!(route(&L, 19, 100, remapped), (5, Dest::Spare(1043)));
         assert_eq!(route(&L, 17, 2, remapped), (2, Dest::Spare(1041)));
-        assert_eq!(route(&L, 33, 100, remapped), (7, Dest::Lost));
+        assert_eq!(route(&L, 33, 100, remapped), (7, Dest::Lost(1049)));
     }
 }

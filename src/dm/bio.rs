@@ -1,4 +1,10 @@
-//! A view of a bio that DM hands to a target.
+//! Bios that DM hands to a target: a view for the duration of one
+//! callback ([`Bio`]), and bios the target keeps to finish later
+//! ([`HeldBio`], [`BioList`]).
+//!
+//! Every bio of a target carries a value of the target's per-bio type `P`
+//! in DM's per-bio data (`ti->per_io_data_size`), written by `map` before
+//! anything reads it.
 
 use super::ffi;
 use super::DmDev;
@@ -8,21 +14,54 @@ use core::ptr::NonNull;
 const REQ_OP_MASK: u32 = (1 << ffi::REQ_OP_BITS) - 1;
 const REQ_PREFLUSH: u32 = 1 << ffi::req_flag_bits___REQ_PREFLUSH;
 
-/// A bio borrowed from DM for the duration of one callback.
-///
-/// Invariant: `ptr` points to a live bio that nobody else touches while
-/// this view exists (DM gives the target exclusive use of its clone in
-/// `map` and `end_io`).
-pub struct Bio<'a> {
-    ptr: NonNull<ffi::bio>,
-    _owner: PhantomData<&'a mut ffi::bio>,
+/// Per-bio data: a plain value (`Copy`, so never dropped) that DM stores
+/// in front of each clone; `map` starts from `Default`. DM aligns that
+/// area to 8 bytes.
+pub trait PerBio: Copy + Default + Send + 'static {
+    /// Checked at build time: DM's per-bio area is 8-byte aligned.
+    const ALIGN_OK: () = assert!(core::mem::align_of::<Self>() <= 8);
 }
 
-impl Bio<'_> {
+/// Writes the default per-bio data of a clone that `map` received.
+///
+/// # Safety
+///
+/// As for `per_bio_ptr`.
+pub(super) unsafe fn init_per_bio<P: PerBio>(bio: *mut ffi::bio) {
+    // SAFETY: caller's contract; `write` because the area is uninitialised.
+    unsafe { per_bio_ptr::<P>(NonNull::new_unchecked(bio)).write(P::default()) };
+}
+
+/// The per-bio data of `bio`.
+///
+/// # Safety
+///
+/// `bio` must be a clone made by DM for a target whose
+/// `per_io_data_size` is `size_of::<P>()`.
+unsafe fn per_bio_ptr<P: PerBio>(bio: NonNull<ffi::bio>) -> *mut P {
+    #[allow(clippy::let_unit_value)]
+    let () = P::ALIGN_OK;
+    // SAFETY: caller's contract; DM reserves that many bytes before the
+    // clone, aligned to 8.
+    unsafe { ffi::dm_per_bio_data(bio.as_ptr(), core::mem::size_of::<P>()).cast() }
+}
+
+/// A bio borrowed from DM for the duration of one callback.
+///
+/// Invariant: `ptr` points to a live clone that DM made for this target,
+/// with per-bio data of type `P`, and that nobody else touches while the
+/// view exists (DM gives the target exclusive use of its clone in `map`
+/// and `end_io`).
+pub struct Bio<'a, P: PerBio> {
+    ptr: NonNull<ffi::bio>,
+    _owner: PhantomData<(&'a mut ffi::bio, P)>,
+}
+
+impl<P: PerBio> Bio<'_, P> {
     /// # Safety
     ///
-    /// `ptr` must be a valid bio, used by no one else for the lifetime of
-    /// the returned view.
+    /// `ptr` must be a clone DM made for a target with per-bio data of
+    /// type `P`, used by no one else for the lifetime of the view.
     pub(super) unsafe fn from_raw(ptr: *mut ffi::bio) -> Self {
         Self {
             // SAFETY: DM never passes a NULL bio (caller's contract).
@@ -36,6 +75,11 @@ impl Bio<'_> {
         unsafe { self.ptr.as_ref() }
     }
 
+    /// The C bio, for the hook wrappers' checks.
+    pub(super) fn as_ptr(&self) -> *mut ffi::bio {
+        self.ptr.as_ptr()
+    }
+
     /// First sector the bio addresses.
     pub fn sector(&self) -> u64 {
         self.raw().bi_iter.bi_sector
@@ -46,9 +90,16 @@ impl Bio<'_> {
         u64::from(self.raw().bi_iter.bi_size >> 9)
     }
 
+    /// This bio's per-bio data.
+    pub fn per_bio(&mut self) -> &mut P {
+        // SAFETY: the data belongs to the clone, which is exclusively ours
+        // (type invariant), and was written in `map` before any read.
+        unsafe { &mut *per_bio_ptr::<P>(self.ptr) }
+    }
+
     /// Keeps only the first `sectors` sectors in this bio; DM sends the
     /// rest to `map` again as a new bio. `sectors` must be at least one and
-    /// less than `self.sectors()`.
+    /// less than `self.sectors()`; only in `map`.
     pub fn accept_partial(&mut self, sectors: u64) {
         debug_assert!(sectors > 0 && sectors < self.sectors());
         // SAFETY: `ptr` is the clone DM passed to map, not a duplicate bio
@@ -77,15 +128,174 @@ impl Bio<'_> {
 
     /// Points the bio at `dev` without changing its sector.
     pub fn set_dev(&mut self, dev: &DmDev) {
-        // SAFETY: `ptr` is valid and exclusively ours; `dev.bdev()` is an
-        // open block device that outlives the bio (held by the target).
-        unsafe { ffi::dmr_bio_set_dev(self.ptr.as_ptr(), dev.bdev()) };
+        set_dev(self.ptr, dev);
     }
 
     /// Points the bio at `sector` of `dev` (dm-linear's remapping).
     pub fn remap(&mut self, dev: &DmDev, sector: u64) {
-        self.set_dev(dev);
-        // SAFETY: as above; the bio is ours to modify until we return it.
-        unsafe { (*self.ptr.as_ptr()).bi_iter.bi_sector = sector };
+        remap(self.ptr, dev, sector);
+    }
+
+    /// Takes the bio over: from `map`, the target will submit it later;
+    /// from `end_io`, it will complete it later. The returned mark is what
+    /// the callback returns.
+    pub fn hold(self) -> (HeldBio<P>, Held) {
+        (HeldBio { ptr: self.ptr, _p: PhantomData }, Held(()))
+    }
+}
+
+fn set_dev(bio: NonNull<ffi::bio>, dev: &DmDev) {
+    // SAFETY: callers own `bio` (a `Bio` or `HeldBio`); `dev.bdev()` is an
+    // open block device that outlives the bio (held by the target).
+    unsafe { ffi::dmr_bio_set_dev(bio.as_ptr(), dev.bdev()) };
+}
+
+fn remap(bio: NonNull<ffi::bio>, dev: &DmDev, sector: u64) {
+    set_dev(bio, dev);
+    // SAFETY: as above; the bio is the caller's to modify.
+    unsafe { (*bio.as_ptr()).bi_iter.bi_sector = sector };
+}
+
+/// Proof that a callback handed its bio to a [`HeldBio`]: only
+/// [`Bio::hold`] makes one.
+pub struct Held(());
+
+/// A bio the target took over from `map` (to submit) or `end_io` (to
+/// complete). Dropping it fails the bio with an I/O error, so a held bio
+/// is never forgotten.
+///
+/// Invariant: as for [`Bio`], and DM does not touch the bio until the
+/// target submits or ends it, which consumes the `HeldBio`.
+pub struct HeldBio<P: PerBio> {
+    ptr: NonNull<ffi::bio>,
+    _p: PhantomData<P>,
+}
+
+// SAFETY: a held bio is owned by whoever holds the `HeldBio`; bios may be
+// submitted or ended from any thread.
+unsafe impl<P: PerBio> Send for HeldBio<P> {}
+
+impl<P: PerBio> HeldBio<P> {
+    fn raw(&self) -> &ffi::bio {
+        // SAFETY: the type invariant says `ptr` is valid and ours.
+        unsafe { self.ptr.as_ref() }
+    }
+
+    /// First sector the bio addresses.
+    pub fn sector(&self) -> u64 {
+        self.raw().bi_iter.bi_sector
+    }
+
+    /// Length of the bio in sectors.
+    pub fn sectors(&self) -> u64 {
+        u64::from(self.raw().bi_iter.bi_size >> 9)
+    }
+
+    /// This bio's per-bio data.
+    pub fn per_bio(&mut self) -> &mut P {
+        // SAFETY: as in `Bio::per_bio`.
+        unsafe { &mut *per_bio_ptr::<P>(self.ptr) }
+    }
+
+    /// Points the bio at `sector` of `dev` and submits it (a bio held
+    /// from `map`); `end_io` sees it complete.
+    pub fn submit(self, dev: &DmDev, sector: u64) {
+        let bio = core::mem::ManuallyDrop::new(self);
+        remap(bio.ptr, dev, sector);
+        // SAFETY: the bio is a DM clone that `map` returned as submitted
+        // and that we own; DM accounts it and submits it.
+        unsafe { ffi::dm_submit_bio_remap(bio.ptr.as_ptr(), core::ptr::null_mut()) };
+    }
+
+    /// Completes the bio with its current status (for a bio held from
+    /// `end_io`, whose `end_io` then runs again).
+    pub fn complete(self) {
+        let bio = core::mem::ManuallyDrop::new(self);
+        // SAFETY: we own the bio; ending it hands it back to DM.
+        unsafe { ffi::bio_endio(bio.ptr.as_ptr()) };
+    }
+
+    /// Completes the bio with an I/O error.
+    pub fn fail(self) {
+        let bio = core::mem::ManuallyDrop::new(self);
+        // SAFETY: we own the bio; ending it hands it back to DM.
+        unsafe { ffi::dmr_bio_io_error(bio.ptr.as_ptr()) };
+    }
+}
+
+impl<P: PerBio> Drop for HeldBio<P> {
+    fn drop(&mut self) {
+        let bio = HeldBio::<P> { ptr: self.ptr, _p: PhantomData };
+        bio.fail();
+    }
+}
+
+/// A FIFO of held bios, linked through `bi_next` (no allocation, so it
+/// can grow under a spinlock or in IRQ context). Dropping it fails what
+/// is left.
+///
+/// Invariant: every bio on the list is a held bio owned by the list, and
+/// `tail` is the last one (NULL when empty).
+pub struct BioList<P: PerBio> {
+    head: *mut ffi::bio,
+    tail: *mut ffi::bio,
+    _p: PhantomData<P>,
+}
+
+// SAFETY: the list owns its bios (see `HeldBio`'s `Send`).
+unsafe impl<P: PerBio> Send for BioList<P> {}
+
+impl<P: PerBio> BioList<P> {
+    /// An empty list.
+    pub const fn new() -> Self {
+        Self { head: core::ptr::null_mut(), tail: core::ptr::null_mut(), _p: PhantomData }
+    }
+
+    /// Whether the list is empty.
+    pub fn is_empty(&self) -> bool {
+        self.head.is_null()
+    }
+
+    /// Appends `bio`.
+    pub fn push(&mut self, bio: HeldBio<P>) {
+        let bio = core::mem::ManuallyDrop::new(bio).ptr.as_ptr();
+        // SAFETY: we own `bio` (now the list's) and the bios on the list;
+        // a held bio's `bi_next` is unused by the block layer.
+        unsafe {
+            (*bio).bi_next = core::ptr::null_mut();
+            if self.tail.is_null() {
+                self.head = bio;
+            } else {
+                (*self.tail).bi_next = bio;
+            }
+        }
+        self.tail = bio;
+    }
+
+    /// Removes and returns the first bio.
+    pub fn pop(&mut self) -> Option<HeldBio<P>> {
+        let ptr = NonNull::new(self.head)?;
+        // SAFETY: `head` is a bio the list owns.
+        unsafe {
+            self.head = (*ptr.as_ptr()).bi_next;
+            (*ptr.as_ptr()).bi_next = core::ptr::null_mut();
+        }
+        if self.head.is_null() {
+            self.tail = core::ptr::null_mut();
+        }
+        Some(HeldBio { ptr, _p: PhantomData })
+    }
+
+    /// Moves every bio out, leaving the list empty.
+    pub fn take(&mut self) -> Self {
+        core::mem::replace(self, Self::new())
+    }
+}
+
+impl<P: PerBio> Drop for BioList<P> {
+    fn drop(&mut self) {
+        while let Some(bio) = self.pop() {
+            bio.fail();
+        }
     }
 }

@@ -7,15 +7,23 @@
 //! - `map`, `end_io` and `status` may run concurrently on many CPUs, and
 //!   `end_io` in hard-IRQ context: they get `&self` and must not sleep;
 //! - a `Bio` borrows a bio that DM owns for the duration of one callback;
+//!   a `HeldBio` owns one that a callback took over, until it is
+//!   submitted or completed;
+//! - a `Worker` cancels its work and destroys its queue before it is freed;
 //! - a `DmDev` holds a `dm_get_device()` reference, dropped with its target.
 
 mod bio;
 mod device;
 mod ffi;
 mod io;
+mod sync;
 mod target;
+mod work;
 
-pub use bio::Bio;
+pub use bio::{Bio, BioList, Held, HeldBio, PerBio};
 pub use device::{DeviceVisitor, DmDev};
 pub use io::{random_bytes, DmIo, IoBuf, Write};
-pub use target::{Ctr, CtrError, MapResult, MessageCtx, MessageError, QueueLimits, Registration, StatusType, Target};
+pub(crate) use sync::new_irq_spinlock;
+pub use sync::{sleep_ms, IrqSpinLock};
+pub use target::{Ctr, CtrError, EndIo, MapResult, MessageError, QueueLimits, Registration, StatusType, Target};
+pub use work::{Job, Worker};

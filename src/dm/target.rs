@@ -1,6 +1,6 @@
 //! The target trait and its registration as a DM `target_type`.
 
-use super::bio::Bio;
+use super::bio::{init_per_bio, Bio, Held, PerBio};
 use super::device::{DeviceVisitor, DmDev};
 use super::ffi;
 use crate::remap_core::args::ArgSet;
@@ -15,11 +15,21 @@ use kernel::types::Opaque;
 use kernel::ThisModule;
 
 /// What `map` did with a bio.
-pub enum MapResult {
+pub enum MapResult<'a, P: PerBio> {
     /// The bio was pointed at an underlying device: DM submits it.
-    Remapped,
+    Remapped(Bio<'a, P>),
     /// The bio is invalid for this target: DM fails it with an I/O error.
-    Kill,
+    Kill(Bio<'a, P>),
+    /// The target holds the bio and submits or fails it later.
+    Held(Held),
+}
+
+/// What `end_io` did with a completed bio.
+pub enum EndIo<'a, P: PerBio> {
+    /// DM completes the bio.
+    Done(Bio<'a, P>),
+    /// The target holds the bio and completes it later.
+    Held(Held),
 }
 
 /// Which status `dmsetup` asked for.
@@ -55,20 +65,6 @@ impl CtrError {
 /// caller.
 pub struct MessageError(pub &'static str);
 
-/// The target as a message handler sees it.
-pub struct MessageCtx {
-    ti: *mut ffi::dm_target,
-}
-
-impl MessageCtx {
-    /// Whether the mapped device is suspended: no I/O is in flight and new
-    /// I/O waits for resume.
-    pub fn is_suspended(&self) -> bool {
-        // SAFETY: `ti` is the live target DM passed to `message`.
-        unsafe { ffi::dm_suspended(self.ti) != 0 }
-    }
-}
-
 /// The queue limits a target may adjust in `io_hints`.
 pub struct QueueLimits<'a>(&'a mut ffi::queue_limits);
 
@@ -88,13 +84,17 @@ pub trait Target: Sized + Send + Sync + 'static {
     const NAME: &'static CStr;
     /// Version reported by `dmsetup targets`.
     const VERSION: [u32; 3];
+    /// Data DM keeps with every bio of the target.
+    type PerBio: PerBio;
 
     /// Builds the target from its table arguments (process context).
     fn new(ctr: &mut Ctr<'_>, args: ArgSet<'_>) -> Result<Self, CtrError>;
-    /// Routes one bio.
-    fn map(&self, bio: &mut Bio<'_>) -> MapResult;
+    /// Routes one bio; its per-bio data starts as `Default`.
+    fn map<'a>(&self, bio: Bio<'a, Self::PerBio>) -> MapResult<'a, Self::PerBio>;
     /// Sees a bio complete with `status` (0: success).
-    fn end_io(&self, _bio: &Bio<'_>, _status: u8) {}
+    fn end_io<'a>(&self, bio: Bio<'a, Self::PerBio>, _status: u8) -> EndIo<'a, Self::PerBio> {
+        EndIo::Done(bio)
+    }
     /// The device is about to suspend: stop starting new work.
     fn presuspend(&self) {}
     /// The device is suspended: no I/O is in flight.
@@ -109,7 +109,7 @@ pub trait Target: Sized + Send + Sync + 'static {
     /// Writes status of kind `kind`.
     fn status(&self, kind: StatusType, out: &mut Emitter<'_>);
     /// Handles `dmsetup message`; `Ok(true)` when it wrote output to `out`.
-    fn message(&self, ctx: &MessageCtx, args: ArgSet<'_>, out: &mut Emitter<'_>) -> Result<bool, MessageError>;
+    fn message(&self, args: ArgSet<'_>, out: &mut Emitter<'_>) -> Result<bool, MessageError>;
     /// Reports every device area the target uses.
     fn iterate_devices(&self, visitor: &mut DeviceVisitor<'_>) -> c_int;
     /// Adjusts the stacked queue limits.
@@ -277,6 +277,9 @@ unsafe fn emitter<'a>(result: *mut c_char, maxlen: c_uint) -> Emitter<'a> {
 /// Called only by device-mapper, with the arguments its `ctr` contract
 /// guarantees (for every hook but `ctr`, a target that `ctr` constructed).
 unsafe extern "C" fn ctr_fn<T: Target>(ti: *mut ffi::dm_target, argc: c_uint, argv: *mut *mut c_char) -> c_int {
+    // DM reserves this much per-bio data in front of every clone.
+    // SAFETY: `ti` is the valid target under construction.
+    unsafe { (*ti).per_io_data_size = core::mem::size_of::<T::PerBio>() as c_uint };
     let build = || -> Result<KBox<T>, CtrError> {
         // SAFETY: DM passes `argc` valid strings that live through ctr.
         let args =
@@ -322,12 +325,26 @@ unsafe extern "C" fn dtr_fn<T: Target>(ti: *mut ffi::dm_target) {
 /// Called only by device-mapper, with the arguments its `map` contract
 /// guarantees (for every hook but `ctr`, a target that `ctr` constructed).
 unsafe extern "C" fn map_fn<T: Target>(ti: *mut ffi::dm_target, bio: *mut ffi::bio) -> c_int {
-    // SAFETY: DM maps only on a constructed target and gives us its clone
-    // of the bio for the duration of the call.
-    let (target, mut bio) = unsafe { (target::<T>(ti), Bio::from_raw(bio)) };
-    (match target.map(&mut bio) {
-        MapResult::Remapped => ffi::DM_MAPIO_REMAPPED,
-        MapResult::Kill => ffi::DM_MAPIO_KILL,
+    // SAFETY: DM maps only on a constructed target, whose ctr set
+    // `per_io_data_size` for `T::PerBio`, and gives us its clone of the bio
+    // for the duration of the call.
+    let (target, bio) = unsafe {
+        init_per_bio::<T::PerBio>(bio);
+        (target::<T>(ti), Bio::from_raw(bio))
+    };
+    let raw = bio.as_ptr();
+    // A target returns the bio it was given (the types make sure it did
+    // not hold it too).
+    (match target.map(bio) {
+        MapResult::Remapped(b) => {
+            debug_assert!(b.as_ptr() == raw);
+            ffi::DM_MAPIO_REMAPPED
+        }
+        MapResult::Kill(b) => {
+            debug_assert!(b.as_ptr() == raw);
+            ffi::DM_MAPIO_KILL
+        }
+        MapResult::Held(_) => ffi::DM_MAPIO_SUBMITTED,
     }) as c_int
 }
 
@@ -338,10 +355,17 @@ unsafe extern "C" fn map_fn<T: Target>(ti: *mut ffi::dm_target, bio: *mut ffi::b
 /// Called only by device-mapper, with the arguments its `end_io` contract
 /// guarantees (for every hook but `ctr`, a target that `ctr` constructed).
 unsafe extern "C" fn end_io_fn<T: Target>(ti: *mut ffi::dm_target, bio: *mut ffi::bio, error: *mut u8) -> c_int {
-    // SAFETY: as in map; `error` points to the bio's status.
+    // SAFETY: as in map (`map` initialised the per-bio data); `error`
+    // points to the bio's status.
     let (target, bio, status) = unsafe { (target::<T>(ti), Bio::from_raw(bio), *error) };
-    target.end_io(&bio, status);
-    ffi::DM_ENDIO_DONE as c_int
+    let raw = bio.as_ptr();
+    (match target.end_io(bio, status) {
+        EndIo::Done(b) => {
+            debug_assert!(b.as_ptr() == raw);
+            ffi::DM_ENDIO_DONE
+        }
+        EndIo::Held(_) => ffi::DM_ENDIO_INCOMPLETE,
+    }) as c_int
 }
 
 /// DM's `presuspend` hook for targets of type `T`.
@@ -434,9 +458,8 @@ unsafe extern "C" fn message_fn<T: Target>(
     };
     // SAFETY: DM passes a result buffer of `maxlen` bytes, ours for the call.
     let mut out = unsafe { emitter(result, maxlen) };
-    let ctx = MessageCtx { ti };
     // SAFETY: called on a constructed target.
-    match unsafe { target::<T>(ti) }.message(&ctx, ArgSet::new(&args), &mut out) {
+    match unsafe { target::<T>(ti) }.message(ArgSet::new(&args), &mut out) {
         Ok(wrote) => c_int::from(wrote),
         Err(MessageError(reason)) => {
             pr_warn!("message rejected: {}\n", reason);

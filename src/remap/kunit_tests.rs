@@ -2,6 +2,7 @@
 //! parsing, geometry and output code as compiled for the kernel (overflow
 //! checks on, no std), which the host tests cover as a userspace build.
 
+use super::inflight::WriteTracker;
 use crate::kunit::{check, kunit_suite, Test};
 use crate::remap_core::alloc::Allocator;
 use crate::remap_core::args::{parse_u64, ArgError, ArgSet};
@@ -126,6 +127,27 @@ fn routing(t: &Test) {
     check!(t, route(&l, 0, 64, lookup) == (24, Dest::Main(0)));
     check!(t, route(&l, 26, 64, lookup) == (6, Dest::Spare(118)));
     check!(t, route(&l, 32, 8, lookup) == (8, Dest::Main(32)));
+    let lost = |b| (b == 5).then_some(Record { main: 5, spare: 4, state: BlockState::Lost });
+    check!(t, route(&l, 40, 16, lost) == (8, Dest::Lost(132)));
+}
+
+/// The write epochs that let the worker wait for writes in flight.
+fn write_epochs(t: &Test) {
+    let w = WriteTracker::new();
+    let old = w.enter();
+    let old2 = w.enter();
+    check!(t, old == old2);
+    w.exit(old);
+    w.exit(old2);
+    // Nothing in flight: a drain returns at once and switches epochs.
+    w.drain();
+    let new = w.enter();
+    check!(t, new != old);
+    w.exit(new);
+    w.drain();
+    let back = w.enter();
+    check!(t, back == old);
+    w.exit(back);
 }
 
 kunit_suite!(
@@ -142,5 +164,6 @@ kunit_suite!(
         remap_table_in_kernel_memory,
         allocator,
         routing,
+        write_epochs,
     ]
 );

@@ -1,15 +1,18 @@
 //! The `remap` target: safe Rust on top of the `dm` layer.
 
+mod copy;
+mod inflight;
 #[cfg(CONFIG_KUNIT)]
 mod kunit_tests;
 mod messages;
 mod metadata;
 mod remaps;
 mod stats;
+mod worker;
 
 use crate::dm::{
-    Bio, Ctr, CtrError, DeviceVisitor, DmDev, DmIo, MapResult, MessageCtx, MessageError, QueueLimits, StatusType,
-    Target,
+    new_irq_spinlock, Bio, BioList, Ctr, CtrError, DeviceVisitor, DmDev, DmIo, EndIo, IrqSpinLock, MapResult,
+    MessageError, PerBio, QueueLimits, StatusType, Target, Worker,
 };
 use crate::remap_core::args::ArgSet;
 use crate::remap_core::emit::Emitter;
@@ -18,13 +21,16 @@ use crate::remap_core::route::{Dest, Layout};
 use crate::remap_core::{geometry, table};
 use core::ffi::{c_int, CStr};
 use core::fmt::Write;
+use core::ops::Deref;
 use core::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use inflight::{Admit, Gate, WriteTracker};
 use kernel::new_mutex;
 use kernel::prelude::*;
 use kernel::sync::Mutex;
 use metadata::Metadata;
 use remaps::Remaps;
 use stats::IoStats;
+use worker::Request;
 
 /// Metadata state in `status`.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -40,9 +46,49 @@ enum MetaState {
     ReadOnly = 3,
 }
 
+/// What a bio of the target is doing, in DM's per-bio data.
+#[derive(Clone, Copy, Default)]
+pub enum IoState {
+    /// Nothing to do when it completes.
+    #[default]
+    Plain,
+    /// A write counted in flight in `epoch`.
+    Write { epoch: u8 },
+    /// A write of a whole lost main block to its spare block: when it
+    /// succeeds, the block is committed as good again before the write
+    /// completes.
+    Revive { block: u64, epoch: u8 },
+    /// A `Revive` write handed to the worker, to commit.
+    Revived { block: u64 },
+}
+
+impl PerBio for IoState {}
+
 /// One `remap` target: a main device whose blocks can be relocated onto a
-/// spare device.
+/// spare device, and the worker that relocates them and commits.
 pub struct RemapTarget {
+    w: Pin<KBox<Worker<Engine>>>,
+}
+
+impl Deref for RemapTarget {
+    type Target = Engine;
+    fn deref(&self) -> &Engine {
+        &self.w
+    }
+}
+
+/// Where a piece of a bio goes.
+enum Place {
+    Main(u64),
+    Spare(u64),
+    /// A whole lost block, rewritten at this spare sector.
+    Revive(u64, u64),
+    Fail,
+}
+
+/// The state of a target that `map`, `end_io`, messages and the worker
+/// share.
+pub struct Engine {
     begin: u64,
     len: u64,
     main: DmDev,
@@ -56,11 +102,18 @@ pub struct RemapTarget {
     spare_used: AtomicU64,
     state: AtomicU8,
     stats: IoStats,
+    tracker: WriteTracker,
+    gate: Gate,
+    /// Work for the worker from messages.
+    requests: Pin<KBox<Mutex<KVec<Request>>>>,
+    /// `Revive` writes that completed, from `end_io`.
+    revived: Pin<KBox<IrqSpinLock<BioList<IoState>>>>,
 }
 
 impl Target for RemapTarget {
     const NAME: &'static CStr = c"remap";
-    const VERSION: [u32; 3] = [0, 2, 0];
+    const VERSION: [u32; 3] = [0, 3, 0];
+    type PerBio = IoState;
 
     fn new(ctr: &mut Ctr<'_>, args: ArgSet<'_>) -> Result<Self, CtrError> {
         let t = table::parse(args).map_err(|e| CtrError::invalid(e.0))?;
@@ -86,15 +139,19 @@ impl Target for RemapTarget {
             (true, true) => MetaState::Full,
             (true, false) => MetaState::Ok,
         };
-        let meta = KBox::pin_init(new_mutex!(meta, "dm_remap_metadata"), GFP_KERNEL)
-            .map_err(|e| CtrError::new(c"Cannot allocate", e))?;
+        let nomem = |e| CtrError::new(c"Cannot allocate", e);
+        let meta = KBox::pin_init(new_mutex!(meta, "dm_remap_metadata"), GFP_KERNEL).map_err(nomem)?;
+        let requests = KBox::pin_init(new_mutex!(KVec::new(), "dm_remap_requests"), GFP_KERNEL).map_err(nomem)?;
+        let revived =
+            KBox::pin_init(new_irq_spinlock!(BioList::new(), "dm_remap_revived"), GFP_KERNEL).map_err(nomem)?;
+        let gate = Gate::new().map_err(nomem)?;
         // Empty flushes go to both devices: bio 0 to main, 1 to spare.
         ctr.set_num_flush_bios(2);
         if main.max_discard_sectors() > 0 && spare.max_discard_sectors() > 0 {
             ctr.enable_discards();
         }
         ctr.enable_write_zeroes();
-        Ok(Self {
+        let engine = Engine {
             begin: ctr.begin(),
             len: ctr.len(),
             layout: Layout { block_sectors: g.block_sectors(), data_start: g.data_start },
@@ -107,41 +164,95 @@ impl Target for RemapTarget {
             spare_used,
             state: AtomicU8::new(state as u8),
             stats: IoStats::new(),
-        })
+            tracker: WriteTracker::new(),
+            gate,
+            requests,
+            revived,
+        };
+        let w = Worker::new(c"dm_remap", engine).map_err(|e| CtrError::new(c"Cannot create the workqueue", e))?;
+        Ok(Self { w })
     }
 
-    fn map(&self, bio: &mut Bio<'_>) -> MapResult {
+    fn map<'a>(&self, mut bio: Bio<'a, IoState>) -> MapResult<'a, IoState> {
         // An empty flush's sector is meaningless (it can lie before
         // `begin`): handle it before any offset arithmetic.
         if bio.is_empty_flush() {
             let dev = if bio.target_bio_nr() == 0 { &self.main } else { &self.spare };
             bio.set_dev(dev);
-            return MapResult::Remapped;
+            return MapResult::Remapped(bio);
         }
         let Some(sector) = geometry::target_offset(self.begin, bio.sector()) else {
-            return MapResult::Kill;
+            return MapResult::Kill(bio);
         };
-        // Fast path: no remaps, no lock, exactly dm-linear's work.
-        if self.remaps.len() == 0 {
-            bio.remap(&self.main, sector);
-            return MapResult::Remapped;
+        let write = !bio.is_read();
+        let mut limit = bio.sectors();
+        if write {
+            *bio.per_bio() = IoState::Write { epoch: self.tracker.enter() };
+            // Checked after the write is counted (see `inflight`).
+            if self.gate.is_closed() {
+                match self.gate.admit(bio, sector, self.layout.block_sectors, &self.tracker) {
+                    Admit::Pass(b, l) => (bio, limit) = (b, l),
+                    Admit::Held(mark) => return MapResult::Held(mark),
+                }
+            }
         }
-        let (len, dest) = self.remaps.route(&self.layout, sector, bio.sectors());
+        // Fast path: no remaps, no lock, dm-linear's work.
+        if self.remaps.len() == 0 && limit == bio.sectors() {
+            bio.remap(&self.main, sector);
+            return MapResult::Remapped(bio);
+        }
+        let (len, place) = self.place(sector, limit, write);
         if len > 0 && len < bio.sectors() {
             bio.accept_partial(len);
         }
-        match dest {
-            Dest::Main(s) => bio.remap(&self.main, s),
-            Dest::Spare(s) => bio.remap(&self.spare, s),
-            Dest::Lost => return MapResult::Kill,
+        match place {
+            Place::Main(s) => bio.remap(&self.main, s),
+            Place::Spare(s) => bio.remap(&self.spare, s),
+            Place::Revive(block, s) => {
+                if let IoState::Write { epoch } = *bio.per_bio() {
+                    *bio.per_bio() = IoState::Revive { block, epoch };
+                }
+                bio.remap(&self.spare, s);
+            }
+            Place::Fail => {
+                self.untrack(bio.per_bio());
+                return MapResult::Kill(bio);
+            }
         }
-        MapResult::Remapped
+        MapResult::Remapped(bio)
     }
 
-    fn end_io(&self, bio: &Bio<'_>, status: u8) {
+    fn end_io<'a>(&self, mut bio: Bio<'a, IoState>, status: u8) -> EndIo<'a, IoState> {
         if status != 0 {
             self.stats.count_error(bio.is_read());
         }
+        match *bio.per_bio() {
+            IoState::Plain | IoState::Revived { .. } => {}
+            IoState::Write { epoch } => self.tracker.exit(epoch),
+            IoState::Revive { block, epoch } => {
+                self.tracker.exit(epoch);
+                if status == 0 {
+                    // Complete it once the block is committed as good.
+                    *bio.per_bio() = IoState::Revived { block };
+                    let (bio, mark) = bio.hold();
+                    self.revived.lock().push(bio);
+                    self.w.kick();
+                    return EndIo::Held(mark);
+                }
+            }
+        }
+        EndIo::Done(bio)
+    }
+
+    fn presuspend(&self) {
+        // Finish a relocation in progress: it holds writes, which DM is
+        // about to wait for.
+        self.w.flush();
+    }
+
+    fn postsuspend(&self) {
+        // No I/O is in flight now: commit what completed writes queued.
+        self.w.flush();
     }
 
     fn preresume(&self) -> Result {
@@ -196,8 +307,8 @@ impl Target for RemapTarget {
         };
     }
 
-    fn message(&self, ctx: &MessageCtx, args: ArgSet<'_>, out: &mut Emitter<'_>) -> Result<bool, MessageError> {
-        messages::handle(self, ctx, args, out)
+    fn message(&self, args: ArgSet<'_>, out: &mut Emitter<'_>) -> Result<bool, MessageError> {
+        messages::handle(self, args, out)
     }
 
     fn iterate_devices(&self, visitor: &mut DeviceVisitor<'_>) -> c_int {
@@ -214,7 +325,36 @@ impl Target for RemapTarget {
     }
 }
 
-impl RemapTarget {
+impl Engine {
+    /// Routes `sectors` sectors from target sector `sector`: how many go
+    /// where.
+    fn place(&self, sector: u64, sectors: u64, write: bool) -> (u64, Place) {
+        let (len, dest) = self.remaps.route(&self.layout, sector, sectors);
+        let place = match dest {
+            Dest::Main(s) => Place::Main(s),
+            Dest::Spare(s) => Place::Spare(s),
+            // A lost block stays lost until a write replaces all of it.
+            Dest::Lost(s) => {
+                let bs = self.layout.block_sectors;
+                let whole = sector % bs == 0 && (len == bs || sector + len == self.len);
+                if write && whole {
+                    Place::Revive(sector / bs, s)
+                } else {
+                    Place::Fail
+                }
+            }
+        };
+        (len, place)
+    }
+
+    /// Forgets that a bio is a write in flight (it fails without I/O).
+    fn untrack(&self, state: &mut IoState) {
+        if let IoState::Write { epoch } | IoState::Revive { epoch, .. } = *state {
+            self.tracker.exit(epoch);
+        }
+        *state = IoState::Plain;
+    }
+
     fn set_state(&self, s: MetaState) {
         self.state.store(s as u8, Ordering::Relaxed);
     }

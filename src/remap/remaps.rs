@@ -1,17 +1,17 @@
-//! The kernel's remap table: the core's hash table behind a spinlock, with
-//! lock-free counters for `map`'s fast path and for `status`.
+//! The kernel's remap table: the core's hash table behind an IRQ-safe
+//! spinlock, with lock-free counters for `map`'s fast path and for
+//! `status`.
 //!
-//! Remaps are only added by messages while the device is suspended (no
-//! `map` runs then), and read by `map`, which never sleeps under the lock.
+//! Only the worker changes remaps (serialised by the metadata mutex);
+//! `map` reads them and never sleeps under the lock.
 
+use crate::dm::{new_irq_spinlock, IrqSpinLock};
 use crate::remap_core::format::{BlockState, Record};
 use crate::remap_core::remaps::{slots_for, RemapTable, Slot, EMPTY};
 use crate::remap_core::route::{route, Dest, Layout};
 use core::sync::atomic::{AtomicU64, Ordering};
 use kernel::alloc::KVVec;
 use kernel::prelude::*;
-use kernel::sync::SpinLock;
-use kernel::{new_spinlock, sync::Arc};
 
 type Table = RemapTable<KVVec<Slot>>;
 
@@ -21,7 +21,7 @@ fn table_with_room_for(n: usize) -> Result<Table> {
 
 /// All remaps of a target.
 pub struct Remaps {
-    table: Arc<SpinLock<Table>>,
+    table: Pin<KBox<IrqSpinLock<Table>>>,
     count: AtomicU64,
     lost: AtomicU64,
 }
@@ -30,7 +30,7 @@ impl Remaps {
     /// An empty table.
     pub fn new() -> Result<Self> {
         Ok(Self {
-            table: Arc::pin_init(new_spinlock!(table_with_room_for(0)?, "dm_remap_table"), GFP_KERNEL)?,
+            table: KBox::pin_init(new_irq_spinlock!(table_with_room_for(0)?, "dm_remap_table"), GFP_KERNEL)?,
             count: AtomicU64::new(0),
             lost: AtomicU64::new(0),
         })
@@ -58,7 +58,8 @@ impl Remaps {
     }
 
     /// Replaces every remap with `records`, replayed in commit order
-    /// (process context).
+    /// (process context). The old table is freed after the lock is
+    /// dropped.
     pub fn replace(&self, records: &[Record]) -> Result {
         let mut fresh = table_with_room_for(records.len())?;
         let mut lost = 0;
@@ -71,6 +72,7 @@ impl Remaps {
         core::mem::swap(&mut *t, &mut fresh);
         self.lost.store(lost, Ordering::Relaxed);
         self.count.store(t.count() as u64, Ordering::Release);
+        drop(t);
         Ok(())
     }
 
@@ -88,8 +90,9 @@ impl Remaps {
         let mut bigger = table_with_room_for(len + additional)?;
         let mut t = self.table.lock();
         t.grow_into(&mut bigger).map_err(|_| ENOMEM)?;
-        // The old table is freed with `bigger`, after the lock is dropped.
         core::mem::swap(&mut *t, &mut bigger);
+        drop(t);
+        // The old table is freed with `bigger`, after the lock is dropped.
         Ok(())
     }
 

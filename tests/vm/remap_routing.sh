@@ -1,6 +1,7 @@
-# Remaps made by message route I/O to spare: data is copied, bios that span
-# remapped and normal blocks are split and land right (checked against a
-# model of the device), and remaps survive reload and re-creation.
+# Remaps made by message, on a live and on a suspended device, route I/O
+# to spare: data is copied, bios that span remapped and normal blocks are
+# split and land right (checked against a model of the device), and remaps
+# survive reload and re-creation.
 . /tests/lib.sh
 load
 fresh_spare /dev/ram1
@@ -11,21 +12,25 @@ dd if=/dev/urandom of=/tmp/model bs=1M count=8 status=none
 dd if=/tmp/model of=/dev/mapper/r bs=1M oflag=direct status=none
 cp /tmp/model /tmp/old
 
-dmsetup message r 0 remap 0 2>/dev/null && fail "remap accepted on a live device"
-dmsetup suspend r
-out=$(dmsetup message r 0 remap 8)            # block 1
-echo "$out" | grep -q "remapped 1 blocks (0 with lost data) in commit 2" || fail "message said '$out'"
+out=$(dmsetup message r 0 remap 8)            # block 1, live
+echo "$out" | grep -q "remapped 1 blocks (0 with lost data, 0 remapped already) in commit 2" ||
+	fail "message said '$out'"
 dmsetup message r 0 remap 800 3               # blocks 100..102
-dmsetup message r 0 remap 16383               # block 2047, the last
-out=$(dmsetup message r 0 remap 8)            # already remapped: no commit
-echo "$out" | grep -q "remapped 0 blocks: all 1 were remapped already" || fail "message said '$out'"
+dmsetup suspend r
+dmsetup message r 0 remap 16383               # block 2047, the last, suspended
+dmsetup resume r
+out=$(dmsetup message r 0 remap 8 2)          # block 1 remapped already
+echo "$out" | grep -q "remapped 1 blocks (0 with lost data, 1 remapped already) in commit 5" ||
+	fail "message said '$out'"
+out=$(dmsetup message r 0 remap 8)            # nothing to do: no commit
+echo "$out" | grep -q "remapped 0 blocks (0 with lost data, 1 remapped already) in commit 5" ||
+	fail "message said '$out'"
 dmsetup message r 0 remap 16384 2>/dev/null && fail "remap beyond the target accepted"
 dmsetup message r 0 remap 0 0 2>/dev/null && fail "remap of 0 blocks accepted"
 dmsetup message r 0 remap x 2>/dev/null && fail "remap of a bad sector accepted"
-dmsetup resume r
-[ "$(status_field r 1)" = 5 ] || fail "status: $(dmsetup status r)"
-[ "$(status_field r 2)" = 5/16248 ] || fail "status: $(dmsetup status r)"
-[ "$(dmsetup message r 0 list | wc -l)" = 5 ] || fail "list: $(dmsetup message r 0 list)"
+[ "$(status_field r 1)" = 6 ] || fail "status: $(dmsetup status r)"
+[ "$(status_field r 2)" = 6/16248 ] || fail "status: $(dmsetup status r)"
+[ "$(dmsetup message r 0 list | wc -l)" = 6 ] || fail "list: $(dmsetup message r 0 list)"
 dmsetup message r 0 list | grep -qx "100 1 ok" || fail "list: $(dmsetup message r 0 list)"
 
 expect /dev/mapper/r 0 16384 /tmp/model    # copies are right
@@ -55,8 +60,8 @@ dmsetup resume r
 expect /dev/mapper/r 0 16384 /tmp/model
 dmsetup remove r
 dmsetup create r --table "$T"
-[ "$(status_field r 1)" = 5 ] || fail "after re-creation: $(dmsetup status r)"
+[ "$(status_field r 1)" = 6 ] || fail "after re-creation: $(dmsetup status r)"
 expect /dev/mapper/r 0 16384 /tmp/model
 dmsetup remove r
-tool check /dev/ram1 | grep -q "5 remaps" || fail "tool check: $(tool check /dev/ram1)"
+tool check /dev/ram1 | grep -q "6 remaps" || fail "tool check: $(tool check /dev/ram1)"
 say "routing ok"

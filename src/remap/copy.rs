@@ -1,0 +1,71 @@
+//! Copying main blocks to spare blocks (worker only: it sleeps).
+
+use super::Engine;
+use crate::dm::{IoBuf, Write};
+use crate::remap_core::format::BlockState;
+use kernel::prelude::*;
+
+/// Why a copy failed.
+pub enum CopyError {
+    NoMem,
+    /// A write to spare failed.
+    Spare,
+}
+
+/// Largest copy done with one read and one write.
+const COPY_CHUNK: usize = 1 << 20;
+
+/// Copies runs of main blocks to consecutive spare blocks.
+pub struct Copier<'a> {
+    t: &'a Engine,
+    main_sectors: u64,
+    pub chunk_blocks: usize,
+}
+
+impl<'a> Copier<'a> {
+    pub fn new(t: &'a Engine, main_sectors: u64) -> Self {
+        // block_size is a power of two.
+        let chunk_blocks = (COPY_CHUNK >> t.geometry.block_size.trailing_zeros()).max(1);
+        Self { t, main_sectors, chunk_blocks }
+    }
+
+    /// Copies `n` main blocks from `block` to spare blocks from `spare`;
+    /// returns each block's state: lost when it cannot be read.
+    pub fn copy(&mut self, block: u64, n: u64, spare: u64) -> Result<KVec<BlockState>, CopyError> {
+        const NOMEM: CopyError = CopyError::NoMem;
+        let bs = self.t.layout.block_sectors;
+        let mut states = KVec::with_capacity(n as usize, GFP_KERNEL).map_err(|_| NOMEM)?;
+        // The last block of a main device that is not a whole number of
+        // blocks is shorter: copy what exists.
+        let sectors = (n * bs).min(self.main_sectors - block * bs);
+        let mut buf = IoBuf::new((sectors * 512) as usize).map_err(|_| NOMEM)?;
+        if self.t.io.read(&self.t.main, block * bs, &mut buf).is_ok() {
+            self.write(spare, &mut buf)?;
+            for _ in 0..n {
+                states.push(BlockState::Remapped, GFP_KERNEL).map_err(|_| NOMEM)?;
+            }
+            return Ok(states);
+        }
+        // Some block of the run is unreadable: find which, one by one.
+        for i in 0..n {
+            let len = bs.min(self.main_sectors - (block + i) * bs);
+            let mut one = IoBuf::new((len * 512) as usize).map_err(|_| NOMEM)?;
+            let state = match self.t.io.read(&self.t.main, (block + i) * bs, &mut one) {
+                Ok(()) => {
+                    self.write(spare + i, &mut one)?;
+                    BlockState::Remapped
+                }
+                Err(_) => BlockState::Lost,
+            };
+            states.push(state, GFP_KERNEL).map_err(|_| NOMEM)?;
+        }
+        Ok(states)
+    }
+
+    fn write(&self, spare: u64, buf: &mut IoBuf) -> Result<(), CopyError> {
+        self.t
+            .io
+            .write(&self.t.spare, self.t.geometry.spare_sector(spare as u32), buf, Write::Cached)
+            .map_err(|_| CopyError::Spare)
+    }
+}

@@ -1,0 +1,148 @@
+//! Writes in flight, and the gate that holds back writes to blocks being
+//! copied to spare.
+//!
+//! Relocating a live block is safe when no write to it is in flight while
+//! it is copied, and none reaches main after the copy. The worker:
+//! 1. closes the gate over the blocks it will copy: from then on `map`
+//!    holds writes to them (the gate check comes after `enter`);
+//! 2. `drain`s: it starts a new write epoch and waits until every write of
+//!    the old epoch has completed. A write of the old epoch either checked
+//!    the gate after it closed, or was counted before the drain looked;
+//! 3. copies, commits, updates the remap table, then opens the gate and
+//!    resubmits the held writes, which now route to spare.
+//!
+//! All counters are sequentially consistent atomics: `map` takes no lock
+//! unless the gate is closed.
+
+use super::IoState;
+use crate::dm::Held;
+use crate::dm::{new_irq_spinlock, sleep_ms, Bio, BioList, IrqSpinLock};
+use core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::SeqCst};
+use kernel::prelude::*;
+
+/// Counts writes in flight in two epochs.
+pub struct WriteTracker {
+    epoch: AtomicUsize,
+    inflight: [AtomicU64; 2],
+}
+
+impl WriteTracker {
+    pub fn new() -> Self {
+        Self { epoch: AtomicUsize::new(0), inflight: [AtomicU64::new(0), AtomicU64::new(0)] }
+    }
+
+    /// Counts a write starting; returns its epoch for `exit`. Any context.
+    pub fn enter(&self) -> u8 {
+        loop {
+            let e = self.epoch.load(SeqCst);
+            self.inflight[e].fetch_add(1, SeqCst);
+            // Counted in an epoch that is still current: a drain that
+            // starts later waits for this write.
+            if self.epoch.load(SeqCst) == e {
+                return e as u8;
+            }
+            self.inflight[e].fetch_sub(1, SeqCst);
+        }
+    }
+
+    /// Counts a write of epoch `e` done. Any context, including hard IRQ.
+    pub fn exit(&self, e: u8) {
+        self.inflight[usize::from(e & 1)].fetch_sub(1, SeqCst);
+    }
+
+    /// Starts a new epoch and waits until the writes of the previous one
+    /// have completed (worker only: it sleeps).
+    pub fn drain(&self) {
+        let old = self.epoch.load(SeqCst);
+        self.epoch.store(old ^ 1, SeqCst);
+        while self.inflight[old].load(SeqCst) != 0 {
+            sleep_ms(1);
+        }
+    }
+}
+
+struct GateInner {
+    /// Main blocks being relocated, as `[first, end)` ranges.
+    ranges: KVec<(u64, u64)>,
+    /// Writes held until the gate opens.
+    held: BioList<IoState>,
+}
+
+/// Holds writes to blocks being relocated.
+pub struct Gate {
+    closed: AtomicBool,
+    inner: Pin<KBox<IrqSpinLock<GateInner>>>,
+}
+
+/// What the gate did with a write.
+pub enum Admit<'a> {
+    /// The write may go on, limited to this many sectors (it stops at the
+    /// first held block).
+    Pass(Bio<'a, IoState>, u64),
+    /// The write starts in a held block: the gate keeps it.
+    Held(Held),
+}
+
+impl Gate {
+    pub fn new() -> Result<Self> {
+        let inner = GateInner { ranges: KVec::new(), held: BioList::new() };
+        Ok(Self {
+            closed: AtomicBool::new(false),
+            inner: KBox::pin_init(new_irq_spinlock!(inner, "dm_remap_gate"), GFP_KERNEL)?,
+        })
+    }
+
+    /// Whether some blocks are held (lock-free).
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(SeqCst)
+    }
+
+    /// Holds writes to main blocks in `ranges` from now on.
+    pub fn close(&self, mut ranges: KVec<(u64, u64)>) {
+        let mut g = self.inner.lock();
+        core::mem::swap(&mut g.ranges, &mut ranges);
+        self.closed.store(true, SeqCst);
+        drop(g);
+        // The previous (empty) vector is freed outside the lock.
+        drop(ranges);
+    }
+
+    /// Lets writes through again; returns the held ones, to resubmit.
+    pub fn open(&self) -> BioList<IoState> {
+        let mut g = self.inner.lock();
+        let ranges = core::mem::take(&mut g.ranges);
+        self.closed.store(false, SeqCst);
+        let held = g.held.take();
+        drop(g);
+        drop(ranges);
+        held
+    }
+
+    /// Checks a write of `bio.sectors()` sectors at target sector
+    /// `sector` (blocks of `bs` sectors), whose per-bio data holds its
+    /// write epoch. A write that starts in a held block is cut at that
+    /// block's end and kept, no longer counted as in flight.
+    pub fn admit<'a>(&self, mut bio: Bio<'a, IoState>, sector: u64, bs: u64, tracker: &WriteTracker) -> Admit<'a> {
+        let sectors = bio.sectors();
+        let (first, last) = (sector / bs, (sector + sectors - 1) / bs);
+        let mut g = self.inner.lock();
+        let held = g.ranges.iter().filter(|&&(a, b)| a <= last && first < b).map(|&(a, _)| a.max(first)).min();
+        match held {
+            None => Admit::Pass(bio, sectors),
+            Some(b) if b > first => Admit::Pass(bio, b * bs - sector),
+            Some(_) => {
+                let end = (first + 1) * bs - sector;
+                if end < sectors {
+                    bio.accept_partial(end);
+                }
+                if let IoState::Write { epoch } = *bio.per_bio() {
+                    tracker.exit(epoch);
+                }
+                *bio.per_bio() = IoState::Plain;
+                let (bio, mark) = bio.hold();
+                g.held.push(bio);
+                Admit::Held(mark)
+            }
+        }
+    }
+}

@@ -1,0 +1,336 @@
+//! The target's worker, on its own `WQ_MEM_RECLAIM` queue: it relocates
+//! the blocks that messages ask for, brings rewritten lost blocks back, and
+//! commits. Everything queued when it runs goes into one commit.
+
+use super::copy::{Copier, CopyError};
+use super::{Engine, IoState, MetaState, Place};
+use crate::dm::{BioList, HeldBio, Job};
+use crate::remap_core::alloc::Allocator;
+use crate::remap_core::format::{BlockState, Record};
+use crate::remap_core::geometry;
+use crate::remap_core::journal::CommitError;
+use core::sync::atomic::Ordering;
+use kernel::alloc::KVVec;
+use kernel::prelude::*;
+use kernel::sync::{Arc, CondVar, Mutex};
+use kernel::{new_condvar, new_mutex};
+
+/// What a message asks the worker to do.
+pub enum Kind {
+    /// Relocate `count` blocks from main block `first`.
+    Remap { first: u64, count: u64 },
+    /// Write a commit even if nothing changed.
+    Commit,
+}
+
+/// What the worker did for a request.
+#[derive(Default)]
+pub struct Outcome {
+    /// Blocks newly relocated, `lost` of which could not be read.
+    pub remapped: u64,
+    pub lost: u64,
+    /// Sequence number of the commit that holds them.
+    pub seq: u64,
+}
+
+/// The worker's answer: an outcome or why the request was refused.
+pub type Answer = Result<Outcome, &'static str>;
+
+/// Where the worker delivers a request's answer.
+#[pin_data]
+pub struct Reply {
+    #[pin]
+    answer: Mutex<Option<Answer>>,
+    #[pin]
+    cv: CondVar,
+}
+
+impl Reply {
+    pub fn new() -> Result<Arc<Self>> {
+        Arc::pin_init(
+            pin_init!(Self { answer <- new_mutex!(None, "dm_remap_reply"), cv <- new_condvar!("dm_remap_reply") }),
+            GFP_KERNEL,
+        )
+    }
+
+    fn send(&self, a: Answer) {
+        *self.answer.lock() = Some(a);
+        self.cv.notify_all();
+    }
+
+    /// Waits for the answer (process context).
+    pub fn wait(&self) -> Answer {
+        let mut g = self.answer.lock();
+        loop {
+            if let Some(a) = g.take() {
+                return a;
+            }
+            self.cv.wait(&mut g);
+        }
+    }
+}
+
+/// A message's request to the worker.
+pub struct Request {
+    pub kind: Kind,
+    pub reply: Arc<Reply>,
+}
+
+/// A `remap` request accepted into a batch.
+struct Planned {
+    reply: Arc<Reply>,
+    /// Main blocks `[first, end)`.
+    first: u64,
+    end: u64,
+    outcome: Outcome,
+    error: Option<&'static str>,
+}
+
+const NOMEM: &str = "out of memory";
+
+impl Job for Engine {
+    fn run(&self) {
+        loop {
+            let requests = core::mem::take(&mut *self.requests.lock());
+            let revived = self.revived.lock().take();
+            if requests.is_empty() && revived.is_empty() {
+                return;
+            }
+            self.batch(requests, revived);
+        }
+    }
+}
+
+impl Engine {
+    /// Handles one batch: relocations, revived blocks and commit requests,
+    /// in one commit.
+    fn batch(&self, requests: KVec<Request>, mut revived: BioList<IoState>) {
+        let mut meta = self.meta.lock();
+        let mut alloc = Allocator::new(meta.sb().alloc_next, self.geometry.spare_blocks);
+        let mut plan: KVec<Planned> = KVec::new();
+        let mut ranges = KVec::new();
+        let mut commit_replies = KVec::new();
+        let mut fresh_total = 0;
+        for r in requests {
+            let (first, end) = match r.kind {
+                Kind::Commit => {
+                    if commit_replies.push(r.reply.clone(), GFP_KERNEL).is_err() {
+                        r.reply.send(Err(NOMEM));
+                    }
+                    continue;
+                }
+                Kind::Remap { first, count } => (first, first + count),
+            };
+            let planned = self.plan(first, end, &plan, alloc.free() - fresh_total).and_then(|fresh| {
+                self.remaps.reserve((fresh_total + fresh) as usize).map_err(|_| NOMEM)?;
+                ranges.push((first, end), GFP_KERNEL).map_err(|_| NOMEM)?;
+                plan.reserve(1, GFP_KERNEL).map_err(|_| NOMEM)?;
+                Ok(fresh)
+            });
+            match planned {
+                Ok(fresh) => {
+                    fresh_total += fresh;
+                    let p = Planned { reply: r.reply, first, end, outcome: Outcome::default(), error: None };
+                    // Room was reserved above.
+                    let _ = plan.push(p, GFP_KERNEL);
+                }
+                Err(e) => r.reply.send(Err(e)),
+            }
+        }
+
+        // Relocate: hold writes to the blocks, wait for those in flight,
+        // copy.
+        let mut records = KVVec::new();
+        if !plan.is_empty() {
+            self.gate.close(ranges);
+            self.tracker.drain();
+            for i in 0..plan.len() {
+                let (done, rest) = plan.split_at_mut(i);
+                self.relocate(&mut rest[0], done, &mut alloc, &mut records);
+            }
+        }
+
+        // Rewritten lost blocks are good again.
+        let mut revive = BioList::new();
+        while let Some(mut bio) = revived.pop() {
+            let IoState::Revived { block } = *bio.per_bio() else {
+                bio.fail();
+                continue;
+            };
+            if let Some(r) = self.remaps.get(block) {
+                let queued = records.iter().any(|q: &Record| q.main == block);
+                if r.state == BlockState::Lost && !queued {
+                    let good = Record { state: BlockState::Remapped, ..r };
+                    if records.push(good, GFP_KERNEL).is_err() {
+                        bio.fail();
+                        continue;
+                    }
+                }
+            }
+            revive.push(bio);
+        }
+
+        let committed = if records.is_empty() && commit_replies.is_empty() {
+            Ok(meta.sb().seq)
+        } else {
+            self.commit(&mut meta, &records, &alloc)
+        };
+        if committed.is_ok() {
+            // Room was reserved while planning: this cannot fail.
+            if self.remaps.insert(&records).is_err() {
+                pr_err!("remap table insert failed after commit\n");
+            }
+            self.spare_used.store(alloc.next(), Ordering::Relaxed);
+            if alloc.free() == 0 {
+                self.set_state(MetaState::Full);
+            }
+        }
+        drop(meta);
+
+        // Held writes route by the new table (or the old one, if the
+        // commit failed: nothing moved then).
+        let mut held = self.gate.open();
+        while let Some(bio) = held.pop() {
+            self.resubmit(bio);
+        }
+        while let Some(bio) = revive.pop() {
+            match committed {
+                Ok(_) => bio.complete(),
+                Err(_) => bio.fail(),
+            }
+        }
+        for p in plan {
+            let answer = match (p.error, committed) {
+                (Some(e), _) | (None, Err(e)) => Err(e),
+                (None, Ok(seq)) => Ok(Outcome { seq, ..p.outcome }),
+            };
+            p.reply.send(answer);
+        }
+        for r in commit_replies {
+            r.send(committed.map(|seq| Outcome { seq, ..Outcome::default() }));
+        }
+    }
+
+    /// Checks a request to relocate main blocks `[first, end)`; returns
+    /// how many of them need a spare block (not remapped already, nor by
+    /// an earlier request of the batch).
+    fn plan(&self, first: u64, end: u64, earlier: &[Planned], free: u64) -> Result<u64, &'static str> {
+        if self.state_is(MetaState::ReadOnly) {
+            return Err("the table is read-only");
+        }
+        if self.state_is(MetaState::Failed) {
+            return Err("metadata failed earlier; reload the table");
+        }
+        let fresh = (first..end).filter(|&b| self.is_fresh(b, earlier)).count() as u64;
+        if fresh > free {
+            if free == 0 {
+                self.set_state(MetaState::Full);
+            }
+            return Err("not enough free spare blocks");
+        }
+        Ok(fresh)
+    }
+
+    fn is_fresh(&self, block: u64, earlier: &[Planned]) -> bool {
+        self.remaps.get(block).is_none() && !earlier.iter().any(|p| (p.first..p.end).contains(&block))
+    }
+
+    /// Copies the fresh blocks of `p` to newly allocated spare blocks and
+    /// queues their records. Runs of consecutive fresh blocks get
+    /// consecutive spare blocks.
+    fn relocate(&self, p: &mut Planned, earlier: &[Planned], alloc: &mut Allocator, records: &mut KVVec<Record>) {
+        let mut mine = KVVec::new();
+        let mut copier = Copier::new(self, self.main.sectors());
+        let mut block = p.first;
+        while block < p.end {
+            if !self.is_fresh(block, earlier) {
+                block += 1;
+                continue;
+            }
+            let run =
+                (block..p.end).take(copier.chunk_blocks).take_while(|&b| self.is_fresh(b, earlier)).count() as u64;
+            let result = match alloc.take(run) {
+                // Checked while planning: there are enough free blocks.
+                None => Err("not enough free spare blocks"),
+                Some(spare) => copier.copy(block, run, spare).map_err(|e| match e {
+                    CopyError::NoMem => NOMEM,
+                    CopyError::Spare => "cannot write to the spare device",
+                }),
+            };
+            let pushed = result.and_then(|states| {
+                for (i, state) in states.iter().enumerate() {
+                    let spare = (alloc.next() - run + i as u64) as u32;
+                    let r = Record { main: block + i as u64, spare, state: *state };
+                    mine.push(r, GFP_KERNEL).map_err(|_| NOMEM)?;
+                    p.outcome.lost += u64::from(*state == BlockState::Lost);
+                }
+                Ok(())
+            });
+            if let Err(e) = pushed {
+                // Nothing of this request is committed; its spare blocks
+                // stay allocated and unused.
+                p.error = Some(e);
+                p.outcome = Outcome::default();
+                return;
+            }
+            block += run;
+        }
+        if records.extend_from_slice(&mine, GFP_KERNEL).is_err() {
+            p.error = Some(NOMEM);
+            p.outcome = Outcome::default();
+            return;
+        }
+        p.outcome.remapped = mine.len() as u64;
+    }
+
+    /// Writes a commit of `records` with the allocator at `alloc`; returns
+    /// its sequence number.
+    fn commit(&self, meta: &mut super::Metadata, records: &[Record], alloc: &Allocator) -> Result<u64, &'static str> {
+        if self.state_is(MetaState::ReadOnly) {
+            return Err("the table is read-only");
+        }
+        if self.state_is(MetaState::Failed) {
+            return Err("metadata failed earlier; reload the table");
+        }
+        match meta.commit(&self.io, &self.spare, records, alloc.next()) {
+            Ok(()) => Ok(meta.sb().seq),
+            Err(CommitError::LogFull) => {
+                self.set_state(MetaState::Full);
+                Err("the metadata log is full")
+            }
+            Err(CommitError::Io(_)) => {
+                self.set_state(MetaState::Failed);
+                Err("metadata commit failed")
+            }
+        }
+    }
+
+    /// Sends a write that the gate held (it lies within one block) where
+    /// the remap table says now.
+    fn resubmit(&self, mut bio: HeldBio<IoState>) {
+        let Some(sector) = geometry::target_offset(self.begin, bio.sector()) else {
+            bio.fail();
+            return;
+        };
+        let sectors = bio.sectors();
+        let (len, place) = self.place(sector, sectors, true);
+        if len != sectors {
+            bio.fail();
+            return;
+        }
+        let epoch = self.tracker.enter();
+        *bio.per_bio() = IoState::Write { epoch };
+        match place {
+            Place::Main(s) => bio.submit(&self.main, s),
+            Place::Spare(s) => bio.submit(&self.spare, s),
+            Place::Revive(block, s) => {
+                *bio.per_bio() = IoState::Revive { block, epoch };
+                bio.submit(&self.spare, s);
+            }
+            Place::Fail => {
+                self.untrack(bio.per_bio());
+                bio.fail();
+            }
+        }
+    }
+}
