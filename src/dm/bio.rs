@@ -9,6 +9,7 @@
 use super::ffi;
 use super::DmDev;
 use core::marker::PhantomData;
+use core::ops::{Deref, DerefMut};
 use core::ptr::NonNull;
 
 const REQ_OP_MASK: u32 = (1 << ffi::REQ_OP_BITS) - 1;
@@ -46,38 +47,20 @@ unsafe fn per_bio_ptr<P: PerBio>(bio: NonNull<ffi::bio>) -> *mut P {
     unsafe { ffi::dm_per_bio_data(bio.as_ptr(), core::mem::size_of::<P>()).cast() }
 }
 
-/// A bio borrowed from DM for the duration of one callback.
+/// What every view of a target's bio offers, borrowed ([`Bio`]) or held
+/// ([`HeldBio`]).
 ///
-/// Invariant: `ptr` points to a live clone that DM made for this target,
-/// with per-bio data of type `P`, and that nobody else touches while the
-/// view exists (DM gives the target exclusive use of its clone in `map`
-/// and `end_io`).
-pub struct Bio<'a, P: PerBio> {
+/// Invariant: `ptr` points to a live clone that DM made for a target with
+/// per-bio data of type `P`, and nobody else touches it while this exists.
+pub struct BioData<P: PerBio> {
     ptr: NonNull<ffi::bio>,
-    _owner: PhantomData<(&'a mut ffi::bio, P)>,
+    _p: PhantomData<P>,
 }
 
-impl<P: PerBio> Bio<'_, P> {
-    /// # Safety
-    ///
-    /// `ptr` must be a clone DM made for a target with per-bio data of
-    /// type `P`, used by no one else for the lifetime of the view.
-    pub(super) unsafe fn from_raw(ptr: *mut ffi::bio) -> Self {
-        Self {
-            // SAFETY: DM never passes a NULL bio (caller's contract).
-            ptr: unsafe { NonNull::new_unchecked(ptr) },
-            _owner: PhantomData,
-        }
-    }
-
+impl<P: PerBio> BioData<P> {
     fn raw(&self) -> &ffi::bio {
         // SAFETY: the type invariant says `ptr` is valid and ours.
         unsafe { self.ptr.as_ref() }
-    }
-
-    /// The C bio, for the hook wrappers' checks.
-    pub(super) fn as_ptr(&self) -> *mut ffi::bio {
-        self.ptr.as_ptr()
     }
 
     /// First sector the bio addresses.
@@ -96,6 +79,51 @@ impl<P: PerBio> Bio<'_, P> {
         // (type invariant), and was written in `map` before any read.
         unsafe { &mut *per_bio_ptr::<P>(self.ptr) }
     }
+}
+
+/// A bio borrowed from DM for the duration of one callback.
+///
+/// Invariant: as for [`BioData`]: DM gives the target exclusive use of
+/// its clone in `map` and `end_io`.
+pub struct Bio<'a, P: PerBio> {
+    data: BioData<P>,
+    _owner: PhantomData<&'a mut ffi::bio>,
+}
+
+impl<P: PerBio> Deref for Bio<'_, P> {
+    type Target = BioData<P>;
+    fn deref(&self) -> &BioData<P> {
+        &self.data
+    }
+}
+
+impl<P: PerBio> DerefMut for Bio<'_, P> {
+    fn deref_mut(&mut self) -> &mut BioData<P> {
+        &mut self.data
+    }
+}
+
+impl<P: PerBio> Bio<'_, P> {
+    /// # Safety
+    ///
+    /// `ptr` must be a clone DM made for a target with per-bio data of
+    /// type `P`, used by no one else for the lifetime of the view.
+    pub(super) unsafe fn from_raw(ptr: *mut ffi::bio) -> Self {
+        Self {
+            // SAFETY: DM never passes a NULL bio (caller's contract).
+            data: BioData { ptr: unsafe { NonNull::new_unchecked(ptr) }, _p: PhantomData },
+            _owner: PhantomData,
+        }
+    }
+
+    fn ptr(&self) -> NonNull<ffi::bio> {
+        self.data.ptr
+    }
+
+    /// The C bio, for the hook wrappers' checks.
+    pub(super) fn as_ptr(&self) -> *mut ffi::bio {
+        self.ptr().as_ptr()
+    }
 
     /// Keeps only the first `sectors` sectors in this bio; DM sends the
     /// rest to `map` again as a new bio. `sectors` must be at least one and
@@ -105,7 +133,7 @@ impl<P: PerBio> Bio<'_, P> {
         // SAFETY: `ptr` is the clone DM passed to map, not a duplicate bio
         // (callers never split empty flushes, the only duplicated bios), and the new
         // length is within the bio.
-        unsafe { ffi::dm_accept_partial_bio(self.ptr.as_ptr(), sectors as u32) };
+        unsafe { ffi::dm_accept_partial_bio(self.as_ptr(), sectors as u32) };
     }
 
     /// Whether the bio reads data (as opposed to writing or discarding).
@@ -123,24 +151,24 @@ impl<P: PerBio> Bio<'_, P> {
     /// flushes sent `num_flush_bios` times.
     pub fn target_bio_nr(&self) -> u32 {
         // SAFETY: `ptr` is a valid bio cloned by DM (type invariant).
-        unsafe { ffi::dmr_bio_get_target_bio_nr(self.ptr.as_ptr()) }
+        unsafe { ffi::dmr_bio_get_target_bio_nr(self.as_ptr()) }
     }
 
     /// Points the bio at `dev` without changing its sector.
     pub fn set_dev(&mut self, dev: &DmDev) {
-        set_dev(self.ptr, dev);
+        set_dev(self.ptr(), dev);
     }
 
     /// Points the bio at `sector` of `dev` (dm-linear's remapping).
     pub fn remap(&mut self, dev: &DmDev, sector: u64) {
-        remap(self.ptr, dev, sector);
+        remap(self.ptr(), dev, sector);
     }
 
     /// Takes the bio over: from `map`, the target will submit it later;
     /// from `end_io`, it will complete it later. The returned mark is what
     /// the callback returns.
     pub fn hold(self) -> (HeldBio<P>, Held) {
-        (HeldBio { ptr: self.ptr, _p: PhantomData }, Held(()))
+        (HeldBio { data: self.data }, Held(()))
     }
 }
 
@@ -164,11 +192,23 @@ pub struct Held(());
 /// complete). Dropping it fails the bio with an I/O error, so a held bio
 /// is never forgotten.
 ///
-/// Invariant: as for [`Bio`], and DM does not touch the bio until the
+/// Invariant: as for [`BioData`]; DM does not touch the bio until the
 /// target submits or ends it, which consumes the `HeldBio`.
 pub struct HeldBio<P: PerBio> {
-    ptr: NonNull<ffi::bio>,
-    _p: PhantomData<P>,
+    data: BioData<P>,
+}
+
+impl<P: PerBio> Deref for HeldBio<P> {
+    type Target = BioData<P>;
+    fn deref(&self) -> &BioData<P> {
+        &self.data
+    }
+}
+
+impl<P: PerBio> DerefMut for HeldBio<P> {
+    fn deref_mut(&mut self) -> &mut BioData<P> {
+        &mut self.data
+    }
 }
 
 // SAFETY: a held bio is owned by whoever holds the `HeldBio`; bios may be
@@ -176,57 +216,39 @@ pub struct HeldBio<P: PerBio> {
 unsafe impl<P: PerBio> Send for HeldBio<P> {}
 
 impl<P: PerBio> HeldBio<P> {
-    fn raw(&self) -> &ffi::bio {
-        // SAFETY: the type invariant says `ptr` is valid and ours.
-        unsafe { self.ptr.as_ref() }
-    }
-
-    /// First sector the bio addresses.
-    pub fn sector(&self) -> u64 {
-        self.raw().bi_iter.bi_sector
-    }
-
-    /// Length of the bio in sectors.
-    pub fn sectors(&self) -> u64 {
-        u64::from(self.raw().bi_iter.bi_size >> 9)
-    }
-
-    /// This bio's per-bio data.
-    pub fn per_bio(&mut self) -> &mut P {
-        // SAFETY: as in `Bio::per_bio`.
-        unsafe { &mut *per_bio_ptr::<P>(self.ptr) }
+    /// Gives up ownership without ending the bio.
+    fn into_ptr(self) -> NonNull<ffi::bio> {
+        core::mem::ManuallyDrop::new(self).data.ptr
     }
 
     /// Points the bio at `sector` of `dev` and submits it (a bio held
     /// from `map`); `end_io` sees it complete.
     pub fn submit(self, dev: &DmDev, sector: u64) {
-        let bio = core::mem::ManuallyDrop::new(self);
-        remap(bio.ptr, dev, sector);
+        let bio = self.into_ptr();
+        remap(bio, dev, sector);
         // SAFETY: the bio is a DM clone that `map` returned as submitted
         // and that we own; DM accounts it and submits it.
-        unsafe { ffi::dm_submit_bio_remap(bio.ptr.as_ptr(), core::ptr::null_mut()) };
+        unsafe { ffi::dm_submit_bio_remap(bio.as_ptr(), core::ptr::null_mut()) };
     }
 
     /// Completes the bio with its current status (for a bio held from
     /// `end_io`, whose `end_io` then runs again).
     pub fn complete(self) {
-        let bio = core::mem::ManuallyDrop::new(self);
         // SAFETY: we own the bio; ending it hands it back to DM.
-        unsafe { ffi::bio_endio(bio.ptr.as_ptr()) };
+        unsafe { ffi::bio_endio(self.into_ptr().as_ptr()) };
     }
 
     /// Completes the bio with an I/O error.
     pub fn fail(self) {
-        let bio = core::mem::ManuallyDrop::new(self);
         // SAFETY: we own the bio; ending it hands it back to DM.
-        unsafe { ffi::dmr_bio_io_error(bio.ptr.as_ptr()) };
+        unsafe { ffi::dmr_bio_io_error(self.into_ptr().as_ptr()) };
     }
 }
 
 impl<P: PerBio> Drop for HeldBio<P> {
     fn drop(&mut self) {
-        let bio = HeldBio::<P> { ptr: self.ptr, _p: PhantomData };
-        bio.fail();
+        // SAFETY: we own the bio and nothing uses it after drop.
+        unsafe { ffi::dmr_bio_io_error(self.data.ptr.as_ptr()) };
     }
 }
 
@@ -258,7 +280,7 @@ impl<P: PerBio> BioList<P> {
 
     /// Appends `bio`.
     pub fn push(&mut self, bio: HeldBio<P>) {
-        let bio = core::mem::ManuallyDrop::new(bio).ptr.as_ptr();
+        let bio = bio.into_ptr().as_ptr();
         // SAFETY: we own `bio` (now the list's) and the bios on the list;
         // a held bio's `bi_next` is unused by the block layer.
         unsafe {
@@ -283,7 +305,7 @@ impl<P: PerBio> BioList<P> {
         if self.head.is_null() {
             self.tail = core::ptr::null_mut();
         }
-        Some(HeldBio { ptr, _p: PhantomData })
+        Some(HeldBio { data: BioData { ptr, _p: PhantomData } })
     }
 
     /// Moves every bio out, leaving the list empty.

@@ -33,6 +33,15 @@ commits=$(cat /tmp/batch.* | sed -n 's/.* in commit \([0-9]*\)$/\1/p' | sort -u 
 say "8 concurrent remap messages went into $commits commits"
 [ "$commits" -ge 1 ] && [ "$commits" -lt 8 ] || fail "no two concurrent messages shared a commit: $(cat /tmp/batch.*)"
 [ "$(status_field r 1)" = $((blocks + 8)) ] || fail "status: $(dmsetup status r), expected $((blocks + 8)) remaps"
+# A suspend during a relocation waits for it (presuspend flushes the
+# worker); the relocation completes and is kept.
+dmsetup message r 0 remap $((1000 * 8)) 64 >/tmp/sus.out &
+sleep 0.2
+dmsetup suspend r
+dmsetup resume r
+wait
+grep -q "remapped 64 blocks" /tmp/sus.out || fail "remap during a suspend said '$(cat /tmp/sus.out)'"
+[ "$(status_field r 1)" = $((blocks + 72)) ] || fail "status: $(dmsetup status r), expected $((blocks + 72)) remaps"
 dmsetup remove r
 dmsetup create r --table "$t"
 fio $job --verify_only >/tmp/fio2.out 2>&1 || { cat /tmp/fio2.out; fail "verify through a new table failed"; }
