@@ -12,9 +12,16 @@
 #include <linux/delay.h>
 #include <linux/device-mapper.h>
 #include <linux/dm-io.h>
+#include <linux/percpu.h>
 #include <linux/random.h>
+#include <linux/rcupdate.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
+
+/* Per-CPU counts of writes in flight, in two epochs (helpers.c). */
+struct dmr_inflight {
+	long count[2];
+};
 
 /* Wrappers for static inlines and macros (helpers.c). */
 void dmr_bio_set_dev(struct bio *bio, struct block_device *bdev);
@@ -30,5 +37,12 @@ void dmr_spin_unlock_irqrestore(spinlock_t *lock, unsigned long flags);
 struct workqueue_struct *dmr_alloc_workqueue(const char *name);
 void dmr_init_work(struct work_struct *work, work_func_t fn);
 bool dmr_queue_work(struct workqueue_struct *wq, struct work_struct *work);
+struct dmr_inflight *dmr_inflight_alloc(void);
+void dmr_inflight_free(struct dmr_inflight *p);
+void dmr_inflight_inc(struct dmr_inflight *p, unsigned int epoch);
+void dmr_inflight_dec(struct dmr_inflight *p, unsigned int epoch);
+long dmr_inflight_sum(struct dmr_inflight *p, unsigned int epoch);
+void dmr_rcu_read_lock(void);
+void dmr_rcu_read_unlock(void);
 
 #endif

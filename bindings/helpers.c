@@ -72,3 +72,43 @@ bool dmr_queue_work(struct workqueue_struct *wq, struct work_struct *work)
 {
 	return queue_work(wq, work);
 }
+
+struct dmr_inflight *dmr_inflight_alloc(void)
+{
+	return (struct dmr_inflight *)alloc_percpu(struct dmr_inflight);
+}
+
+void dmr_inflight_free(struct dmr_inflight *p)
+{
+	free_percpu((struct dmr_inflight __percpu *)p);
+}
+
+void dmr_inflight_inc(struct dmr_inflight *p, unsigned int epoch)
+{
+	this_cpu_inc(((struct dmr_inflight __percpu *)p)->count[epoch & 1]);
+}
+
+void dmr_inflight_dec(struct dmr_inflight *p, unsigned int epoch)
+{
+	this_cpu_dec(((struct dmr_inflight __percpu *)p)->count[epoch & 1]);
+}
+
+long dmr_inflight_sum(struct dmr_inflight *p, unsigned int epoch)
+{
+	long sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += READ_ONCE(per_cpu_ptr((struct dmr_inflight __percpu *)p, cpu)->count[epoch & 1]);
+	return sum;
+}
+
+void dmr_rcu_read_lock(void)
+{
+	rcu_read_lock();
+}
+
+void dmr_rcu_read_unlock(void)
+{
+	rcu_read_unlock();
+}

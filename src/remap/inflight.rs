@@ -3,59 +3,64 @@
 //!
 //! Relocating a live block is safe when no write to it is in flight while
 //! it is copied, and none reaches main after the copy. The worker:
-//! 1. closes the gate over the blocks it will copy: from then on `map`
-//!    holds writes to them (the gate check comes after `enter`);
-//! 2. `drain`s: it starts a new write epoch and waits until every write of
-//!    the old epoch has completed. A write of the old epoch either checked
-//!    the gate after it closed, or was counted before the drain looked;
+//! 1. closes the gate over the blocks it will copy;
+//! 2. `drain`s: it starts a new write epoch, waits for an RCU grace
+//!    period, then waits until the old epoch's per-CPU count is zero;
 //! 3. copies, commits, updates the remap table, then opens the gate and
 //!    resubmits the held writes, which now route to spare.
 //!
-//! All counters are sequentially consistent atomics: `map` takes no lock
-//! unless the gate is closed.
+//! `map` reads the epoch, counts the write and reads whether the gate is
+//! closed in one RCU read-side section (`enter`). A write that saw the old
+//! epoch ran its section before the grace period ended, so the drain waits
+//! for it; one that saw the new epoch also sees the gate closed, and `map`
+//! holds it if it touches a gated block. `map` takes no lock unless the
+//! gate is closed, and the counts are per CPU: no shared cache line.
 
 use super::IoState;
 use crate::dm::Held;
-use crate::dm::{new_irq_spinlock, sleep_ms, Bio, BioList, IrqSpinLock};
-use core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::SeqCst};
+use crate::dm::{new_irq_spinlock, rcu_read, sleep_ms, synchronize_rcu, Bio, BioList, InflightCounters, IrqSpinLock};
+use core::sync::atomic::{
+    AtomicBool, AtomicU8, Ordering::Acquire, Ordering::Relaxed, Ordering::Release, Ordering::SeqCst,
+};
 use kernel::prelude::*;
 
 /// Counts writes in flight in two epochs.
 pub struct WriteTracker {
-    epoch: AtomicUsize,
-    inflight: [AtomicU64; 2],
+    epoch: AtomicU8,
+    inflight: InflightCounters,
 }
 
 impl WriteTracker {
-    pub fn new() -> Self {
-        Self { epoch: AtomicUsize::new(0), inflight: [AtomicU64::new(0), AtomicU64::new(0)] }
+    pub fn new() -> Result<Self> {
+        Ok(Self { epoch: AtomicU8::new(0), inflight: InflightCounters::new()? })
     }
 
-    /// Counts a write starting; returns its epoch for `exit`. Any context.
-    pub fn enter(&self) -> u8 {
-        loop {
-            let e = self.epoch.load(SeqCst);
-            self.inflight[e].fetch_add(1, SeqCst);
-            // Counted in an epoch that is still current: a drain that
-            // starts later waits for this write.
-            if self.epoch.load(SeqCst) == e {
-                return e as u8;
-            }
-            self.inflight[e].fetch_sub(1, SeqCst);
-        }
+    /// Counts a write starting; returns its epoch for `exit`, and what
+    /// `check` (for example "is the gate closed?") says in the same RCU
+    /// section. Any context but hard IRQ.
+    pub fn enter(&self, check: impl FnOnce() -> bool) -> (u8, bool) {
+        rcu_read(|| {
+            // Acquire: a write that sees the new epoch also sees what the
+            // worker did before starting it (closing the gate).
+            let e = self.epoch.load(Acquire);
+            self.inflight.inc(e);
+            (e, check())
+        })
     }
 
     /// Counts a write of epoch `e` done. Any context, including hard IRQ.
     pub fn exit(&self, e: u8) {
-        self.inflight[usize::from(e & 1)].fetch_sub(1, SeqCst);
+        self.inflight.dec(e);
     }
 
     /// Starts a new epoch and waits until the writes of the previous one
     /// have completed (worker only: it sleeps).
     pub fn drain(&self) {
-        let old = self.epoch.load(SeqCst);
-        self.epoch.store(old ^ 1, SeqCst);
-        while self.inflight[old].load(SeqCst) != 0 {
+        let old = self.epoch.load(Relaxed);
+        self.epoch.store(old ^ 1, Release);
+        // Every `enter` that saw `old` has counted its write after this.
+        synchronize_rcu();
+        while self.inflight.sum(old) > 0 {
             sleep_ms(1);
         }
     }

@@ -133,19 +133,23 @@ fn routing(t: &Test) {
 
 /// The write epochs that let the worker wait for writes in flight.
 fn write_epochs(t: &Test) {
-    let w = WriteTracker::new();
-    let old = w.enter();
-    let old2 = w.enter();
+    let Ok(w) = WriteTracker::new() else {
+        check!(t, false);
+        return;
+    };
+    let (old, seen) = w.enter(|| true);
+    check!(t, seen);
+    let (old2, _) = w.enter(|| false);
     check!(t, old == old2);
     w.exit(old);
     w.exit(old2);
     // Nothing in flight: a drain returns at once and switches epochs.
     w.drain();
-    let new = w.enter();
+    let (new, _) = w.enter(|| false);
     check!(t, new != old);
     w.exit(new);
     w.drain();
-    let back = w.enter();
+    let (back, _) = w.enter(|| false);
     check!(t, back == old);
     w.exit(back);
 }

@@ -145,6 +145,7 @@ impl Target for RemapTarget {
         let revived =
             KBox::pin_init(new_irq_spinlock!(BioList::new(), "dm_remap_revived"), GFP_KERNEL).map_err(nomem)?;
         let gate = Gate::new().map_err(nomem)?;
+        let tracker = WriteTracker::new().map_err(nomem)?;
         // Empty flushes go to both devices: bio 0 to main, 1 to spare.
         ctr.set_num_flush_bios(2);
         if main.max_discard_sectors() > 0 && spare.max_discard_sectors() > 0 {
@@ -164,7 +165,7 @@ impl Target for RemapTarget {
             spare_used,
             state: AtomicU8::new(state as u8),
             stats: IoStats::new(),
-            tracker: WriteTracker::new(),
+            tracker,
             gate,
             requests,
             revived,
@@ -187,9 +188,9 @@ impl Target for RemapTarget {
         let write = !bio.is_read();
         let mut limit = bio.sectors();
         if write {
-            *bio.per_bio() = IoState::Write { epoch: self.tracker.enter() };
-            // Checked after the write is counted (see `inflight`).
-            if self.gate.is_closed() {
+            let (epoch, gated) = self.tracker.enter(|| self.gate.is_closed());
+            *bio.per_bio() = IoState::Write { epoch };
+            if gated {
                 match self.gate.admit(bio, sector, self.layout.block_sectors, &self.tracker) {
                     Admit::Pass(b, l) => (bio, limit) = (b, l),
                     Admit::Held(mark) => return MapResult::Held(mark),

@@ -318,7 +318,7 @@ impl Engine {
             bio.fail();
             return;
         }
-        let epoch = self.tracker.enter();
+        let (epoch, _) = self.tracker.enter(|| false);
         *bio.per_bio() = IoState::Write { epoch };
         match place {
             Place::Main(s) => bio.submit(&self.main, s),
