@@ -23,10 +23,10 @@ pub struct Copier<'a> {
 }
 
 impl<'a> Copier<'a> {
-    pub fn new(t: &'a Engine, main_sectors: u64) -> Self {
+    pub fn new(t: &'a Engine) -> Self {
         // block_size is a power of two.
         let chunk_blocks = (COPY_CHUNK >> t.geometry.block_size.trailing_zeros()).max(1);
-        Self { t, main_sectors, chunk_blocks }
+        Self { t, main_sectors: t.main.sectors(), chunk_blocks }
     }
 
     /// Copies `n` main blocks from `block` to spare blocks from `spare`;

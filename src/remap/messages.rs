@@ -2,8 +2,8 @@
 //! `remap <sector> [<count>]`, `list`, `memory`, `commit` and
 //! `clear_stats`.
 
-use super::worker::{Answer, Kind, Reply, Request};
-use super::{MetaState, RemapTarget};
+use super::worker::{Answer, Kind, Reply, Request, NOMEM};
+use super::RemapTarget;
 use crate::dm::MessageError;
 use crate::remap_core::args::{ArgError, ArgSet};
 use crate::remap_core::emit::Emitter;
@@ -70,9 +70,6 @@ fn remap(t: &RemapTarget, mut args: ArgSet<'_>, out: &mut Emitter<'_>) -> Result
     if sector >= t.len || first + count - 1 > (t.len - 1) / bs {
         return Err(MessageError("remap: blocks beyond the end of the target"));
     }
-    if t.state_is(MetaState::ReadOnly) {
-        return Err(MessageError("remap: the table is read-only"));
-    }
     let o = ask(t, Kind::Remap { first, count }).map_err(|e| {
         pr_warn!("remap: {}\n", e);
         MessageError("remap refused")
@@ -88,8 +85,8 @@ fn remap(t: &RemapTarget, mut args: ArgSet<'_>, out: &mut Emitter<'_>) -> Result
 
 /// Queues a request for the worker and waits for its answer.
 fn ask(t: &RemapTarget, kind: Kind) -> Answer {
-    let reply = Reply::new().map_err(|_| "out of memory")?;
-    t.requests.lock().push(Request { kind, reply: reply.clone() }, GFP_KERNEL).map_err(|_| "out of memory")?;
+    let reply = Reply::new().map_err(|_| NOMEM)?;
+    t.requests.lock().push(Request { kind, reply: reply.clone() }, GFP_KERNEL).map_err(|_| NOMEM)?;
     t.w.kick();
     reply.wait()
 }
@@ -105,9 +102,6 @@ fn list(t: &RemapTarget, out: &mut Emitter<'_>) {
 /// `commit`: writes the current state as a new commit (on the worker),
 /// so both slots hold a valid commit.
 fn commit(t: &RemapTarget) -> Result<bool, MessageError> {
-    if t.state_is(MetaState::ReadOnly) {
-        return Err(MessageError("commit: the table is read-only"));
-    }
     ask(t, Kind::Commit).map_err(|e| {
         pr_warn!("commit: {}\n", e);
         MessageError("commit failed")

@@ -86,7 +86,7 @@ struct Planned {
     error: Option<&'static str>,
 }
 
-const NOMEM: &str = "out of memory";
+pub(super) const NOMEM: &str = "out of memory";
 
 impl Job for Engine {
     fn run(&self) {
@@ -189,9 +189,11 @@ impl Engine {
 
         // Held writes route by the new table (or the old one, if the
         // commit failed: nothing moved then).
-        let mut held = self.gate.open();
-        while let Some(bio) = held.pop() {
-            self.resubmit(bio);
+        if !plan.is_empty() {
+            let mut held = self.gate.open();
+            while let Some(bio) = held.pop() {
+                self.resubmit(bio);
+            }
         }
         while let Some(bio) = revive.pop() {
             match committed {
@@ -215,12 +217,7 @@ impl Engine {
     /// how many of them need a spare block (not remapped already, nor by
     /// an earlier request of the batch).
     fn plan(&self, first: u64, end: u64, earlier: &[Planned], free: u64) -> Result<u64, &'static str> {
-        if self.state_is(MetaState::ReadOnly) {
-            return Err("the table is read-only");
-        }
-        if self.state_is(MetaState::Failed) {
-            return Err("metadata failed earlier; reload the table");
-        }
+        self.may_commit()?;
         let fresh = (first..end).filter(|&b| self.is_fresh(b, earlier)).count() as u64;
         if fresh > free {
             if free == 0 {
@@ -240,7 +237,7 @@ impl Engine {
     /// consecutive spare blocks.
     fn relocate(&self, p: &mut Planned, earlier: &[Planned], alloc: &mut Allocator, records: &mut KVVec<Record>) {
         let mut mine = KVVec::new();
-        let mut copier = Copier::new(self, self.main.sectors());
+        let mut copier = Copier::new(self);
         let mut block = p.first;
         while block < p.end {
             if !self.is_fresh(block, earlier) {
@@ -283,15 +280,21 @@ impl Engine {
         p.outcome.remapped = mine.len() as u64;
     }
 
-    /// Writes a commit of `records` with the allocator at `alloc`; returns
-    /// its sequence number.
-    fn commit(&self, meta: &mut super::Metadata, records: &[Record], alloc: &Allocator) -> Result<u64, &'static str> {
+    /// Whether the metadata may be written at all.
+    fn may_commit(&self) -> Result<(), &'static str> {
         if self.state_is(MetaState::ReadOnly) {
             return Err("the table is read-only");
         }
         if self.state_is(MetaState::Failed) {
             return Err("metadata failed earlier; reload the table");
         }
+        Ok(())
+    }
+
+    /// Writes a commit of `records` with the allocator at `alloc`; returns
+    /// its sequence number.
+    fn commit(&self, meta: &mut super::Metadata, records: &[Record], alloc: &Allocator) -> Result<u64, &'static str> {
+        self.may_commit()?;
         match meta.commit(&self.io, &self.spare, records, alloc.next()) {
             Ok(()) => Ok(meta.sb().seq),
             Err(CommitError::LogFull) => {
