@@ -15,6 +15,7 @@
 #include <linux/percpu.h>
 #include <linux/random.h>
 #include <linux/rcupdate.h>
+#include <linux/sched/mm.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
 
@@ -42,6 +43,13 @@ void dmr_inflight_free(struct dmr_inflight *p);
 void dmr_inflight_inc(struct dmr_inflight *p, unsigned int epoch);
 void dmr_inflight_dec(struct dmr_inflight *p, unsigned int epoch);
 long dmr_inflight_sum(struct dmr_inflight *p, unsigned int epoch);
+void dmr_bio_copy_out(struct bio *bio, void *buf);
+void dmr_bio_copy_in(struct bio *bio, const void *buf);
+unsigned int dmr_noio_save(void);
+void dmr_noio_restore(unsigned int flags);
+void dmr_table_event(struct dm_target *ti);
+int dmr_claim_device(struct dm_target *ti, struct dm_dev *dev);
+void dmr_release_device(struct dm_target *ti, struct dm_dev *dev);
 void dmr_rcu_read_lock(void);
 void dmr_rcu_read_unlock(void);
 

@@ -5,6 +5,16 @@
  */
 #include "dm_remap_bindings.h"
 
+/* core/src/policy.rs classifies these blk_status_t values by number. */
+static_assert((__force u8)BLK_STS_NOTSUPP == 1 && (__force u8)BLK_STS_TIMEOUT == 2);
+static_assert((__force u8)BLK_STS_NOSPC == 3 && (__force u8)BLK_STS_TRANSPORT == 4);
+static_assert((__force u8)BLK_STS_TARGET == 5 && (__force u8)BLK_STS_RESV_CONFLICT == 6);
+static_assert((__force u8)BLK_STS_MEDIUM == 7 && (__force u8)BLK_STS_PROTECTION == 8);
+static_assert((__force u8)BLK_STS_RESOURCE == 9 && (__force u8)BLK_STS_IOERR == 10);
+static_assert((__force u8)BLK_STS_DM_REQUEUE == 11 && (__force u8)BLK_STS_AGAIN == 12);
+static_assert((__force u8)BLK_STS_DEV_RESOURCE == 13 && (__force u8)BLK_STS_OFFLINE == 16);
+static_assert((__force u8)BLK_STS_DURATION_LIMIT == 17 && (__force u8)BLK_STS_INVAL == 19);
+
 void dmr_bio_set_dev(struct bio *bio, struct block_device *bdev)
 {
 	bio_set_dev(bio, bdev);
@@ -101,6 +111,106 @@ long dmr_inflight_sum(struct dmr_inflight *p, unsigned int epoch)
 	for_each_possible_cpu(cpu)
 		sum += READ_ONCE(per_cpu_ptr((struct dmr_inflight __percpu *)p, cpu)->count[epoch & 1]);
 	return sum;
+}
+
+/* Copies a bio's data, from its current position, to a flat buffer. */
+void dmr_bio_copy_out(struct bio *bio, void *buf)
+{
+	struct bio_vec bv;
+	struct bvec_iter iter;
+	char *to = buf;
+
+	bio_for_each_segment(bv, bio, iter) {
+		memcpy_from_bvec(to, &bv);
+		to += bv.bv_len;
+	}
+}
+
+/* Copies a flat buffer into a bio's data, from its current position. */
+void dmr_bio_copy_in(struct bio *bio, const void *buf)
+{
+	struct bio_vec bv;
+	struct bvec_iter iter;
+	const char *from = buf;
+
+	bio_for_each_segment(bv, bio, iter) {
+		memcpy_to_bvec(&bv, from);
+		from += bv.bv_len;
+	}
+}
+
+unsigned int dmr_noio_save(void)
+{
+	return memalloc_noio_save();
+}
+
+void dmr_noio_restore(unsigned int flags)
+{
+	memalloc_noio_restore(flags);
+}
+
+void dmr_table_event(struct dm_target *ti)
+{
+	dm_table_event(ti->table);
+}
+
+/*
+ * Devices claimed for exclusive use by one mapped device: a spare must
+ * not serve two remap devices, nor two segments of one table. A table
+ * reloaded into the same mapped device may claim it again (the old and
+ * the new table live side by side until the swap).
+ */
+struct dmr_claim {
+	struct list_head list;
+	dev_t dev;
+	struct mapped_device *md;
+	struct dm_table *table;
+};
+
+static LIST_HEAD(dmr_claims);
+static DEFINE_MUTEX(dmr_claims_lock);
+
+int dmr_claim_device(struct dm_target *ti, struct dm_dev *dev)
+{
+	struct mapped_device *md = dm_table_get_md(ti->table);
+	struct dmr_claim *c, *claim;
+	int r = 0;
+
+	claim = kzalloc(sizeof(*claim), GFP_KERNEL);
+	if (!claim)
+		return -ENOMEM;
+	mutex_lock(&dmr_claims_lock);
+	list_for_each_entry(c, &dmr_claims, list) {
+		if (c->dev == dev->bdev->bd_dev && (c->md != md || c->table == ti->table)) {
+			r = -EBUSY;
+			break;
+		}
+	}
+	if (!r) {
+		claim->dev = dev->bdev->bd_dev;
+		claim->md = md;
+		claim->table = ti->table;
+		list_add(&claim->list, &dmr_claims);
+	}
+	mutex_unlock(&dmr_claims_lock);
+	if (r)
+		kfree(claim);
+	return r;
+}
+
+void dmr_release_device(struct dm_target *ti, struct dm_dev *dev)
+{
+	struct dmr_claim *c;
+
+	mutex_lock(&dmr_claims_lock);
+	list_for_each_entry(c, &dmr_claims, list) {
+		if (c->dev == dev->bdev->bd_dev && c->table == ti->table) {
+			list_del(&c->list);
+			kfree(c);
+			break;
+		}
+	}
+	mutex_unlock(&dmr_claims_lock);
 }
 
 void dmr_rcu_read_lock(void)

@@ -9,8 +9,16 @@ make -s KDIR="$KDIR" modules >&2
 mkdir -p out
 cargo build --release -q -p dm-remap-tool
 "$TOP/scripts/mkinitramfs.sh" "$KDIR" dm-remap.ko out/initramfs.cpio
-log "booting the VM (about 30 s under TCG)"
-"$TOP/scripts/vm-run.sh" demo out/initramfs.cpio demo >out/demo.tap
-sed -n '/DMR-BEGIN demo/,/DMR-END demo/{/^# /s/^# //p}' out/logs/demo.log
-grep -q '^not ok' out/demo.tap && { cat out/demo.tap; die "the demo failed; console log: out/logs/demo.log"; }
-log "demo done; the VM's console log is out/logs/demo.log"
+# Two boots over the same virtio disks: main (vda), spare (vdb), notes (vdc).
+rm -rf out/demo-disks && mkdir -p out/demo-disks
+truncate -s 64M out/demo-disks/main.img
+truncate -s 16M out/demo-disks/spare.img
+truncate -s 1M out/demo-disks/notes.img
+export DMR_DISKS="out/demo-disks/main.img out/demo-disks/spare.img out/demo-disks/notes.img"
+for boot in demo demo_reboot; do
+	log "booting the VM for '$boot' (about a minute under TCG)"
+	"$TOP/scripts/vm-run.sh" "$boot" out/initramfs.cpio "$boot" >out/$boot.tap
+	sed -n "/DMR-BEGIN $boot/,/DMR-END $boot/{/^# /s/^# //p}" "out/logs/$boot.log"
+	grep -q '^not ok' "out/$boot.tap" && { cat "out/$boot.tap"; die "the demo failed; console log: out/logs/$boot.log"; }
+done
+log "demo done; the VM's console logs are out/logs/demo.log and out/logs/demo_reboot.log"

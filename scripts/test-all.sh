@@ -44,6 +44,7 @@ boots=(
 	"pass-through load_autoload load_insmod table_status bad_tables linear_equivalence flush_both"
 	"stress fio_verify suspend_reload_fio create_remove_cycles remap_live_fio"
 	"remapping remap_routing remap_lost metadata_slots read_only spare_full remap_under_fio many_remaps"
+	"errors auto_write_errors auto_read_errors auto_spare_faults spare_claims error_lifecycle"
 )
 for b in "${boots[@]}"; do
 	set -- $b

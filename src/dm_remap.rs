@@ -23,6 +23,7 @@ mod remap_core {
     pub mod format;
     pub mod geometry;
     pub mod journal;
+    pub mod policy;
     pub mod remaps;
     pub mod route;
     pub mod table;

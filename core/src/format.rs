@@ -247,6 +247,20 @@ impl Superblock {
     }
 }
 
+/// Encodes the two commit slots of a freshly formatted pair: commit 1 in
+/// slot A and commit 2, of the same empty state, in slot B, so that either
+/// slot alone loads (one damaged block never makes a new pair unusable).
+/// Returns the newest header (commit 2).
+pub fn format_slots(uuid: [u8; 16], g: Geometry, a: &mut [u8; MBLOCK], b: &mut [u8; MBLOCK]) -> Superblock {
+    let first = Superblock::new(uuid, g);
+    let second = Superblock { seq: first.seq + 1, ..first };
+    a.fill(0);
+    first.encode(a);
+    b.fill(0);
+    second.encode(b);
+    second
+}
+
 /// Record `i` of the record area of a slot or log block.
 pub fn record_at(b: &[u8; MBLOCK], i: usize) -> Result<Record, FormatError> {
     Record::decode(&b[HEADER + i * RECORD..HEADER + (i + 1) * RECORD])

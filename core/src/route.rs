@@ -60,6 +60,22 @@ pub fn route(l: &Layout, sector: u64, sectors: u64, lookup: impl Fn(u64) -> Opti
     (len, Dest::Main(sector))
 }
 
+/// Splits sectors `[start, start + sectors)` at block edges (blocks of
+/// `block_sectors`): the pieces in which a failed bio is redone, one block
+/// at a time, so that only blocks that fail on their own are relocated.
+pub fn block_pieces(start: u64, sectors: u64, block_sectors: u64) -> impl Iterator<Item = (u64, u64)> {
+    let end = start + sectors;
+    let mut at = start;
+    core::iter::from_fn(move || {
+        if at >= end {
+            return None;
+        }
+        let piece = (at, ((at / block_sectors + 1) * block_sectors).min(end));
+        at = piece.1;
+        Some(piece)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -108,5 +124,16 @@ mod tests {
         assert_eq!(route(&L, 19, 100, remapped), (5, Dest::Spare(1043)));
         assert_eq!(route(&L, 17, 2, remapped), (2, Dest::Spare(1041)));
         assert_eq!(route(&L, 33, 100, remapped), (7, Dest::Lost(1049)));
+    }
+
+    #[test]
+    fn pieces_follow_block_edges() {
+        let p = |a, n| block_pieces(a, n, 8);
+        assert!(p(0, 8).eq([(0, 8)]));
+        assert!(p(3, 2).eq([(3, 5)]));
+        assert!(p(6, 12).eq([(6, 8), (8, 16), (16, 18)]));
+        assert!(p(16, 24).eq([(16, 24), (24, 32), (32, 40)]));
+        assert_eq!(p(5, 0).count(), 0);
+        assert_eq!(block_pieces(7, 2049, 8).map(|(a, b)| b - a).sum::<u64>(), 2049);
     }
 }

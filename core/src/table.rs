@@ -9,6 +9,13 @@ pub const MAX_FEATURE_ARGS: usize = 16;
 /// Remap block size when the table line names none.
 pub const DEFAULT_BLOCK_SIZE: u32 = 4096;
 
+/// Times a block that failed a read is read again before it is declared
+/// unreadable, when the table line names none.
+pub const DEFAULT_READ_RETRIES: u32 = 3;
+
+/// Most read retries a table line may ask for.
+pub const MAX_READ_RETRIES: u32 = 100;
+
 /// A parsed table line. Device paths are resolved by the caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TableArgs<'a> {
@@ -16,6 +23,8 @@ pub struct TableArgs<'a> {
     pub spare: &'a CStr,
     /// Bytes per remap block: a power of two from 512 to 1 MiB.
     pub block_size: u32,
+    /// Reads of a failed block after the failed I/O, 0 to 100.
+    pub read_retries: u32,
 }
 
 /// Parses the arguments of a table line (everything after the target name).
@@ -31,8 +40,14 @@ pub fn parse<'a>(mut args: ArgSet<'a>) -> Result<TableArgs<'a>, ArgError> {
         return Err(COUNT);
     }
     let mut block_size = None;
+    let mut read_retries = None;
     while let Some(name) = features.next_arg() {
         match name.to_bytes() {
+            b"read_retries" if read_retries.is_some() => return Err(ArgError(c"read_retries given twice")),
+            b"read_retries" => {
+                const BAD: ArgError = ArgError(c"Invalid read_retries: a number from 0 to 100");
+                read_retries = Some(features.next_u64(u64::from(MAX_READ_RETRIES), BAD)? as u32);
+            }
             b"block_size" if block_size.is_some() => return Err(ArgError(c"block_size given twice")),
             b"block_size" => {
                 const BAD: ArgError = ArgError(c"Invalid block_size: a power of two from 512 to 1048576 bytes");
@@ -45,7 +60,12 @@ pub fn parse<'a>(mut args: ArgSet<'a>) -> Result<TableArgs<'a>, ArgError> {
             _ => return Err(ArgError(c"Unknown feature argument")),
         }
     }
-    Ok(TableArgs { main, spare, block_size: block_size.unwrap_or(DEFAULT_BLOCK_SIZE) })
+    Ok(TableArgs {
+        main,
+        spare,
+        block_size: block_size.unwrap_or(DEFAULT_BLOCK_SIZE),
+        read_retries: read_retries.unwrap_or(DEFAULT_READ_RETRIES),
+    })
 }
 
 #[cfg(test)]
@@ -63,6 +83,21 @@ mod tests {
         assert_eq!(p(&[c"/dev/a", c"/dev/b", c"0"]).unwrap().block_size, DEFAULT_BLOCK_SIZE);
         assert_eq!(p(&[c"a", c"b", c"2", c"block_size", c"512"]).unwrap().block_size, 512);
         assert_eq!(p(&[c"a", c"b", c"2", c"block_size", c"1048576"]).unwrap().block_size, 1 << 20);
+        assert_eq!(p(&[c"a", c"b"]).unwrap().read_retries, DEFAULT_READ_RETRIES);
+        let t = p(&[c"a", c"b", c"4", c"read_retries", c"0", c"block_size", c"512"]).unwrap();
+        assert_eq!((t.read_retries, t.block_size), (0, 512));
+        assert_eq!(p(&[c"a", c"b", c"2", c"read_retries", c"100"]).unwrap().read_retries, 100);
+    }
+
+    #[test]
+    fn bad_read_retries() {
+        let bad = "Invalid read_retries: a number from 0 to 100";
+        assert_eq!(p(&[c"a", c"b", c"2", c"read_retries", c"101"]).unwrap_err(), bad);
+        assert_eq!(p(&[c"a", c"b", c"2", c"read_retries", c"-1"]).unwrap_err(), bad);
+        assert_eq!(p(&[c"a", c"b", c"2", c"read_retries", c"x"]).unwrap_err(), bad);
+        assert_eq!(p(&[c"a", c"b", c"1", c"read_retries"]).unwrap_err(), bad);
+        let twice = [c"a", c"b", c"4", c"read_retries", c"1", c"read_retries", c"2"];
+        assert_eq!(p(&twice).unwrap_err(), "read_retries given twice");
     }
 
     #[test]

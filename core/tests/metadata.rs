@@ -17,15 +17,9 @@ impl Disk {
 
     fn format(g: Geometry) -> (Self, Superblock) {
         let mut d = Disk::new(&g);
-        let sb = Superblock::new([7; 16], g);
-        d.write_slot(&sb);
+        let (a, b) = d.0.split_at_mut(1);
+        let sb = format::format_slots([7; 16], g, &mut a[0], &mut b[0]);
         (d, sb)
-    }
-
-    fn write_slot(&mut self, sb: &Superblock) {
-        let mut b = [0; MBLOCK];
-        sb.encode(&mut b);
-        self.0[Superblock::slot_of(sb.seq) as usize] = b;
     }
 
     /// Prepares the commit after `sb` with `new`, writing its log blocks;
@@ -110,6 +104,18 @@ fn format_round_trip() {
     let (loaded, map) = d.load().unwrap();
     assert_eq!(loaded, sb);
     assert!(map.is_empty());
+}
+
+#[test]
+fn a_fresh_format_survives_either_slot_damaged() {
+    for damaged in 0..2 {
+        let (mut d, sb) = Disk::format(geometry());
+        d.0[damaged][200] ^= 0x10;
+        let (loaded, map) = d.load().unwrap();
+        assert!(map.is_empty());
+        assert_eq!(loaded.seq, if damaged == 0 { sb.seq } else { sb.seq - 1 });
+        assert_eq!(Superblock { seq: sb.seq, ..loaded }, sb);
+    }
 }
 
 #[test]

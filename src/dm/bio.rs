@@ -1,6 +1,6 @@
-//! Bios that DM hands to a target: a view for the duration of one
-//! callback ([`Bio`]), and bios the target keeps to finish later
-//! ([`HeldBio`], [`BioList`]).
+//! Bios that DM hands to a target: a view for the duration of `map`
+//! ([`Bio`]) or `end_io` ([`DoneBio`]), and bios the target keeps to finish
+//! later ([`HeldBio`], [`BioList`]).
 //!
 //! Every bio of a target carries a value of the target's per-bio type `P`
 //! in DM's per-bio data (`ti->per_io_data_size`), written by `map` before
@@ -63,6 +63,11 @@ impl<P: PerBio> BioData<P> {
         unsafe { self.ptr.as_ref() }
     }
 
+    fn raw_mut(&mut self) -> &mut ffi::bio {
+        // SAFETY: as in `raw`; `&mut self` makes the access exclusive.
+        unsafe { self.ptr.as_mut() }
+    }
+
     /// First sector the bio addresses.
     pub fn sector(&self) -> u64 {
         self.raw().bi_iter.bi_sector
@@ -79,6 +84,64 @@ impl<P: PerBio> BioData<P> {
         // (type invariant), and was written in `map` before any read.
         unsafe { &mut *per_bio_ptr::<P>(self.ptr) }
     }
+
+    /// A copy of this bio's per-bio data.
+    pub fn per_bio_value(&self) -> P {
+        // SAFETY: as in `per_bio`; `P` is `Copy`.
+        unsafe { *per_bio_ptr::<P>(self.ptr) }
+    }
+
+    /// What the bio does.
+    pub fn op(&self) -> Op {
+        match self.raw().bi_opf & REQ_OP_MASK {
+            ffi::req_op_REQ_OP_READ => Op::Read,
+            ffi::req_op_REQ_OP_WRITE => Op::Write,
+            ffi::req_op_REQ_OP_DISCARD => Op::Discard,
+            ffi::req_op_REQ_OP_WRITE_ZEROES => Op::WriteZeroes,
+            _ => Op::Other,
+        }
+    }
+
+    /// Whether the bio reads data (as opposed to writing or discarding).
+    pub fn is_read(&self) -> bool {
+        self.op() == Op::Read
+    }
+
+    /// Whether this is an empty flush: no data, only a cache-flush request.
+    /// Its sector carries no meaning and may lie outside the target.
+    pub fn is_empty_flush(&self) -> bool {
+        self.raw().bi_opf & REQ_PREFLUSH != 0 && self.raw().bi_iter.bi_size == 0
+    }
+
+    /// Where the bio stands now: its device sector, size and position in
+    /// its data, to come back to with [`HeldBio::rewind`] after the bio was
+    /// advanced by its completion.
+    pub fn bookmark(&self) -> Bookmark {
+        let it = self.raw().bi_iter;
+        Bookmark { sector: it.bi_sector, size: it.bi_size, idx: it.bi_idx, done: it.bi_bvec_done }
+    }
+}
+
+/// What a bio does (`bio_op`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Op {
+    Read,
+    Write,
+    Discard,
+    WriteZeroes,
+    /// Anything else (flushes without data reach `map` as writes).
+    Other,
+}
+
+/// A bio's position (its `bi_iter`), saved by [`BioData::bookmark`].
+#[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
+pub struct Bookmark {
+    /// Device sector.
+    pub sector: u64,
+    /// Bytes.
+    pub size: u32,
+    idx: u32,
+    done: u32,
 }
 
 /// A bio borrowed from DM for the duration of one callback.
@@ -136,17 +199,6 @@ impl<P: PerBio> Bio<'_, P> {
         unsafe { ffi::dm_accept_partial_bio(self.as_ptr(), sectors as u32) };
     }
 
-    /// Whether the bio reads data (as opposed to writing or discarding).
-    pub fn is_read(&self) -> bool {
-        self.raw().bi_opf & REQ_OP_MASK == ffi::req_op_REQ_OP_READ
-    }
-
-    /// Whether this is an empty flush: no data, only a cache-flush request.
-    /// Its sector carries no meaning and may lie outside the target.
-    pub fn is_empty_flush(&self) -> bool {
-        self.raw().bi_opf & REQ_PREFLUSH != 0 && self.raw().bi_iter.bi_size == 0
-    }
-
     /// Which of a target's duplicated bios this is (0 for the first), for
     /// flushes sent `num_flush_bios` times.
     pub fn target_bio_nr(&self) -> u32 {
@@ -164,9 +216,55 @@ impl<P: PerBio> Bio<'_, P> {
         remap(self.ptr(), dev, sector);
     }
 
-    /// Takes the bio over: from `map`, the target will submit it later;
-    /// from `end_io`, it will complete it later. The returned mark is what
-    /// the callback returns.
+    /// Takes the bio over: the target will submit it later. The returned
+    /// mark is what `map` returns.
+    pub fn hold(self) -> (HeldBio<P>, Held) {
+        (HeldBio { data: self.data }, Held(()))
+    }
+}
+
+/// A completed bio, borrowed from DM for the duration of `end_io`. Unlike
+/// [`Bio`] it cannot be split or redirected: `dm_accept_partial_bio` and
+/// remapping are only valid in `map`.
+///
+/// Invariant: as for [`BioData`].
+pub struct DoneBio<'a, P: PerBio> {
+    data: BioData<P>,
+    _owner: PhantomData<&'a mut ffi::bio>,
+}
+
+impl<P: PerBio> Deref for DoneBio<'_, P> {
+    type Target = BioData<P>;
+    fn deref(&self) -> &BioData<P> {
+        &self.data
+    }
+}
+
+impl<P: PerBio> DerefMut for DoneBio<'_, P> {
+    fn deref_mut(&mut self) -> &mut BioData<P> {
+        &mut self.data
+    }
+}
+
+impl<P: PerBio> DoneBio<'_, P> {
+    /// # Safety
+    ///
+    /// As for [`Bio::from_raw`], for a clone that completed.
+    pub(super) unsafe fn from_raw(ptr: *mut ffi::bio) -> Self {
+        Self {
+            // SAFETY: DM never passes a NULL bio (caller's contract).
+            data: BioData { ptr: unsafe { NonNull::new_unchecked(ptr) }, _p: PhantomData },
+            _owner: PhantomData,
+        }
+    }
+
+    /// The C bio, for the hook wrappers' checks.
+    pub(super) fn as_ptr(&self) -> *mut ffi::bio {
+        self.data.ptr.as_ptr()
+    }
+
+    /// Takes the bio over: the target will complete it later. The returned
+    /// mark is what `end_io` returns.
     pub fn hold(self) -> (HeldBio<P>, Held) {
         (HeldBio { data: self.data }, Held(()))
     }
@@ -236,6 +334,43 @@ impl<P: PerBio> HeldBio<P> {
     pub fn complete(self) {
         // SAFETY: we own the bio; ending it hands it back to DM.
         unsafe { ffi::bio_endio(self.into_ptr().as_ptr()) };
+    }
+
+    /// Completes the bio successfully, whatever error it completed with
+    /// before (for a bio held from `end_io` whose I/O the target redid).
+    pub fn complete_ok(self) {
+        let bio = self.into_ptr().as_ptr();
+        // SAFETY: we own the bio; DM's endio reads `bi_status` afresh.
+        unsafe {
+            (*bio).bi_status = 0;
+            ffi::bio_endio(bio);
+        }
+    }
+
+    /// Puts the bio back where `mark` (taken from this bio before it was
+    /// submitted) says: its data and size as they were then.
+    pub fn rewind(&mut self, mark: &Bookmark) {
+        let it = &mut self.raw_mut().bi_iter;
+        it.bi_sector = mark.sector;
+        it.bi_size = mark.size;
+        it.bi_idx = mark.idx;
+        it.bi_bvec_done = mark.done;
+    }
+
+    /// Copies the bio's data (`sectors() * 512` bytes) into `buf`.
+    pub fn copy_out(&self, buf: &mut [u8]) {
+        assert!(buf.len() as u64 >= self.sectors() * 512);
+        // SAFETY: we own the bio; `buf` has room for its data; the helper
+        // walks a copy of `bi_iter` and changes nothing.
+        unsafe { ffi::dmr_bio_copy_out(self.ptr.as_ptr(), buf.as_mut_ptr().cast()) };
+    }
+
+    /// Copies `buf` into the bio's data (`sectors() * 512` bytes).
+    pub fn copy_in(&mut self, buf: &[u8]) {
+        assert!(buf.len() as u64 >= self.sectors() * 512);
+        // SAFETY: as in `copy_out`; the bio's pages are ours to fill (a read
+        // we hold has not completed).
+        unsafe { ffi::dmr_bio_copy_in(self.ptr.as_ptr(), buf.as_ptr().cast()) };
     }
 
     /// Completes the bio with an I/O error.

@@ -83,6 +83,45 @@ impl Drop for DmDev {
     }
 }
 
+/// A device of the target's table that no other mapped device (and no
+/// other target of the same table) uses through this module: a claim,
+/// released on drop, before the device is put.
+///
+/// Invariant: `dev` holds a claim made by `dmr_claim_device(dev.ti, dev)`.
+pub struct ExclusiveDev {
+    dev: DmDev,
+}
+
+impl ExclusiveDev {
+    /// Claims `dev`; fails with `EBUSY` if another mapped device, or
+    /// another target of this table, holds a claim on the same block
+    /// device. A table reloaded into the same mapped device may claim it.
+    pub(super) fn claim(dev: DmDev) -> Result<Self, (DmDev, kernel::error::Error)> {
+        // SAFETY: `dev.ti` is the target under construction and `dev` one
+        // of its devices (DmDev invariant); the helper takes its own lock.
+        let r = unsafe { ffi::dmr_claim_device(dev.ti.as_ptr(), dev.as_ptr()) };
+        match r {
+            0 => Ok(Self { dev }),
+            e => Err((dev, kernel::error::Error::from_errno(e))),
+        }
+    }
+}
+
+impl core::ops::Deref for ExclusiveDev {
+    type Target = DmDev;
+    fn deref(&self) -> &DmDev {
+        &self.dev
+    }
+}
+
+impl Drop for ExclusiveDev {
+    fn drop(&mut self) {
+        // SAFETY: the claim was made for this target and device (type
+        // invariant); the device is put only after this, when `dev` drops.
+        unsafe { ffi::dmr_release_device(self.dev.ti.as_ptr(), self.dev.as_ptr()) };
+    }
+}
+
 /// The callout DM passes to `iterate_devices`, bound to its arguments.
 pub struct DeviceVisitor<'a> {
     pub(super) ti: *mut ffi::dm_target,

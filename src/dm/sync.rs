@@ -51,3 +51,27 @@ pub fn sleep_ms(ms: u32) {
     // the callers (a workqueue) provide.
     unsafe { ffi::msleep(ms) }
 }
+
+/// A scope in which no allocation of this task starts I/O to reclaim
+/// memory (`memalloc_noio_save`): for work that runs while bios are held
+/// or the device is suspended, when reclaim could wait on the very I/O
+/// being held. Restored on drop; scopes nest.
+pub struct NoIo {
+    flags: kernel::ffi::c_uint,
+}
+
+impl NoIo {
+    /// Enters the scope (process context).
+    pub fn enter() -> Self {
+        // SAFETY: no preconditions; the flags are restored on drop by this
+        // task (the guard is neither Send nor Sync).
+        Self { flags: unsafe { ffi::dmr_noio_save() } }
+    }
+}
+
+impl Drop for NoIo {
+    fn drop(&mut self) {
+        // SAFETY: `flags` came from the matching save on this task.
+        unsafe { ffi::dmr_noio_restore(self.flags) }
+    }
+}

@@ -1,8 +1,9 @@
 //! The target trait and its registration as a DM `target_type`.
 
-use super::bio::{init_per_bio, Bio, Held, PerBio};
-use super::device::{DeviceVisitor, DmDev};
+use super::bio::{init_per_bio, Bio, DoneBio, Held, PerBio};
+use super::device::{DeviceVisitor, DmDev, ExclusiveDev};
 use super::ffi;
+use super::sync::NoIo;
 use crate::remap_core::args::ArgSet;
 use crate::remap_core::emit::Emitter;
 use core::ffi::CStr;
@@ -27,7 +28,7 @@ pub enum MapResult<'a, P: PerBio> {
 /// What `end_io` did with a completed bio.
 pub enum EndIo<'a, P: PerBio> {
     /// DM completes the bio.
-    Done(Bio<'a, P>),
+    Done(DoneBio<'a, P>),
     /// The target holds the bio and completes it later.
     Held(Held),
 }
@@ -91,8 +92,8 @@ pub trait Target: Sized + Send + Sync + 'static {
     fn new(ctr: &mut Ctr<'_>, args: ArgSet<'_>) -> Result<Self, CtrError>;
     /// Routes one bio; its per-bio data starts as `Default`.
     fn map<'a>(&self, bio: Bio<'a, Self::PerBio>) -> MapResult<'a, Self::PerBio>;
-    /// Sees a bio complete with `status` (0: success).
-    fn end_io<'a>(&self, bio: Bio<'a, Self::PerBio>, _status: u8) -> EndIo<'a, Self::PerBio> {
+    /// Sees a bio complete with `status` (a `blk_status_t`, 0: success).
+    fn end_io<'a>(&self, bio: DoneBio<'a, Self::PerBio>, _status: u8) -> EndIo<'a, Self::PerBio> {
         EndIo::Done(bio)
     }
     /// The device is about to suspend: stop starting new work.
@@ -100,7 +101,8 @@ pub trait Target: Sized + Send + Sync + 'static {
     /// The device is suspended: no I/O is in flight.
     fn postsuspend(&self) {}
     /// The device is about to resume with this table; an error keeps it
-    /// suspended.
+    /// suspended. Runs in a [`NoIo`] scope: the device is suspended, so
+    /// reclaim must not wait for its I/O.
     fn preresume(&self) -> Result {
         Ok(())
     }
@@ -162,6 +164,19 @@ impl Ctr<'_> {
         Ok(unsafe { DmDev::from_raw(dev, self.ti) })
     }
 
+    /// Opens `path` like `get_device`, and claims it for this mapped
+    /// device alone (see [`ExclusiveDev`]); `busy` explains a device that
+    /// another one uses.
+    pub fn get_exclusive_device(
+        &mut self,
+        path: &CStr,
+        msg: &'static CStr,
+        busy: &'static CStr,
+    ) -> Result<ExclusiveDev, CtrError> {
+        let dev = self.get_device(path, msg)?;
+        ExclusiveDev::claim(dev).map_err(|(_dev, e)| CtrError::new(busy, e))
+    }
+
     /// Whether the table was loaded read-write (not `dmsetup --readonly`).
     pub fn is_writable(&self) -> bool {
         // SAFETY: `ti` is the target under construction, in its table.
@@ -180,9 +195,38 @@ impl Ctr<'_> {
         ti.set_discards_supported(true);
     }
 
+    /// A handle that raises table events for this target (see
+    /// [`TableEvent`]).
+    pub fn table_event(&self) -> TableEvent {
+        TableEvent { ti: self.ti }
+    }
+
     /// Lets WRITE ZEROES through, sent once to `map`.
     pub fn enable_write_zeroes(&mut self) {
         self.ti_mut().num_write_zeroes_bios = 1;
+    }
+}
+
+/// Raises events on the table of a target (`dm_table_event`), which wake
+/// `dmsetup wait` and dmeventd.
+///
+/// Invariant: `ti` is the target whose value holds this handle; it lives
+/// until `dtr` drops that value.
+pub struct TableEvent {
+    ti: NonNull<ffi::dm_target>,
+}
+
+// SAFETY: `dm_table_event` may be called from any task; `ti` outlives the
+// handle (invariant).
+unsafe impl Send for TableEvent {}
+// SAFETY: see `Send`.
+unsafe impl Sync for TableEvent {}
+
+impl TableEvent {
+    /// Signals an event (process context: it takes a mutex).
+    pub fn raise(&self) {
+        // SAFETY: `ti` is live (invariant) and in its table.
+        unsafe { ffi::dmr_table_event(self.ti.as_ptr()) }
     }
 }
 
@@ -357,7 +401,7 @@ unsafe extern "C" fn map_fn<T: Target>(ti: *mut ffi::dm_target, bio: *mut ffi::b
 unsafe extern "C" fn end_io_fn<T: Target>(ti: *mut ffi::dm_target, bio: *mut ffi::bio, error: *mut u8) -> c_int {
     // SAFETY: as in map (`map` initialised the per-bio data); `error`
     // points to the bio's status.
-    let (target, bio, status) = unsafe { (target::<T>(ti), Bio::from_raw(bio), *error) };
+    let (target, bio, status) = unsafe { (target::<T>(ti), DoneBio::from_raw(bio), *error) };
     let raw = bio.as_ptr();
     (match target.end_io(bio, status) {
         EndIo::Done(b) => {
@@ -397,6 +441,7 @@ unsafe extern "C" fn postsuspend_fn<T: Target>(ti: *mut ffi::dm_target) {
 /// Called only by device-mapper, with the arguments its `preresume` contract
 /// guarantees (for every hook but `ctr`, a target that `ctr` constructed).
 unsafe extern "C" fn preresume_fn<T: Target>(ti: *mut ffi::dm_target) -> c_int {
+    let _noio = NoIo::enter();
     // SAFETY: called on a constructed target.
     match unsafe { target::<T>(ti) }.preresume() {
         Ok(()) => 0,

@@ -6,6 +6,7 @@
 //! work never outlives what it works on.
 
 use super::ffi;
+use super::sync::NoIo;
 use core::ffi::CStr;
 use core::ops::Deref;
 use core::ptr::NonNull;
@@ -16,7 +17,8 @@ use kernel::types::Opaque;
 /// What a [`Worker`] runs.
 pub trait Job: Send + Sync + 'static {
     /// Runs in process context on the worker's queue, never concurrently
-    /// with itself; it may sleep.
+    /// with itself; it may sleep. Its allocations never start I/O (it runs
+    /// in a [`NoIo`] scope).
     fn run(&self);
 }
 
@@ -43,14 +45,18 @@ impl<T: Job> Worker<T> {
     pub fn new(name: &'static CStr, data: T) -> Result<Pin<KBox<Self>>> {
         // SAFETY: `name` is a valid C string; the queue copies it.
         let wq = NonNull::new(unsafe { ffi::dmr_alloc_workqueue(name.as_ptr().cast()) }).ok_or(code::ENOMEM)?;
-        let w = match KBox::new(Self { work: Opaque::uninit(), wq, data }, GFP_KERNEL) {
-            Ok(w) => w,
+        // Allocate before building the value: a `Worker` must never be
+        // dropped with an uninitialised work item (its drop cancels the
+        // work and destroys the queue).
+        let slot = match KBox::<Self>::new_uninit(GFP_KERNEL) {
+            Ok(slot) => slot,
             Err(e) => {
                 // SAFETY: the queue was just created and nothing used it.
                 unsafe { ffi::destroy_workqueue(wq.as_ptr()) };
                 return Err(e.into());
             }
         };
+        let w = KBox::write(slot, Self { work: Opaque::uninit(), wq, data });
         // SAFETY: `work` is at its final (boxed) address and not queued.
         unsafe { ffi::dmr_init_work(w.work.get(), Some(run_fn::<T>)) };
         Ok(Pin::from(w))
@@ -100,5 +106,7 @@ unsafe extern "C" fn run_fn<T: Job>(work: *mut ffi::work_struct) {
     // item initialised with this function), which outlives its work: drop
     // cancels it first.
     let w = unsafe { &*work.cast::<u8>().sub(offset).cast::<Worker<T>>() };
+    // The work may hold bios or run while the device is suspended.
+    let _noio = NoIo::enter();
     w.data.run();
 }

@@ -16,7 +16,7 @@
 //! holds it if it touches a gated block. `map` takes no lock unless the
 //! gate is closed, and the counts are per CPU: no shared cache line.
 
-use super::IoState;
+use super::{IoState, PerIo};
 use crate::dm::Held;
 use crate::dm::{new_irq_spinlock, rcu_read, sleep_ms, synchronize_rcu, Bio, BioList, InflightCounters, IrqSpinLock};
 use core::sync::atomic::{
@@ -70,7 +70,7 @@ struct GateInner {
     /// Main blocks being relocated, as `[first, end)` ranges.
     ranges: KVec<(u64, u64)>,
     /// Writes held until the gate opens.
-    held: BioList<IoState>,
+    held: BioList<PerIo>,
 }
 
 /// Holds writes to blocks being relocated.
@@ -83,7 +83,7 @@ pub struct Gate {
 pub enum Admit<'a> {
     /// The write may go on, limited to this many sectors (it stops at the
     /// first held block).
-    Pass(Bio<'a, IoState>, u64),
+    Pass(Bio<'a, PerIo>, u64),
     /// The write starts in a held block: the gate keeps it.
     Held(Held),
 }
@@ -113,7 +113,7 @@ impl Gate {
     }
 
     /// Lets writes through again; returns the held ones, to resubmit.
-    pub fn open(&self) -> BioList<IoState> {
+    pub fn open(&self) -> BioList<PerIo> {
         let mut g = self.inner.lock();
         let ranges = core::mem::take(&mut g.ranges);
         self.closed.store(false, SeqCst);
@@ -127,7 +127,7 @@ impl Gate {
     /// `sector` (blocks of `bs` sectors), whose per-bio data holds its
     /// write epoch. A write that starts in a held block is cut at that
     /// block's end and kept, no longer counted as in flight.
-    pub fn admit<'a>(&self, mut bio: Bio<'a, IoState>, sector: u64, bs: u64, tracker: &WriteTracker) -> Admit<'a> {
+    pub fn admit<'a>(&self, mut bio: Bio<'a, PerIo>, sector: u64, bs: u64, tracker: &WriteTracker) -> Admit<'a> {
         let sectors = bio.sectors();
         let (first, last) = (sector / bs, (sector + sectors - 1) / bs);
         let mut g = self.inner.lock();
@@ -140,10 +140,10 @@ impl Gate {
                 if end < sectors {
                     bio.accept_partial(end);
                 }
-                if let IoState::Write { epoch } = *bio.per_bio() {
+                if let IoState::Write { epoch } = bio.per_bio().state {
                     tracker.exit(epoch);
                 }
-                *bio.per_bio() = IoState::Plain;
+                bio.per_bio().state = IoState::Plain;
                 let (bio, mark) = bio.hold();
                 g.held.push(bio);
                 Admit::Held(mark)

@@ -131,6 +131,45 @@ fn routing(t: &Test) {
     check!(t, route(&l, 40, 16, lost) == (8, Dest::Lost(132)));
 }
 
+/// Only media errors of main make the worker relocate blocks.
+fn error_classification(t: &Test) {
+    use crate::remap_core::policy::{blk_status, classify, ErrorClass};
+    check!(t, classify(blk_status::IOERR) == ErrorClass::Media);
+    check!(t, classify(blk_status::MEDIUM) == ErrorClass::Media);
+    check!(t, classify(blk_status::PROTECTION) == ErrorClass::Media);
+    for s in [
+        blk_status::NOTSUPP,
+        blk_status::TIMEOUT,
+        blk_status::NOSPC,
+        blk_status::TRANSPORT,
+        blk_status::TARGET,
+        blk_status::RESOURCE,
+        blk_status::DM_REQUEUE,
+        blk_status::AGAIN,
+        blk_status::DEV_RESOURCE,
+        blk_status::OFFLINE,
+        blk_status::INVAL,
+    ] {
+        check!(t, classify(s) == ErrorClass::Other);
+    }
+}
+
+/// A failed bio is redone block by block, and spare usage levels and
+/// health follow the documented thresholds.
+fn narrowing_and_health(t: &Test) {
+    use crate::remap_core::policy::{health, spare_level, HealthInputs, LevelTrigger};
+    use crate::remap_core::route::block_pieces;
+    let mut p = block_pieces(6, 12, 8);
+    check!(t, p.next() == Some((6, 8)) && p.next() == Some((8, 16)) && p.next() == Some((16, 18)));
+    check!(t, p.next().is_none());
+    check!(t, spare_level(377, 377) == 100 && spare_level(190, 377) == 50 && spare_level(188, 377) == 0);
+    let mut trig = LevelTrigger::default();
+    check!(t, trig.update(50) && !trig.update(50) && trig.update(100));
+    let h = HealthInputs { metadata_failed: false, spare_used: 1, spare_total: 10, pending: 1 };
+    check!(t, health(&h) == "degraded");
+    check!(t, health(&HealthInputs { metadata_failed: true, ..h }) == "failed");
+}
+
 /// The write epochs that let the worker wait for writes in flight.
 fn write_epochs(t: &Test) {
     let Ok(w) = WriteTracker::new() else {
@@ -169,5 +208,7 @@ kunit_suite!(
         allocator,
         routing,
         write_epochs,
+        error_classification,
+        narrowing_and_health,
     ]
 );

@@ -75,11 +75,12 @@ impl Metadata {
         }
         let mut uuid = [0u8; 16];
         random_bytes(&mut uuid);
-        self.sb = Superblock::new(uuid, g);
-        self.slot.fill(0);
-        self.sb.encode(&mut self.slot);
-        self.io_buf.copy_from_slice(&*self.slot);
-        io.write(spare, Superblock::slot_of(self.sb.seq) * MBLOCK_SECTORS, &mut self.io_buf, Write::Fua)
+        // Both slots hold a commit, so either alone loads.
+        self.sb = format::format_slots(uuid, g, &mut self.next, &mut self.slot);
+        let mut slots = IoBuf::new(2 * MBLOCK).map_err(|_| nomem())?;
+        slots[..MBLOCK].copy_from_slice(&*self.next);
+        slots[MBLOCK..].copy_from_slice(&*self.slot);
+        io.write(spare, 0, &mut slots, Write::Fua)
             .map_err(|e| CtrError::new(c"Cannot write the spare's metadata", e))?;
         pr_info!("formatted the metadata of spare {}\n", spare.name().to_str().unwrap_or("?"));
         Ok(())
@@ -109,8 +110,21 @@ impl Metadata {
     }
 
     fn replay(&mut self, io: &DmIo, spare: &DmDev) -> Result<KVVec<Record>, LoadError<Error>> {
-        let mut records =
-            KVVec::with_capacity(self.sb.records as usize, GFP_KERNEL).map_err(|_| LoadError::Io(ENOMEM))?;
+        let sb = self.sb;
+        self.replay_commit(io, spare, &sb, false)
+    }
+
+    /// Replays commit `sb`, whose slot block is in `next` if `in_next`,
+    /// else in `slot`.
+    fn replay_commit(
+        &mut self,
+        io: &DmIo,
+        spare: &DmDev,
+        sb: &Superblock,
+        in_next: bool,
+    ) -> Result<KVVec<Record>, LoadError<Error>> {
+        let mut records = KVVec::with_capacity(sb.records as usize, GFP_KERNEL).map_err(|_| LoadError::Io(ENOMEM))?;
+        let slot = if in_next { &self.next } else { &self.slot };
         let io_buf = &mut self.io_buf;
         let read = |i, out: &mut [u8; MBLOCK]| {
             io.read(spare, (LOG_START + i) * MBLOCK_SECTORS, io_buf)?;
@@ -119,13 +133,14 @@ impl Metadata {
         };
         // Capacity for every record was reserved above: push cannot fail.
         let apply = |r| records.push(r, GFP_KERNEL).map_err(|_| format::FormatError(c"Too many records"));
-        journal::replay(&self.sb, &self.slot, &mut self.log, read, apply)?;
+        journal::replay(sb, slot, &mut self.log, read, apply)?;
         Ok(records)
     }
 
-    /// If another table of the pair committed since we loaded, the records
-    /// to replay.
-    pub fn refresh(&mut self, io: &DmIo, spare: &DmDev) -> Result<Option<KVVec<Record>>> {
+    /// If another table of the pair committed since we loaded, that
+    /// commit's header and the records to replay. Nothing changes until the
+    /// caller, having used the records, `adopt`s the header.
+    pub fn refresh(&mut self, io: &DmIo, spare: &DmDev) -> Result<Option<(Superblock, KVVec<Record>)>> {
         let mut slots = IoBuf::new(2 * MBLOCK)?;
         io.read(spare, 0, &mut slots)?;
         let (a, b) = slots.split_at(MBLOCK);
@@ -137,12 +152,19 @@ impl Metadata {
         if pick.sb.geometry != self.sb.geometry || pick.sb.uuid != self.sb.uuid {
             return Err(code::EINVAL);
         }
-        self.sb = pick.sb;
-        self.slot.copy_from_slice(if pick.slot == 0 { a } else { b });
-        self.replay(io, spare).map(Some).map_err(|e| match e {
+        // The new slot block waits in `next` for `adopt`.
+        self.next.copy_from_slice(if pick.slot == 0 { a } else { b });
+        let records = self.replay_commit(io, spare, &pick.sb, true).map_err(|e| match e {
             LoadError::Format(_) => code::EIO,
             LoadError::Io(e) => e,
-        })
+        })?;
+        Ok(Some((pick.sb, records)))
+    }
+
+    /// Makes the commit `refresh` returned the committed state.
+    pub fn adopt(&mut self, sb: Superblock) {
+        self.sb = sb;
+        core::mem::swap(&mut self.slot, &mut self.next);
     }
 
     /// The committed header.

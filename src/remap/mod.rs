@@ -6,30 +6,32 @@ mod inflight;
 mod kunit_tests;
 mod messages;
 mod metadata;
+mod recover;
 mod remaps;
 mod stats;
 mod worker;
 
 use crate::dm::{
-    new_irq_spinlock, Bio, BioList, Ctr, CtrError, DeviceVisitor, DmDev, DmIo, EndIo, IrqSpinLock, MapResult,
-    MessageError, PerBio, QueueLimits, StatusType, Target, Worker,
+    new_irq_spinlock, Bio, BioList, Bookmark, Ctr, CtrError, DeviceVisitor, DmDev, DmIo, DoneBio, EndIo, ExclusiveDev,
+    IrqSpinLock, MapResult, MessageError, Op, PerBio, QueueLimits, StatusType, TableEvent, Target, Worker,
 };
 use crate::remap_core::args::ArgSet;
 use crate::remap_core::emit::Emitter;
 use crate::remap_core::format::Geometry;
+use crate::remap_core::policy::{self, ErrorClass, HealthInputs};
 use crate::remap_core::route::{Dest, Layout};
 use crate::remap_core::{geometry, table};
 use core::ffi::{c_int, CStr};
 use core::fmt::Write;
 use core::ops::Deref;
-use core::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use inflight::{Admit, Gate, WriteTracker};
 use kernel::new_mutex;
 use kernel::prelude::*;
 use kernel::sync::Mutex;
 use metadata::Metadata;
 use remaps::Remaps;
-use stats::IoStats;
+use stats::{Cause, IoStats};
 use worker::Request;
 
 /// Metadata state in `status`.
@@ -60,9 +62,23 @@ pub enum IoState {
     Revive { block: u64, epoch: u8 },
     /// A `Revive` write handed to the worker, to commit.
     Revived { block: u64 },
+    /// A bio that failed on main with a media error, handed to the worker.
+    Failed,
+    /// Completed by the worker: nothing more to do.
+    Finished,
 }
 
-impl PerBio for IoState {}
+/// DM's per-bio data of the target.
+#[derive(Clone, Copy, Default)]
+pub struct PerIo {
+    pub state: IoState,
+    /// For a bio sent to main: where it started there, so that the worker
+    /// can redo it after a media error (its completion advanced it). A
+    /// size of 0: the bio did not go to main.
+    pub origin: Bookmark,
+}
+
+impl PerBio for PerIo {}
 
 /// One `remap` target: a main device whose blocks can be relocated onto a
 /// spare device, and the worker that relocates them and commits.
@@ -92,7 +108,7 @@ pub struct Engine {
     begin: u64,
     len: u64,
     main: DmDev,
-    spare: DmDev,
+    spare: ExclusiveDev,
     geometry: Geometry,
     layout: Layout,
     io: DmIo,
@@ -102,23 +118,40 @@ pub struct Engine {
     spare_used: AtomicU64,
     state: AtomicU8,
     stats: IoStats,
+    /// Reads of a failed block after the failed I/O.
+    read_retries: u32,
+    /// Table events (`dmsetup wait`), raised by the worker.
+    events: TableEvent,
+    /// The spare usage level last reported by an event (worker only).
+    spare_level: AtomicU8,
+    /// Whether blocks with lost data were reported by an event; re-armed
+    /// when none is left.
+    pending_reported: AtomicBool,
+    /// Whether a metadata failure was reported by an event.
+    failure_reported: AtomicBool,
     tracker: WriteTracker,
     gate: Gate,
     /// Work for the worker from messages.
     requests: Pin<KBox<Mutex<KVec<Request>>>>,
     /// `Revive` writes that completed, from `end_io`.
-    revived: Pin<KBox<IrqSpinLock<BioList<IoState>>>>,
+    revived: Pin<KBox<IrqSpinLock<BioList<PerIo>>>>,
+    /// Bios that failed on main with a media error, from `end_io`.
+    failed: Pin<KBox<IrqSpinLock<BioList<PerIo>>>>,
 }
 
 impl Target for RemapTarget {
     const NAME: &'static CStr = c"remap";
-    const VERSION: [u32; 3] = [0, 3, 0];
-    type PerBio = IoState;
+    const VERSION: [u32; 3] = [0, 4, 0];
+    type PerBio = PerIo;
 
     fn new(ctr: &mut Ctr<'_>, args: ArgSet<'_>) -> Result<Self, CtrError> {
         let t = table::parse(args).map_err(|e| CtrError::invalid(e.0))?;
         let main = ctr.get_device(t.main, c"Main device lookup failed")?;
-        let spare = ctr.get_device(t.spare, c"Spare device lookup failed")?;
+        let spare = ctr.get_exclusive_device(
+            t.spare,
+            c"Spare device lookup failed",
+            c"Spare device is in use by another remap device or segment",
+        )?;
         if main.is_same_device(&spare) {
             return Err(CtrError::invalid(c"Main and spare are the same device"));
         }
@@ -134,6 +167,8 @@ impl Target for RemapTarget {
         remaps.replace(&records).map_err(|e| CtrError::new(c"Cannot allocate the remap table", e))?;
         drop(records);
         let spare_used = AtomicU64::new(meta.sb().alloc_next);
+        // Levels and lost blocks the table starts with are old news.
+        let level = policy::spare_level(meta.sb().alloc_next, g.spare_blocks);
         let state = match (writable, meta.sb().alloc_next == g.spare_blocks) {
             (false, _) => MetaState::ReadOnly,
             (true, true) => MetaState::Full,
@@ -144,6 +179,8 @@ impl Target for RemapTarget {
         let requests = KBox::pin_init(new_mutex!(KVec::new(), "dm_remap_requests"), GFP_KERNEL).map_err(nomem)?;
         let revived =
             KBox::pin_init(new_irq_spinlock!(BioList::new(), "dm_remap_revived"), GFP_KERNEL).map_err(nomem)?;
+        let failed = KBox::pin_init(new_irq_spinlock!(BioList::new(), "dm_remap_failed"), GFP_KERNEL).map_err(nomem)?;
+
         let gate = Gate::new().map_err(nomem)?;
         let tracker = WriteTracker::new().map_err(nomem)?;
         // Empty flushes go to both devices: bio 0 to main, 1 to spare.
@@ -165,31 +202,39 @@ impl Target for RemapTarget {
             spare_used,
             state: AtomicU8::new(state as u8),
             stats: IoStats::new(),
+            read_retries: t.read_retries,
+            events: ctr.table_event(),
+            spare_level: AtomicU8::new(level),
+            pending_reported: AtomicBool::new(false),
+            failure_reported: AtomicBool::new(false),
             tracker,
             gate,
             requests,
             revived,
+            failed,
         };
+        engine.pending_reported.store(engine.remaps.lost() > 0, Ordering::Relaxed);
         let w = Worker::new(c"dm_remap", engine).map_err(|e| CtrError::new(c"Cannot create the workqueue", e))?;
         Ok(Self { w })
     }
 
-    fn map<'a>(&self, mut bio: Bio<'a, IoState>) -> MapResult<'a, IoState> {
+    fn map<'a>(&self, mut bio: Bio<'a, PerIo>) -> MapResult<'a, PerIo> {
         // An empty flush's sector is meaningless (it can lie before
         // `begin`): handle it before any offset arithmetic.
         if bio.is_empty_flush() {
-            let dev = if bio.target_bio_nr() == 0 { &self.main } else { &self.spare };
+            let dev: &DmDev = if bio.target_bio_nr() == 0 { &self.main } else { &self.spare };
             bio.set_dev(dev);
             return MapResult::Remapped(bio);
         }
         let Some(sector) = geometry::target_offset(self.begin, bio.sector()) else {
             return MapResult::Kill(bio);
         };
-        let write = !bio.is_read();
+        let op = bio.op();
+        let write = op != Op::Read;
         let mut limit = bio.sectors();
         if write {
             let (epoch, gated) = self.tracker.enter(|| self.gate.is_closed());
-            *bio.per_bio() = IoState::Write { epoch };
+            bio.per_bio().state = IoState::Write { epoch };
             if gated {
                 match self.gate.admit(bio, sector, self.layout.block_sectors, &self.tracker) {
                     Admit::Pass(b, l) => (bio, limit) = (b, l),
@@ -197,21 +242,26 @@ impl Target for RemapTarget {
                 }
             }
         }
-        // Fast path: no remaps, no lock, dm-linear's work.
+        // Fast path: no remaps, no lock, dm-linear's work (and a note of
+        // where the bio starts, to redo it if main fails it).
         if self.remaps.len() == 0 && limit == bio.sectors() {
             bio.remap(&self.main, sector);
+            bio.per_bio().origin = bio.bookmark();
             return MapResult::Remapped(bio);
         }
-        let (len, place) = self.place(sector, limit, write);
+        let (len, place) = self.place(sector, limit, op);
         if len > 0 && len < bio.sectors() {
             bio.accept_partial(len);
         }
         match place {
-            Place::Main(s) => bio.remap(&self.main, s),
+            Place::Main(s) => {
+                bio.remap(&self.main, s);
+                bio.per_bio().origin = bio.bookmark();
+            }
             Place::Spare(s) => bio.remap(&self.spare, s),
             Place::Revive(block, s) => {
-                if let IoState::Write { epoch } = *bio.per_bio() {
-                    *bio.per_bio() = IoState::Revive { block, epoch };
+                if let IoState::Write { epoch } = bio.per_bio().state {
+                    bio.per_bio().state = IoState::Revive { block, epoch };
                 }
                 bio.remap(&self.spare, s);
             }
@@ -223,18 +273,18 @@ impl Target for RemapTarget {
         MapResult::Remapped(bio)
     }
 
-    fn end_io<'a>(&self, mut bio: Bio<'a, IoState>, status: u8) -> EndIo<'a, IoState> {
-        if status != 0 {
-            self.stats.count_error(bio.is_read());
-        }
-        match *bio.per_bio() {
-            IoState::Plain | IoState::Revived { .. } => {}
+    fn end_io<'a>(&self, mut bio: DoneBio<'a, PerIo>, status: u8) -> EndIo<'a, PerIo> {
+        let io = *bio.per_bio();
+        match io.state {
+            // The worker redid it and counted what there was to count.
+            IoState::Finished => return EndIo::Done(bio),
+            IoState::Plain | IoState::Revived { .. } | IoState::Failed => {}
             IoState::Write { epoch } => self.tracker.exit(epoch),
             IoState::Revive { block, epoch } => {
                 self.tracker.exit(epoch);
                 if status == 0 {
                     // Complete it once the block is committed as good.
-                    *bio.per_bio() = IoState::Revived { block };
+                    bio.per_bio().state = IoState::Revived { block };
                     let (bio, mark) = bio.hold();
                     self.revived.lock().push(bio);
                     self.w.kick();
@@ -242,7 +292,28 @@ impl Target for RemapTarget {
                 }
             }
         }
-        EndIo::Done(bio)
+        if status == 0 {
+            return EndIo::Done(bio);
+        }
+        self.stats.count_error(bio.is_read());
+        // A media error of a read or write on main: the worker finds the
+        // failing blocks and relocates them, then completes the bio. Only
+        // while remaps can be made; otherwise the error passes up.
+        let redo = io.origin.size != 0 && matches!(bio.op(), Op::Read | Op::Write);
+        match policy::classify(status) {
+            ErrorClass::Media if redo && self.state_is(MetaState::Ok) => {
+                bio.per_bio().state = IoState::Failed;
+                let (bio, mark) = bio.hold();
+                self.failed.lock().push(bio);
+                self.w.kick();
+                EndIo::Held(mark)
+            }
+            ErrorClass::Media => EndIo::Done(bio),
+            ErrorClass::Other => {
+                self.stats.count_ignored();
+                EndIo::Done(bio)
+            }
+        }
     }
 
     fn presuspend(&self) {
@@ -259,9 +330,13 @@ impl Target for RemapTarget {
     fn preresume(&self) -> Result {
         // A table loaded while another table of the same pair was still
         // committing remaps: pick up what it committed.
+        // State changes only once every step succeeded: a failed refresh
+        // leaves the device suspended with its table intact, and a retried
+        // resume starts again.
         let mut meta = self.meta.lock();
-        if let Some(records) = meta.refresh(&self.io, &self.spare)? {
+        if let Some((sb, records)) = meta.refresh(&self.io, &self.spare)? {
             self.remaps.replace(&records)?;
+            meta.adopt(sb);
             self.spare_used.store(meta.sb().alloc_next, Ordering::Relaxed);
         }
         Ok(())
@@ -279,30 +354,43 @@ impl Target for RemapTarget {
                     2 => "failed",
                     _ => "read-only",
                 };
+                let (used, lost) = (self.spare_used.load(Ordering::Relaxed), self.remaps.lost());
+                let total = self.geometry.spare_blocks;
+                let health = policy::health(&HealthInputs {
+                    metadata_failed: self.state_is(MetaState::Failed),
+                    spare_used: used,
+                    spare_total: total,
+                    pending: lost,
+                });
+                let s = &self.stats;
                 write!(
                     out,
-                    "{} {}/{} {} {reads} {writes} {state}",
+                    "{} {used}/{total} {lost} {reads} {writes} {state} {} {} {} {} {} {health}",
                     self.remaps.len(),
-                    self.spare_used.load(Ordering::Relaxed),
-                    self.geometry.spare_blocks,
-                    self.remaps.lost()
+                    s.relocated(Cause::WriteError),
+                    s.relocated(Cause::ReadError),
+                    s.relocated(Cause::RecoveredRead),
+                    s.relocated(Cause::Message),
+                    s.ignored(),
                 )
             }
-            StatusType::Table => write!(
-                out,
-                "{} {} 2 block_size {}",
-                DevName(&self.main),
-                DevName(&self.spare),
-                self.geometry.block_size
-            ),
+            StatusType::Table => {
+                let (main, spare, bs) = (DevName(&self.main), DevName(&self.spare), self.geometry.block_size);
+                match self.read_retries {
+                    table::DEFAULT_READ_RETRIES => write!(out, "{main} {spare} 2 block_size {bs}"),
+                    n => write!(out, "{main} {spare} 4 block_size {bs} read_retries {n}"),
+                }
+            }
             StatusType::Ima => {
                 let [a, b, c] = Self::VERSION;
                 write!(
                     out,
-                    "target_name=remap,target_version={a}.{b}.{c},main_device={},spare_device={},block_size={};",
+                    "target_name=remap,target_version={a}.{b}.{c},main_device={},spare_device={},block_size={},\
+                     read_retries={};",
                     DevName(&self.main),
                     DevName(&self.spare),
-                    self.geometry.block_size
+                    self.geometry.block_size,
+                    self.read_retries
                 )
             }
         };
@@ -327,21 +415,23 @@ impl Target for RemapTarget {
 }
 
 impl Engine {
-    /// Routes `sectors` sectors from target sector `sector`: how many go
-    /// where.
-    fn place(&self, sector: u64, sectors: u64, write: bool) -> (u64, Place) {
+    /// Routes `sectors` sectors of a bio doing `op` from target sector
+    /// `sector`: how many go where.
+    fn place(&self, sector: u64, sectors: u64, op: Op) -> (u64, Place) {
         let (len, dest) = self.remaps.route(&self.layout, sector, sectors);
         let place = match dest {
             Dest::Main(s) => Place::Main(s),
             Dest::Spare(s) => Place::Spare(s),
-            // A lost block stays lost until a write replaces all of it.
+            // A lost block stays lost until a write defines all of its
+            // content: data or zeroes, not a discard (after which a read
+            // could return the spare block's old contents).
             Dest::Lost(s) => {
                 let bs = self.layout.block_sectors;
                 let whole = sector % bs == 0 && (len == bs || sector + len == self.len);
-                if write && whole {
-                    Place::Revive(sector / bs, s)
-                } else {
-                    Place::Fail
+                match op {
+                    Op::Write | Op::WriteZeroes if whole => Place::Revive(sector / bs, s),
+                    Op::Discard => Place::Spare(s),
+                    _ => Place::Fail,
                 }
             }
         };
@@ -349,11 +439,11 @@ impl Engine {
     }
 
     /// Forgets that a bio is a write in flight (it fails without I/O).
-    fn untrack(&self, state: &mut IoState) {
-        if let IoState::Write { epoch } | IoState::Revive { epoch, .. } = *state {
+    fn untrack(&self, io: &mut PerIo) {
+        if let IoState::Write { epoch } | IoState::Revive { epoch, .. } = io.state {
             self.tracker.exit(epoch);
         }
-        *state = IoState::Plain;
+        io.state = IoState::Plain;
     }
 
     fn set_state(&self, s: MetaState) {

@@ -1,17 +1,42 @@
-//! I/O error counters, updated from `end_io` (possibly in hard-IRQ
-//! context): lock-free atomics, touched only when a bio fails.
+//! I/O error and relocation counters, updated from `end_io` (possibly in
+//! hard-IRQ context) and the worker: lock-free atomics, touched only when
+//! a bio fails or a block moves.
 
 use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
-/// Counts of failed reads and writes since creation or `clear_stats`.
+/// Why a block was relocated.
+#[derive(Clone, Copy)]
+pub enum Cause {
+    /// A write to main failed: the block moved with the write's data.
+    WriteError = 0,
+    /// A read from main kept failing: the block moved with its data lost
+    /// (reads fail until a write of the whole block).
+    ReadError = 1,
+    /// A read from main failed, then succeeded on a retry: the block moved
+    /// with the data read.
+    RecoveredRead = 2,
+    /// The `remap` message.
+    Message = 3,
+}
+
+/// Counters since creation or `clear_stats`.
 pub struct IoStats {
     read_errors: AtomicU64,
     write_errors: AtomicU64,
+    /// Failed I/O whose error says nothing about the blocks (not counted
+    /// towards relocation).
+    ignored: AtomicU64,
+    relocated: [AtomicU64; 4],
 }
 
 impl IoStats {
     pub fn new() -> Self {
-        Self { read_errors: AtomicU64::new(0), write_errors: AtomicU64::new(0) }
+        Self {
+            read_errors: AtomicU64::new(0),
+            write_errors: AtomicU64::new(0),
+            ignored: AtomicU64::new(0),
+            relocated: [const { AtomicU64::new(0) }; 4],
+        }
     }
 
     pub fn count_error(&self, is_read: bool) {
@@ -19,13 +44,30 @@ impl IoStats {
         c.fetch_add(1, Relaxed);
     }
 
+    pub fn count_ignored(&self) {
+        self.ignored.fetch_add(1, Relaxed);
+    }
+
+    pub fn count_relocated(&self, cause: Cause, n: u64) {
+        self.relocated[cause as usize].fetch_add(n, Relaxed);
+    }
+
     /// (read errors, write errors)
     pub fn errors(&self) -> (u64, u64) {
         (self.read_errors.load(Relaxed), self.write_errors.load(Relaxed))
     }
 
+    pub fn ignored(&self) -> u64 {
+        self.ignored.load(Relaxed)
+    }
+
+    pub fn relocated(&self, cause: Cause) -> u64 {
+        self.relocated[cause as usize].load(Relaxed)
+    }
+
     pub fn clear(&self) {
-        self.read_errors.store(0, Relaxed);
-        self.write_errors.store(0, Relaxed);
+        for c in [&self.read_errors, &self.write_errors, &self.ignored].into_iter().chain(&self.relocated) {
+            c.store(0, Relaxed);
+        }
     }
 }

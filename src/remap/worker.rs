@@ -3,12 +3,14 @@
 //! commits. Everything queued when it runs goes into one commit.
 
 use super::copy::{Copier, CopyError};
-use super::{Engine, IoState, MetaState, Place};
+use super::stats::Cause;
+use super::{Engine, IoState, MetaState, PerIo, Place};
 use crate::dm::{BioList, HeldBio, Job};
 use crate::remap_core::alloc::Allocator;
 use crate::remap_core::format::{BlockState, Record};
 use crate::remap_core::geometry;
 use crate::remap_core::journal::CommitError;
+use crate::remap_core::policy::{self, LevelTrigger};
 use core::sync::atomic::Ordering;
 use kernel::alloc::KVVec;
 use kernel::prelude::*;
@@ -91,10 +93,19 @@ pub(super) const NOMEM: &str = "out of memory";
 impl Job for Engine {
     fn run(&self) {
         loop {
+            // Failed I/O first: its bios wait, and users with them.
+            let failed = self.failed.lock().take();
+            let idle = failed.is_empty();
+            if !idle {
+                self.recover(failed);
+            }
             let requests = core::mem::take(&mut *self.requests.lock());
             let revived = self.revived.lock().take();
             if requests.is_empty() && revived.is_empty() {
-                return;
+                if idle {
+                    return;
+                }
+                continue;
             }
             self.batch(requests, revived);
         }
@@ -104,7 +115,7 @@ impl Job for Engine {
 impl Engine {
     /// Handles one batch: relocations, revived blocks and commit requests,
     /// in one commit.
-    fn batch(&self, requests: KVec<Request>, mut revived: BioList<IoState>) {
+    fn batch(&self, requests: KVec<Request>, mut revived: BioList<PerIo>) {
         let mut meta = self.meta.lock();
         let mut alloc = Allocator::new(meta.sb().alloc_next, self.geometry.spare_blocks);
         let mut plan: KVec<Planned> = KVec::new();
@@ -153,7 +164,7 @@ impl Engine {
         // Rewritten lost blocks are good again.
         let mut revive = BioList::new();
         while let Some(mut bio) = revived.pop() {
-            let IoState::Revived { block } = *bio.per_bio() else {
+            let IoState::Revived { block } = bio.per_bio().state else {
                 bio.fail();
                 continue;
             };
@@ -180,12 +191,13 @@ impl Engine {
             if self.remaps.insert(&records).is_err() {
                 pr_err!("remap table insert failed after commit\n");
             }
-            self.spare_used.store(alloc.next(), Ordering::Relaxed);
-            if alloc.free() == 0 {
-                self.set_state(MetaState::Full);
+            self.after_commit(&alloc);
+            for p in plan.iter().filter(|p| p.error.is_none()) {
+                self.stats.count_relocated(Cause::Message, p.outcome.remapped);
             }
         }
         drop(meta);
+        self.raise_events();
 
         // Held writes route by the new table (or the old one, if the
         // commit failed: nothing moved then).
@@ -281,7 +293,7 @@ impl Engine {
     }
 
     /// Whether the metadata may be written at all.
-    fn may_commit(&self) -> Result<(), &'static str> {
+    pub(super) fn may_commit(&self) -> Result<(), &'static str> {
         if self.state_is(MetaState::ReadOnly) {
             return Err("the table is read-only");
         }
@@ -293,7 +305,12 @@ impl Engine {
 
     /// Writes a commit of `records` with the allocator at `alloc`; returns
     /// its sequence number.
-    fn commit(&self, meta: &mut super::Metadata, records: &[Record], alloc: &Allocator) -> Result<u64, &'static str> {
+    pub(super) fn commit(
+        &self,
+        meta: &mut super::Metadata,
+        records: &[Record],
+        alloc: &Allocator,
+    ) -> Result<u64, &'static str> {
         self.may_commit()?;
         match meta.commit(&self.io, &self.spare, records, alloc.next()) {
             Ok(()) => Ok(meta.sb().seq),
@@ -302,32 +319,66 @@ impl Engine {
                 Err("the metadata log is full")
             }
             Err(CommitError::Io(_)) => {
+                pr_err!("metadata commit failed: no more remaps until the table is reloaded\n");
                 self.set_state(MetaState::Failed);
                 Err("metadata commit failed")
             }
         }
     }
 
+    /// Publishes a successful commit's allocator position.
+    pub(super) fn after_commit(&self, alloc: &Allocator) {
+        self.spare_used.store(alloc.next(), Ordering::Relaxed);
+        if alloc.free() == 0 {
+            self.set_state(MetaState::Full);
+        }
+    }
+
+    /// Raises a table event for each condition that newly holds: spare
+    /// usage crossed a level of `SPARE_LEVELS`, the first block with lost
+    /// data appeared, or metadata failed. Edge-triggered: a condition that
+    /// still holds raises nothing more (worker only, after a batch).
+    pub(super) fn raise_events(&self) {
+        let level = policy::spare_level(self.spare_used.load(Ordering::Relaxed), self.geometry.spare_blocks);
+        let mut trigger = LevelTrigger::at(self.spare_level.load(Ordering::Relaxed));
+        let mut fire = trigger.update(level);
+        self.spare_level.store(level, Ordering::Relaxed);
+        let pending = self.remaps.lost() > 0;
+        fire |= pending && !self.pending_reported.swap(pending, Ordering::Relaxed);
+        if !pending {
+            self.pending_reported.store(false, Ordering::Relaxed);
+        }
+        fire |= self.state_is(MetaState::Failed) && !self.failure_reported.swap(true, Ordering::Relaxed);
+        if fire {
+            self.events.raise();
+        }
+    }
+
     /// Sends a write that the gate held (it lies within one block) where
     /// the remap table says now.
-    fn resubmit(&self, mut bio: HeldBio<IoState>) {
+    pub(super) fn resubmit(&self, mut bio: HeldBio<PerIo>) {
         let Some(sector) = geometry::target_offset(self.begin, bio.sector()) else {
             bio.fail();
             return;
         };
         let sectors = bio.sectors();
-        let (len, place) = self.place(sector, sectors, true);
+        let (len, place) = self.place(sector, sectors, bio.op());
         if len != sectors {
             bio.fail();
             return;
         }
         let (epoch, _) = self.tracker.enter(|| false);
-        *bio.per_bio() = IoState::Write { epoch };
+        bio.per_bio().state = IoState::Write { epoch };
         match place {
-            Place::Main(s) => bio.submit(&self.main, s),
+            Place::Main(s) => {
+                let mut origin = bio.bookmark();
+                origin.sector = s;
+                bio.per_bio().origin = origin;
+                bio.submit(&self.main, s);
+            }
             Place::Spare(s) => bio.submit(&self.spare, s),
             Place::Revive(block, s) => {
-                *bio.per_bio() = IoState::Revive { block, epoch };
+                bio.per_bio().state = IoState::Revive { block, epoch };
                 bio.submit(&self.spare, s);
             }
             Place::Fail => {

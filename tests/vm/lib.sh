@@ -50,7 +50,31 @@ fresh_spare() { wipe "$1" 8; }
 # Field $2 (1-based, after "<start> <len> remap") of the status of $1.
 status_field() { dmsetup status "$1" | awk -v f="$2" '{print $(3 + f)}'; }
 
-tool() { /usr/bin/dm-remap-tool "$@"; }
+# The tool reads through the page cache, which bios of a live target do not
+# update: drop it first.
+tool() { echo 1 >/proc/sys/vm/drop_caches; /usr/bin/dm-remap-tool "$@"; }
+
+# The sequence number of the last commit on spare $1.
+commit_seq() { tool dump "$1" | awk '/^format:/{print $4}'; }
+
+# A table for a disk over $1 whose 4 KiB blocks $2, $2 + $3, ... ($4 of
+# them) fail every read and write (dm-error segments between dm-linear
+# ones): grown defects, made in one table load (a dm-dust message per block
+# costs a process each).
+bad_table() {
+	dev=$1 at=0 end=$(sectors "$1") i=0
+	while [ $i -lt "$4" ]; do
+		bad=$((($2 + i * $3) * 8))
+		[ $bad -gt $at ] && echo "$at $((bad - at)) linear $dev $at"
+		echo "$bad 8 error"
+		at=$((bad + 8)) i=$((i + 1))
+	done
+	[ $end -gt $at ] && echo "$at $((end - at)) linear $dev $at"
+	return 0
+}
+
+# The event counter of mapped device $1.
+events() { dmsetup info -c --noheadings -o events "$1" | tr -d ' '; }
 
 # While fio writes 24 MiB of /dev/mapper/r at random (4 MiB/s) and
 # verifies it, runs rounds of: suspend, `$2 <round>` (while suspended),

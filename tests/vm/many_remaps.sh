@@ -16,7 +16,7 @@ dmsetup suspend r
 start=$(date +%s)
 out=$(dmsetup message r 0 remap 1000 100000)
 echo "$out"
-echo "$out" | grep -q "remapped 100000 blocks (0 with lost data, 0 remapped already) in commit 2" || fail "message said '$out'"
+echo "$out" | grep -q "remapped 100000 blocks (0 with lost data, 0 remapped already) in commit 3" || fail "message said '$out'"
 dmsetup resume r
 sync; echo 3 >/proc/sys/vm/drop_caches
 after=$(mem VmallocUsed) slab1=$(mem SUnreclaim)

@@ -5,9 +5,10 @@
 load
 fresh_spare /dev/ram1
 T="0 16384 remap /dev/ram0 /dev/ram1"
-dmsetup create r --table "$T"        # commit 1 in slot A
+dmsetup create r --table "$T"        # format: commit 1 in slot A, 2 in B
 dmsetup suspend r
-dmsetup message r 0 remap 0 4        # commit 2 in slot B
+dmsetup message r 0 remap 0 4        # commit 3 in slot A
+dmsetup message r 0 commit           # commit 4 in slot B
 dmsetup resume r
 dmsetup remove r
 tool check /dev/ram1 >/tmp/check || fail "check of healthy metadata: $(cat /tmp/check)"
@@ -28,7 +29,7 @@ dmsetup remove r
 tool repair /dev/ram1 >/dev/null || fail "repair failed"
 tool check /dev/ram1 >/tmp/check || fail "check after repair: $(cat /tmp/check)"
 
-flip /dev/ram1 100                   # slot A (now commit 3)
+flip /dev/ram1 100                   # slot A (now commit 5)
 flip /dev/ram1 $((4096 + 100))       # slot B
 dmesg -c >/dev/null
 dmsetup create r --table "$T" 2>/dev/null && fail "both slots corrupt accepted"

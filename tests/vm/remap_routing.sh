@@ -13,17 +13,17 @@ dd if=/tmp/model of=/dev/mapper/r bs=1M oflag=direct status=none
 cp /tmp/model /tmp/old
 
 out=$(dmsetup message r 0 remap 8)            # block 1, live
-echo "$out" | grep -q "remapped 1 blocks (0 with lost data, 0 remapped already) in commit 2" ||
+echo "$out" | grep -q "remapped 1 blocks (0 with lost data, 0 remapped already) in commit 3" ||
 	fail "message said '$out'"
 dmsetup message r 0 remap 800 3               # blocks 100..102
 dmsetup suspend r
 dmsetup message r 0 remap 16383               # block 2047, the last, suspended
 dmsetup resume r
 out=$(dmsetup message r 0 remap 8 2)          # block 1 remapped already
-echo "$out" | grep -q "remapped 1 blocks (0 with lost data, 1 remapped already) in commit 5" ||
+echo "$out" | grep -q "remapped 1 blocks (0 with lost data, 1 remapped already) in commit 6" ||
 	fail "message said '$out'"
 out=$(dmsetup message r 0 remap 8)            # nothing to do: no commit
-echo "$out" | grep -q "remapped 0 blocks (0 with lost data, 1 remapped already) in commit 5" ||
+echo "$out" | grep -q "remapped 0 blocks (0 with lost data, 1 remapped already) in commit 6" ||
 	fail "message said '$out'"
 dmsetup message r 0 remap 16384 2>/dev/null && fail "remap beyond the target accepted"
 dmsetup message r 0 remap 0 0 2>/dev/null && fail "remap of 0 blocks accepted"

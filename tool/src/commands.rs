@@ -52,11 +52,10 @@ pub fn format(
             }
         }
     }
-    let sb = Superblock::new(new_uuid()?, g);
-    buf.fill(0);
-    sb.encode(&mut buf);
-    dev.write(Superblock::slot_of(sb.seq), &buf)?;
-    dev.write(Superblock::slot_of(sb.seq + 1), &[0; MBLOCK])?;
+    let mut other = [0; MBLOCK];
+    let sb = format::format_slots(new_uuid()?, g, &mut buf, &mut other);
+    dev.write(0, &buf)?;
+    dev.write(1, &other)?;
     dev.sync()?;
     println!(
         "formatted {}: uuid {}, block size {}, {} spare blocks, data from sector {}",

@@ -93,7 +93,8 @@ fn format_check_dump() {
     let spare = formatted(&d);
     let o = tool(&["check", s(&spare)]);
     assert_eq!(code(&o), 0, "{}", text(&o));
-    assert!(text(&o).contains("slot B: unused"));
+    assert!(text(&o).contains("slot A: valid, commit 1"), "{}", text(&o));
+    assert!(text(&o).contains("slot B: valid, commit 2"), "either slot alone loads: {}", text(&o));
     commit_remaps(&spare, 300);
     let o = tool(&["check", s(&spare)]);
     assert_eq!(code(&o), 0, "{}", text(&o));
@@ -123,17 +124,29 @@ fn format_refuses_non_zero_metadata_area() {
 fn damaged_slot_is_reported_and_repaired() {
     let d = Dir::new("slot");
     let spare = formatted(&d);
-    commit_remaps(&spare, 5); // commit 2, in slot B
-    flip(&spare, 40); // slot A (commit 1): damaged
+    commit_remaps(&spare, 5); // commit 3, in slot A
+    flip(&spare, MBLOCK as u64 + 40); // slot B (commit 2): damaged
     let o = tool(&["check", s(&spare)]);
     assert_eq!(code(&o), 1, "{}", text(&o));
-    assert!(text(&o).contains("slot A: DAMAGED"), "{}", text(&o));
+    assert!(text(&o).contains("slot B: DAMAGED"), "{}", text(&o));
     assert!(text(&o).contains("5 remaps"), "the good slot is still used: {}", text(&o));
     let o = tool(&["repair", s(&spare)]);
     assert_eq!(code(&o), 0, "{}", text(&o));
     let o = tool(&["check", s(&spare)]);
     assert_eq!(code(&o), 0, "{}", text(&o));
-    assert!(text(&o).contains("using commit 3"), "{}", text(&o));
+    assert!(text(&o).contains("using commit 4"), "{}", text(&o));
+}
+
+#[test]
+fn a_fresh_format_loads_from_either_slot() {
+    for byte in [40, MBLOCK as u64 + 40] {
+        let d = Dir::new("fresh");
+        let spare = formatted(&d);
+        flip(&spare, byte);
+        let o = tool(&["check", s(&spare)]);
+        assert_eq!(code(&o), 1, "{}", text(&o));
+        assert!(text(&o).contains("DAMAGED") && text(&o).contains("0 remaps"), "{}", text(&o));
+    }
 }
 
 #[test]

@@ -1,0 +1,341 @@
+//! Automatic remapping: the worker redoes reads and writes that failed on
+//! main with a media error (see `policy::classify`), block by block.
+//!
+//! For each batch of failed bios, the worker
+//! 1. holds new writes to their blocks (the gate) and waits for writes in
+//!    flight, as a relocation by message does;
+//! 2. redoes each bio a block at a time:
+//!    - a write is written to main again; a block whose write fails moves
+//!      to a new spare block with the bio's data (a write of part of a
+//!      block completes it with the rest read from main; if that cannot be
+//!      read, the block is recorded as lost and the bio fails);
+//!    - a read is read again, up to `read_retries` times; a block that
+//!      reads on a retry moves to spare with the data read (a recovered
+//!      error), one that never does is recorded as lost ("pending"): the
+//!      bio fails, and so do later reads, until a write of the whole block;
+//! 3. commits every move of the batch in one commit, and only then
+//!    completes the bios: a write succeeds once its data is durable in its
+//!    new home;
+//! 4. opens the gate: held writes follow the new table.
+//!
+//! A spare block whose write fails is retired (the allocator never hands
+//! it out again, and the commit records its position) and the next one is
+//! tried. If the commit fails, its blocks are fenced: the in-memory table
+//! records them as lost, so no I/O reaches them until a reload finds out
+//! from the metadata which way the commit went.
+
+use super::stats::Cause;
+use super::{Engine, IoState, MetaState, PerIo};
+use crate::dm::{sleep_ms, BioList, HeldBio, IoBuf, Op, Write};
+use crate::remap_core::alloc::Allocator;
+use crate::remap_core::format::{BlockState, Record};
+use crate::remap_core::route::block_pieces;
+use kernel::alloc::KVVec;
+use kernel::prelude::*;
+
+/// Spare blocks tried for one block before giving up on the spare.
+const SPARE_ATTEMPTS: u32 = 8;
+
+/// Pause before each retry of a failed read: a device that is recovering
+/// (resetting a link, re-reading with other parameters) gets a moment.
+const RETRY_DELAY_MS: u32 = 20;
+
+/// How a failed bio ended up.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Redo {
+    /// Redone: succeeds once the batch is committed.
+    Done,
+    /// Fails with an I/O error.
+    Failed,
+}
+
+/// The moves of one batch, not yet committed.
+struct Moves {
+    alloc: Allocator,
+    records: KVVec<Record>,
+    /// Spare blocks whose write failed, skipped for good.
+    retired: u64,
+    /// Moves by cause (see `Cause`), counted once committed.
+    causes: [u64; 4],
+}
+
+impl Moves {
+    /// The current home of main block `block`: a move of this batch, or
+    /// the remap table.
+    fn lookup(&self, e: &Engine, block: u64) -> Option<Record> {
+        self.records.iter().rev().find(|r| r.main == block).copied().or_else(|| e.remaps.get(block))
+    }
+
+    /// Records a move of main block `main` to spare block `spare`.
+    fn push(&mut self, main: u64, spare: u32, state: BlockState, cause: Option<Cause>) -> Result {
+        self.records.push(Record { main, spare, state }, GFP_KERNEL)?;
+        if let Some(c) = cause {
+            self.causes[c as usize] += 1;
+        }
+        Ok(())
+    }
+}
+
+/// Sectors `[start, end)` of main (target sectors) in one block.
+#[derive(Clone, Copy)]
+struct Piece {
+    start: u64,
+    end: u64,
+}
+
+impl Piece {
+    fn bytes(&self) -> core::ops::Range<usize> {
+        0..((self.end - self.start) * 512) as usize
+    }
+}
+
+impl Engine {
+    /// Redoes bios that failed on main with a media error, in one commit.
+    pub(super) fn recover(&self, mut failed: BioList<PerIo>) {
+        let mut bios = KVec::new();
+        let mut ranges = KVec::new();
+        while let Some(bio) = failed.pop() {
+            let (first, end) = self.blocks_of(&bio);
+            if bios.reserve(1, GFP_KERNEL).is_err() || ranges.push((first, end), GFP_KERNEL).is_err() {
+                self.finish(bio, Redo::Failed);
+                continue;
+            }
+            // Room was reserved above.
+            let _ = bios.push((bio, Redo::Failed), GFP_KERNEL);
+        }
+        let mut meta = self.meta.lock();
+        if self.may_commit().is_err() || self.state_is(MetaState::Full) {
+            drop(meta);
+            for (bio, _) in bios {
+                self.finish(bio, Redo::Failed);
+            }
+            return;
+        }
+        // No write may reach these blocks while they move.
+        self.gate.close(ranges);
+        self.tracker.drain();
+
+        let mut moves = Moves {
+            alloc: Allocator::new(meta.sb().alloc_next, self.geometry.spare_blocks),
+            records: KVVec::new(),
+            retired: 0,
+            causes: [0; 4],
+        };
+        for (bio, redo) in bios.iter_mut() {
+            let origin = bio.per_bio().origin;
+            bio.rewind(&origin);
+            let r = match bio.op() {
+                Op::Read => self.redo_read(bio, &mut moves),
+                _ => self.redo_write(bio, &mut moves),
+            };
+            *redo = r.unwrap_or(Redo::Failed);
+        }
+        if moves.alloc.free() == 0 {
+            self.set_state(MetaState::Full);
+        }
+
+        // Commit the moves (and retired spare blocks) before any bio that
+        // depends on them completes.
+        let changed = !moves.records.is_empty() || moves.alloc.next() != meta.sb().alloc_next;
+        let committed = if !changed {
+            Ok(())
+        } else if self.remaps.reserve(moves.records.len()).is_err() {
+            Err(())
+        } else {
+            match self.commit(&mut meta, &moves.records, &moves.alloc) {
+                Ok(_) => {
+                    // Room was reserved above: this cannot fail.
+                    let _ = self.remaps.insert(&moves.records);
+                    self.after_commit(&moves.alloc);
+                    Ok(())
+                }
+                Err(_) => {
+                    // The slot write may or may not have reached the disk:
+                    // fence the blocks until a reload reads which.
+                    for r in moves.records.iter_mut() {
+                        r.state = BlockState::Lost;
+                    }
+                    let _ = self.remaps.insert(&moves.records);
+                    Err(())
+                }
+            }
+        };
+        drop(meta);
+        if committed.is_ok() {
+            for cause in [Cause::WriteError, Cause::ReadError, Cause::RecoveredRead] {
+                self.stats.count_relocated(cause, moves.causes[cause as usize]);
+            }
+        }
+        if moves.retired > 0 {
+            pr_warn!("retired {} spare blocks that failed a write\n", moves.retired);
+        }
+
+        let mut held = self.gate.open();
+        while let Some(bio) = held.pop() {
+            self.resubmit(bio);
+        }
+        for (bio, redo) in bios {
+            let redo = match (redo, committed, bio.op()) {
+                // A read's data is right whether or not its moves were
+                // committed.
+                (Redo::Done, _, Op::Read) | (Redo::Done, Ok(()), _) => Redo::Done,
+                _ => Redo::Failed,
+            };
+            self.finish(bio, redo);
+        }
+        self.raise_events();
+    }
+
+    /// Main blocks `[first, end)` that a failed bio covered.
+    fn blocks_of(&self, bio: &HeldBio<PerIo>) -> (u64, u64) {
+        let o = bio.per_bio_value().origin;
+        let bs = self.layout.block_sectors;
+        let sectors = u64::from(o.size / 512).max(1);
+        (o.sector / bs, (o.sector + sectors - 1) / bs + 1)
+    }
+
+    /// The pieces of a bio at main sector `start` of `sectors` sectors, one
+    /// per block.
+    fn pieces(&self, start: u64, sectors: u64) -> impl Iterator<Item = Piece> {
+        block_pieces(start, sectors, self.layout.block_sectors).map(|(start, end)| Piece { start, end })
+    }
+
+    /// Sectors of main block `block` (the last block of main may be short).
+    fn block_len(&self, block: u64) -> u64 {
+        let bs = self.layout.block_sectors;
+        bs.min(self.geometry.main_sectors - block * bs)
+    }
+
+    /// Redoes a write, block by block.
+    fn redo_write(&self, bio: &mut HeldBio<PerIo>, moves: &mut Moves) -> Result<Redo> {
+        let start = bio.per_bio_value().origin.sector;
+        let mut data = IoBuf::new((bio.sectors() * 512) as usize)?;
+        bio.copy_out(&mut data);
+        let bs = self.layout.block_sectors;
+        for p in self.pieces(start, bio.sectors()) {
+            let block = p.start / bs;
+            let off = ((p.start - start) * 512) as usize;
+            let mut piece = IoBuf::new(p.bytes().len())?;
+            piece.copy_from_slice(&data[off..off + p.bytes().len()]);
+            let whole = p.start == block * bs && p.end - p.start == self.block_len(block);
+            match moves.lookup(self, block) {
+                // Moved since the bio was mapped: write to its new home.
+                Some(r) if r.state == BlockState::Remapped || whole => {
+                    let at = self.geometry.spare_sector(r.spare) + (p.start - block * bs);
+                    self.io.write(&self.spare, at, &mut piece, Write::Cached)?;
+                    if r.state == BlockState::Lost {
+                        // A whole write brings a lost block back.
+                        moves.push(block, r.spare, BlockState::Remapped, None)?;
+                    }
+                    continue;
+                }
+                Some(_) => return Ok(Redo::Failed),
+                None => {}
+            }
+            if self.io.write(&self.main, p.start, &mut piece, Write::Fua).is_ok() {
+                continue;
+            }
+            // The block fails: move it, with the rest of its data from main.
+            let mut full = IoBuf::new((self.block_len(block) * 512) as usize)?;
+            let complete = whole || self.io.read(&self.main, block * bs, &mut full).is_ok();
+            if !complete {
+                // Neither written nor readable: its content is lost.
+                let spare = moves.alloc.take(1).ok_or(ENOSPC)? as u32;
+                moves.push(block, spare, BlockState::Lost, Some(Cause::WriteError))?;
+                return Ok(Redo::Failed);
+            }
+            let at = ((p.start - block * bs) * 512) as usize;
+            full[at..at + piece.len()].copy_from_slice(&piece);
+            let spare = self.store_on_spare(moves, &mut full).ok_or(ENOSPC)?;
+            moves.push(block, spare, BlockState::Remapped, Some(Cause::WriteError))?;
+        }
+        Ok(Redo::Done)
+    }
+
+    /// Redoes a read, block by block, with retries.
+    fn redo_read(&self, bio: &mut HeldBio<PerIo>, moves: &mut Moves) -> Result<Redo> {
+        let start = bio.per_bio_value().origin.sector;
+        let mut data = IoBuf::new((bio.sectors() * 512) as usize)?;
+        let bs = self.layout.block_sectors;
+        let single = start / bs == (start + bio.sectors() - 1) / bs;
+        let mut redo = Redo::Done;
+        for p in self.pieces(start, bio.sectors()) {
+            let block = p.start / bs;
+            let off = ((p.start - start) * 512) as usize;
+            let at = ((p.start - block * bs) * 512) as usize;
+            let len = p.bytes().len();
+            match moves.lookup(self, block) {
+                Some(r) if r.state == BlockState::Remapped => {
+                    let mut piece = IoBuf::new(len)?;
+                    let sector = self.geometry.spare_sector(r.spare) + (p.start - block * bs);
+                    self.io.read(&self.spare, sector, &mut piece)?;
+                    data[off..off + len].copy_from_slice(&piece);
+                    continue;
+                }
+                Some(_) => {
+                    redo = Redo::Failed;
+                    continue;
+                }
+                None => {}
+            }
+            // The failed bio was this block's first failure when it covered
+            // only this block; a bio of several blocks says nothing about
+            // which one failed, so each gets a first read here.
+            let mut failures = u32::from(single);
+            let mut full = IoBuf::new((self.block_len(block) * 512) as usize)?;
+            let mut ok = false;
+            while failures <= self.read_retries {
+                if failures > 0 {
+                    sleep_ms(RETRY_DELAY_MS);
+                }
+                if self.io.read(&self.main, block * bs, &mut full).is_ok() {
+                    ok = true;
+                    break;
+                }
+                failures += 1;
+            }
+            if ok {
+                data[off..off + len].copy_from_slice(&full[at..at + len]);
+                if failures > 0 {
+                    // A recovered error: move the block while its data
+                    // can still be read.
+                    if let Some(spare) = self.store_on_spare(moves, &mut full) {
+                        moves.push(block, spare, BlockState::Remapped, Some(Cause::RecoveredRead))?;
+                    }
+                }
+                continue;
+            }
+            // Unreadable: pending until a write of the whole block.
+            let spare = moves.alloc.take(1).ok_or(ENOSPC)? as u32;
+            moves.push(block, spare, BlockState::Lost, Some(Cause::ReadError))?;
+            redo = Redo::Failed;
+        }
+        if redo == Redo::Done {
+            bio.copy_in(&data);
+        }
+        Ok(redo)
+    }
+
+    /// Writes a block's data to a new spare block; a spare block whose
+    /// write fails is retired and the next one tried. None when the spare
+    /// is full or keeps failing.
+    fn store_on_spare(&self, moves: &mut Moves, data: &mut IoBuf) -> Option<u32> {
+        for _ in 0..SPARE_ATTEMPTS {
+            let spare = moves.alloc.take(1)? as u32;
+            if self.io.write(&self.spare, self.geometry.spare_sector(spare), data, Write::Cached).is_ok() {
+                return Some(spare);
+            }
+            moves.retired += 1;
+        }
+        None
+    }
+
+    /// Completes a failed bio held from `end_io`.
+    fn finish(&self, mut bio: HeldBio<PerIo>, redo: Redo) {
+        bio.per_bio().state = IoState::Finished;
+        match redo {
+            Redo::Done => bio.complete_ok(),
+            Redo::Failed => bio.fail(),
+        }
+    }
+}
