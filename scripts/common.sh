@@ -37,3 +37,14 @@ kernel_cache_dir() {
 	key=$(sha256sum <"$TOP/scripts/kernel.config" | cut -c1-12)
 	echo "$CACHE_ROOT/linux-$kver-cfg$key-rustc$(rustc_version)"
 }
+
+# Fresh raw images for a pair of boots over the same disks (the reboot
+# test, the demo): main (64 MiB), spare ($2 MiB) and a 1 MiB notes disk,
+# in directory $1. Prints the DMR_DISKS value for scripts/vm-run.sh.
+vm_disks() {
+	rm -rf "$1" && mkdir -p "$1"
+	truncate -s 64M "$1/main.img"
+	truncate -s "${2}M" "$1/spare.img"
+	truncate -s 1M "$1/notes.img"
+	echo "$1/main.img $1/spare.img $1/notes.img"
+}

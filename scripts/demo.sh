@@ -10,11 +10,8 @@ mkdir -p out
 cargo build --release -q -p dm-remap-tool
 "$TOP/scripts/mkinitramfs.sh" "$KDIR" dm-remap.ko out/initramfs.cpio
 # Two boots over the same virtio disks: main (vda), spare (vdb), notes (vdc).
-rm -rf out/demo-disks && mkdir -p out/demo-disks
-truncate -s 64M out/demo-disks/main.img
-truncate -s 16M out/demo-disks/spare.img
-truncate -s 1M out/demo-disks/notes.img
-export DMR_DISKS="out/demo-disks/main.img out/demo-disks/spare.img out/demo-disks/notes.img"
+DMR_DISKS=$(vm_disks out/demo-disks 16)
+export DMR_DISKS
 for boot in demo demo_reboot; do
 	log "booting the VM for '$boot' (about a minute under TCG)"
 	"$TOP/scripts/vm-run.sh" "$boot" out/initramfs.cpio "$boot" >out/$boot.tap

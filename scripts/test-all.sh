@@ -44,7 +44,7 @@ boots=(
 	"pass-through load_autoload load_insmod table_status bad_tables linear_equivalence flush_both"
 	"stress fio_verify suspend_reload_fio create_remove_cycles remap_live_fio"
 	"remapping remap_routing remap_lost metadata_slots read_only spare_full remap_under_fio many_remaps"
-	"errors auto_write_errors auto_read_errors auto_spare_faults spare_claims error_lifecycle"
+	"errors auto_write_errors auto_read_errors auto_partial_writes auto_spare_faults spare_claims refresh_retry error_lifecycle"
 )
 for b in "${boots[@]}"; do
 	set -- $b
@@ -52,13 +52,16 @@ for b in "${boots[@]}"; do
 	run "$TOP/scripts/vm-run.sh" "$1" "$initrd" "${@:2}"
 done
 # Reassembly after a real reboot: two boots over the same virtio disks.
-rm -rf out/disks && mkdir -p out/disks
-truncate -s 64M out/disks/main.img out/disks/spare.img
-truncate -s 1M out/disks/notes.img
-export DMR_DISKS="out/disks/main.img out/disks/spare.img out/disks/notes.img"
+DMR_DISKS=$(vm_disks out/disks 64)
+export DMR_DISKS
 log "VM boots 'reboot-1' and 'reboot-2': persistence across a reboot"
 run "$TOP/scripts/vm-run.sh" reboot-1 "$initrd" persist_write
 run "$TOP/scripts/vm-run.sh" reboot-2 "$initrd" persist_verify
+# The README's demo (scripts/demo.sh runs the same two boots).
+DMR_DISKS=$(vm_disks out/demo-disks 16)
+log "VM boots 'demo' and 'demo_reboot': the README's demo"
+run "$TOP/scripts/vm-run.sh" demo "$initrd" demo
+run "$TOP/scripts/vm-run.sh" demo_reboot "$initrd" demo_reboot
 unset DMR_DISKS
 run python3 "$TOP/scripts/vm_log.py" kunit out/logs/*.log
 

@@ -72,9 +72,10 @@ pub enum IoState {
 #[derive(Clone, Copy, Default)]
 pub struct PerIo {
     pub state: IoState,
-    /// For a bio sent to main: where it started there, so that the worker
+    /// For a bio sent to main or to the spare block of a remap: its target
+    /// sector (as `sector`) and where its data started, so that the worker
     /// can redo it after a media error (its completion advanced it). A
-    /// size of 0: the bio did not go to main.
+    /// size of 0: nothing to redo.
     pub origin: Bookmark,
 }
 
@@ -258,7 +259,13 @@ impl Target for RemapTarget {
                 bio.remap(&self.main, s);
                 bio.per_bio().origin = bio.bookmark();
             }
-            Place::Spare(s) => bio.remap(&self.spare, s),
+            Place::Spare(s) => {
+                // The worker finds the spare block from the target sector.
+                let mut origin = bio.bookmark();
+                origin.sector = sector;
+                bio.per_bio().origin = origin;
+                bio.remap(&self.spare, s);
+            }
             Place::Revive(block, s) => {
                 if let IoState::Write { epoch } = bio.per_bio().state {
                     bio.per_bio().state = IoState::Revive { block, epoch };

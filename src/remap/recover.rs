@@ -1,5 +1,7 @@
-//! Automatic remapping: the worker redoes reads and writes that failed on
-//! main with a media error (see `policy::classify`), block by block.
+//! Automatic remapping: the worker redoes reads and writes that failed
+//! with a media error (see `policy::classify`), block by block, where each
+//! block lives: on main, or in its spare block (a spare block that fails
+//! is replaced by another one like a main block that fails).
 //!
 //! For each batch of failed bios, the worker
 //! 1. holds new writes to their blocks (the gate) and waits for writes in
@@ -26,7 +28,7 @@
 
 use super::stats::Cause;
 use super::{Engine, IoState, MetaState, PerIo};
-use crate::dm::{sleep_ms, BioList, HeldBio, IoBuf, Op, Write};
+use crate::dm::{sleep_ms, BioList, DmDev, HeldBio, IoBuf, Op, Write};
 use crate::remap_core::alloc::Allocator;
 use crate::remap_core::format::{BlockState, Record};
 use crate::remap_core::route::block_pieces;
@@ -39,6 +41,17 @@ const SPARE_ATTEMPTS: u32 = 8;
 /// Pause before each retry of a failed read: a device that is recovering
 /// (resetting a link, re-reading with other parameters) gets a moment.
 const RETRY_DELAY_MS: u32 = 20;
+
+/// Where a main block lives during a batch.
+#[derive(Clone, Copy)]
+enum Home {
+    /// On main, from this sector.
+    Main(u64),
+    /// In a spare block, from this spare sector.
+    Spare(u64),
+    /// Lost, with this spare block reserved for its next whole write.
+    Lost(u32),
+}
 
 /// How a failed bio ended up.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -206,7 +219,28 @@ impl Engine {
         bs.min(self.geometry.main_sectors - block * bs)
     }
 
-    /// Redoes a write, block by block.
+    /// Where main block `block` lives now, and the first sector of that
+    /// place.
+    fn home(&self, moves: &Moves, block: u64) -> Home {
+        match moves.lookup(self, block) {
+            None => Home::Main(block * self.layout.block_sectors),
+            Some(r) if r.state == BlockState::Lost => Home::Lost(r.spare),
+            Some(r) => Home::Spare(self.geometry.spare_sector(r.spare)),
+        }
+    }
+
+    /// The device and sector of the block at `home`, `off` sectors in.
+    fn at(&self, home: Home, off: u64) -> (&DmDev, u64) {
+        match home {
+            Home::Main(s) => (&self.main, s + off),
+            Home::Spare(s) => (&self.spare, s + off),
+            Home::Lost(b) => (&self.spare, self.geometry.spare_sector(b) + off),
+        }
+    }
+
+    /// Redoes a write, block by block: each block's part is written again
+    /// where the block lives (main, or its spare block); a block that still
+    /// fails moves to a new spare block.
     fn redo_write(&self, bio: &mut HeldBio<PerIo>, moves: &mut Moves) -> Result<Redo> {
         let start = bio.per_bio_value().origin.sector;
         let mut data = IoBuf::new((bio.sectors() * 512) as usize)?;
@@ -218,27 +252,24 @@ impl Engine {
             let mut piece = IoBuf::new(p.bytes().len())?;
             piece.copy_from_slice(&data[off..off + p.bytes().len()]);
             let whole = p.start == block * bs && p.end - p.start == self.block_len(block);
-            match moves.lookup(self, block) {
-                // Moved since the bio was mapped: write to its new home.
-                Some(r) if r.state == BlockState::Remapped || whole => {
-                    let at = self.geometry.spare_sector(r.spare) + (p.start - block * bs);
-                    self.io.write(&self.spare, at, &mut piece, Write::Cached)?;
-                    if r.state == BlockState::Lost {
-                        // A whole write brings a lost block back.
-                        moves.push(block, r.spare, BlockState::Remapped, None)?;
-                    }
-                    continue;
-                }
-                Some(_) => return Ok(Redo::Failed),
-                None => {}
+            let home = self.home(moves, block);
+            // A lost block takes only a write of all of it.
+            if let (Home::Lost(_), false) = (home, whole) {
+                return Ok(Redo::Failed);
             }
-            if self.io.write(&self.main, p.start, &mut piece, Write::Fua).is_ok() {
+            let (dev, sector) = self.at(home, p.start - block * bs);
+            if self.io.write(dev, sector, &mut piece, Write::Fua).is_ok() {
+                if let Home::Lost(spare) = home {
+                    // A whole write brings a lost block back.
+                    moves.push(block, spare, BlockState::Remapped, None)?;
+                }
                 continue;
             }
-            // The block fails: move it, with the rest of its data from main.
+            // The block fails where it lives: move it, with the rest of its
+            // data from there.
             let mut full = IoBuf::new((self.block_len(block) * 512) as usize)?;
-            let complete = whole || self.io.read(&self.main, block * bs, &mut full).is_ok();
-            if !complete {
+            let (dev, sector) = self.at(home, 0);
+            if !whole && self.io.read(dev, sector, &mut full).is_err() {
                 // Neither written nor readable: its content is lost.
                 let spare = moves.alloc.take(1).ok_or(ENOSPC)? as u32;
                 moves.push(block, spare, BlockState::Lost, Some(Cause::WriteError))?;
@@ -252,7 +283,8 @@ impl Engine {
         Ok(Redo::Done)
     }
 
-    /// Redoes a read, block by block, with retries.
+    /// Redoes a read, block by block, with retries, where each block lives
+    /// (main, or its spare block).
     fn redo_read(&self, bio: &mut HeldBio<PerIo>, moves: &mut Moves) -> Result<Redo> {
         let start = bio.per_bio_value().origin.sector;
         let mut data = IoBuf::new((bio.sectors() * 512) as usize)?;
@@ -264,31 +296,23 @@ impl Engine {
             let off = ((p.start - start) * 512) as usize;
             let at = ((p.start - block * bs) * 512) as usize;
             let len = p.bytes().len();
-            match moves.lookup(self, block) {
-                Some(r) if r.state == BlockState::Remapped => {
-                    let mut piece = IoBuf::new(len)?;
-                    let sector = self.geometry.spare_sector(r.spare) + (p.start - block * bs);
-                    self.io.read(&self.spare, sector, &mut piece)?;
-                    data[off..off + len].copy_from_slice(&piece);
-                    continue;
-                }
-                Some(_) => {
-                    redo = Redo::Failed;
-                    continue;
-                }
-                None => {}
+            let home = self.home(moves, block);
+            if let Home::Lost(_) = home {
+                redo = Redo::Failed;
+                continue;
             }
             // The failed bio was this block's first failure when it covered
             // only this block; a bio of several blocks says nothing about
             // which one failed, so each gets a first read here.
             let mut failures = u32::from(single);
             let mut full = IoBuf::new((self.block_len(block) * 512) as usize)?;
+            let (dev, sector) = self.at(home, 0);
             let mut ok = false;
             while failures <= self.read_retries {
                 if failures > 0 {
                     sleep_ms(RETRY_DELAY_MS);
                 }
-                if self.io.read(&self.main, block * bs, &mut full).is_ok() {
+                if self.io.read(dev, sector, &mut full).is_ok() {
                     ok = true;
                     break;
                 }

@@ -369,14 +369,18 @@ impl Engine {
         }
         let (epoch, _) = self.tracker.enter(|| false);
         bio.per_bio().state = IoState::Write { epoch };
+        // Where to redo it from if it fails (see `PerIo::origin`).
+        let mut origin = bio.bookmark();
+        origin.sector = sector;
         match place {
             Place::Main(s) => {
-                let mut origin = bio.bookmark();
-                origin.sector = s;
                 bio.per_bio().origin = origin;
                 bio.submit(&self.main, s);
             }
-            Place::Spare(s) => bio.submit(&self.spare, s),
+            Place::Spare(s) => {
+                bio.per_bio().origin = origin;
+                bio.submit(&self.spare, s);
+            }
             Place::Revive(block, s) => {
                 bio.per_bio().state = IoState::Revive { block, epoch };
                 bio.submit(&self.spare, s);

@@ -1,5 +1,6 @@
 # Faults of the spare during automatic remapping: a spare block that fails
-# its write is retired and the next one used; a failed metadata write
+# its write is retired and the next one used; I/O to a remapped block that
+# fails on the spare moves it or makes it pending; a failed metadata write
 # leaves the target in service in the "failed" state, with an event; a
 # full spare fails writes with EIO without hanging; every spare usage
 # level raises one event (dmsetup wait returns).
@@ -54,6 +55,33 @@ dmsetup resume r
 dmsetup remove r
 dmsetup remove sp
 dmsetup remove dust
+fresh_spare /dev/ram1
+
+# D: I/O to remapped blocks that fails on the spare. A failing write moves
+# the block to another spare block; a read that keeps failing makes the
+# block pending (lost) until a whole write, which goes to a new block.
+dmsetup create sp --table "$(linear_spare)"
+dmsetup create r --table "0 $(sectors /dev/ram0) remap /dev/ram0 /dev/mapper/sp"
+dmsetup message r 0 remap 160 >/dev/null   # block 20 -> spare block 0
+dmsetup message r 0 remap 240 >/dev/null   # block 30 -> spare block 1
+put /dev/mapper/r 240 8 /tmp/b30
+swap_spare "0 1088 linear /dev/ram1 0
+1088 8 error
+1096 $((ram1 - 1096)) linear /dev/ram1 1096"
+put /dev/mapper/r 160 8 /tmp/b20 || fail "a write to a failing spare block failed"
+dmsetup message r 0 list | grep -qx "20 2 ok" || fail "block 20 did not move: $(dmsetup message r 0 list)"
+expect /dev/mapper/r 160 8 /tmp/b20
+swap_spare "0 1088 linear /dev/ram1 0
+1088 16 error
+1104 $((ram1 - 1104)) linear /dev/ram1 1104"
+dd if=/dev/mapper/r of=/dev/null bs=4096 skip=30 count=1 iflag=direct status=none 2>/dev/null &&
+	fail "a read of an unreadable spare block succeeded"
+dmsetup message r 0 list | grep -qx "30 3 lost" || fail "block 30 is not pending: $(dmsetup message r 0 list)"
+put /dev/mapper/r 240 8 /tmp/b30 || fail "whole write of a pending block failed"
+expect /dev/mapper/r 240 8 /tmp/b30
+dmsetup message r 0 list | grep -qx "30 3 ok" || fail "block 30 not back: $(dmsetup message r 0 list)"
+dmsetup remove r
+dmsetup remove sp
 fresh_spare /dev/ram1
 
 # C: a 1.5 MiB spare (377 blocks): events at 50, 75, 90 and 100 %, then

@@ -7,10 +7,13 @@ fresh_spare /dev/ram1
 dmsetup create r --table "0 2048 remap /dev/ram0 /dev/ram1 0"
 t=$(dmsetup table r)
 [ "$t" = "0 2048 remap $main $spare 2 block_size 4096" ] || fail "table is '$t'"
-# The printed table line creates an identical device.
+# The printed table line creates an identical device (the spare serves
+# one device at a time: r goes first).
+dmsetup remove r
 dmsetup create r2 --table "$t"
 [ "$(dmsetup table r2)" = "$t" ] || fail "recreated table differs"
 dmsetup remove r2
+dmsetup create r --table "$t"
 # 64 MiB spare, 4 KiB blocks: 136 metadata blocks, then 16248 spare blocks.
 s=$(dmsetup status r)
 [ "$s" = "0 2048 remap 0 0/16248 0 0 0 ok 0 0 0 0 0 healthy" ] || fail "status is '$s'"
