@@ -10,7 +10,7 @@ mkdir -p out
 cargo build --release -q -p dm-remap-tool
 "$TOP/scripts/mkinitramfs.sh" "$KDIR" dm-remap.ko out/initramfs.cpio
 # Two boots over the same virtio disks: main (vda), spare (vdb), notes (vdc).
-DMR_DISKS=$(vm_disks out/demo-disks 16)
+DMR_DISKS=$(vm_disks out/demo-disks 2)
 export DMR_DISKS
 for boot in demo demo_reboot; do
 	log "booting the VM for '$boot' (about a minute under TCG)"

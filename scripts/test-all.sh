@@ -44,7 +44,7 @@ boots=(
 	"pass-through load_autoload load_insmod table_status bad_tables linear_equivalence flush_both"
 	"stress fio_verify suspend_reload_fio create_remove_cycles remap_live_fio"
 	"remapping remap_routing remap_lost metadata_slots read_only spare_full remap_under_fio many_remaps"
-	"errors auto_write_errors auto_read_errors auto_partial_writes auto_spare_faults spare_claims refresh_retry error_lifecycle"
+	"errors auto_write_errors auto_read_errors auto_partial_writes auto_spare_faults spare_claims refresh_retry ignored_errors error_lifecycle"
 )
 for b in "${boots[@]}"; do
 	set -- $b
@@ -58,7 +58,7 @@ log "VM boots 'reboot-1' and 'reboot-2': persistence across a reboot"
 run "$TOP/scripts/vm-run.sh" reboot-1 "$initrd" persist_write
 run "$TOP/scripts/vm-run.sh" reboot-2 "$initrd" persist_verify
 # The README's demo (scripts/demo.sh runs the same two boots).
-DMR_DISKS=$(vm_disks out/demo-disks 16)
+DMR_DISKS=$(vm_disks out/demo-disks 2)
 log "VM boots 'demo' and 'demo_reboot': the README's demo"
 run "$TOP/scripts/vm-run.sh" demo "$initrd" demo
 run "$TOP/scripts/vm-run.sh" demo_reboot "$initrd" demo_reboot

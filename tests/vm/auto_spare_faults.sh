@@ -114,4 +114,22 @@ dd if=/dev/urandom of=/dev/mapper/r bs=4096 seek=1000 count=1 oflag=direct statu
 [ "$(events r)" = "$ev" ] || fail "an event without a new level"
 dmsetup remove r
 dmsetup remove bad
+
+# E: the spare runs out under fio: 500 failing blocks, 377 spare blocks.
+# fio (random writes, going on after errors) ends, the writes beyond the
+# spare fail with EIO, status says full; nothing hangs.
+wipe "$loop" 1
+bad_table /dev/ram0 0 2 500 | dmsetup create bad
+dmsetup create r --table "0 16384 remap /dev/mapper/bad $loop"
+# (A hang would end in the test's timeout.)
+rc=0
+fio --name=exhaust --filename=/dev/mapper/r --size=4M --rw=randwrite --bs=4k --ioengine=libaio \
+	--iodepth=16 --direct=1 --continue_on_error=all --minimal >/tmp/fio.out 2>&1 || rc=$?
+err=$(awk -F';' '{print $5}' /tmp/fio.out | tail -1)
+s=$(dmsetup status r)
+say "spare exhausted under fio: fio exit $rc, first error $err; status: $s"
+[ "$(status_field r 7) $(status_field r 6)" = "377 full" ] || fail "status when the spare ran out: $s"
+[ "${err:-0}" = 5 ] || fail "no write failed with EIO once the spare was full (fio error: $err)"
+dmsetup remove r
+dmsetup remove bad
 say "retired spare blocks, failed metadata, full spare and events ok"

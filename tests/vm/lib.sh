@@ -12,6 +12,8 @@ done
 
 fail() { echo "FAIL: $*"; exit 1; }
 say() { echo "$*"; }
+# Prints a command (for the demo's transcript), then runs it.
+show() { echo "\$ $*" >&2; "$@"; }
 
 # Sectors of a block device.
 sectors() { blockdev --getsz "$1"; }
@@ -71,6 +73,15 @@ bad_table() {
 	done
 	[ $end -gt $at ] && echo "$at $((end - at)) linear $dev $at"
 	return 0
+}
+
+# Checksum of what the reboot test writes on $1: the first 32 MiB and
+# blocks 8740-8803 (all written, so no failing block is read).
+checksum() {
+	{
+		dd if="$1" bs=1M count=32 iflag=direct status=none
+		dd if="$1" bs=4096 skip=8740 count=64 iflag=direct status=none
+	} | sha256sum | cut -d' ' -f1
 }
 
 # The event counter of mapped device $1.
