@@ -243,6 +243,12 @@ impl Engine {
     /// fails moves to a new spare block.
     fn redo_write(&self, bio: &mut HeldBio<PerIo>, moves: &mut Moves) -> Result<Redo> {
         let start = bio.per_bio_value().origin.sector;
+        // Whether the failed bio's own flush happened is unknown: flush
+        // both devices again before its data is written.
+        if bio.is_preflush() {
+            self.io.flush(&self.main)?;
+            self.io.flush(&self.spare)?;
+        }
         let mut data = IoBuf::new((bio.sectors() * 512) as usize)?;
         bio.copy_out(&mut data);
         let bs = self.layout.block_sectors;

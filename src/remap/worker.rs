@@ -334,9 +334,9 @@ impl Engine {
         }
     }
 
-    /// Raises a table event for each condition that newly holds: spare
-    /// usage crossed a level of `SPARE_LEVELS`, the first block with lost
-    /// data appeared, or metadata failed. Edge-triggered: a condition that
+    /// Raises one table event if a condition newly holds: spare usage
+    /// crossed a level of `SPARE_LEVELS`, the first block with lost data
+    /// appeared, or metadata failed. Edge-triggered: a condition that
     /// still holds raises nothing more (worker only, after a batch).
     pub(super) fn raise_events(&self) {
         let level = policy::spare_level(self.spare_used.load(Ordering::Relaxed), self.geometry.spare_blocks);
