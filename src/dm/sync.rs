@@ -58,6 +58,8 @@ pub fn sleep_ms(ms: u32) {
 /// being held. Restored on drop; scopes nest.
 pub struct NoIo {
     flags: kernel::ffi::c_uint,
+    /// Not `Send`: the scope belongs to the task that entered it.
+    _task: core::marker::PhantomData<*mut ()>,
 }
 
 impl NoIo {
@@ -65,7 +67,7 @@ impl NoIo {
     pub fn enter() -> Self {
         // SAFETY: no preconditions; the flags are restored on drop by this
         // task (the guard is neither Send nor Sync).
-        Self { flags: unsafe { ffi::dmr_noio_save() } }
+        Self { flags: unsafe { ffi::dmr_noio_save() }, _task: core::marker::PhantomData }
     }
 }
 
