@@ -97,8 +97,9 @@ struct Piece {
 }
 
 impl Piece {
-    fn bytes(&self) -> core::ops::Range<usize> {
-        0..((self.end - self.start) * 512) as usize
+    /// Bytes of data in the piece.
+    fn len(&self) -> usize {
+        ((self.end - self.start) * 512) as usize
     }
 }
 
@@ -255,8 +256,8 @@ impl Engine {
         for p in self.pieces(start, bio.sectors()) {
             let block = p.start / bs;
             let off = ((p.start - start) * 512) as usize;
-            let mut piece = IoBuf::new(p.bytes().len())?;
-            piece.copy_from_slice(&data[off..off + p.bytes().len()]);
+            let mut piece = IoBuf::new(p.len())?;
+            piece.copy_from_slice(&data[off..off + p.len()]);
             let whole = p.start == block * bs && p.end - p.start == self.block_len(block);
             let home = self.home(moves, block);
             // A lost block takes only a write of all of it.
@@ -301,7 +302,7 @@ impl Engine {
             let block = p.start / bs;
             let off = ((p.start - start) * 512) as usize;
             let at = ((p.start - block * bs) * 512) as usize;
-            let len = p.bytes().len();
+            let len = p.len();
             let home = self.home(moves, block);
             if let Home::Lost(_) = home {
                 redo = Redo::Failed;
