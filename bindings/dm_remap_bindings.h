@@ -47,6 +47,7 @@ void dmr_bio_copy_out(struct bio *bio, void *buf);
 void dmr_bio_copy_in(struct bio *bio, const void *buf);
 unsigned int dmr_noio_save(void);
 void dmr_noio_restore(unsigned int flags);
+bool dmr_gfp_kernel_may_do_io(void);
 void dmr_table_event(struct dm_target *ti);
 int dmr_claim_device(struct dm_target *ti, struct dm_dev *dev);
 void dmr_release_device(struct dm_target *ti, struct dm_dev *dev);

@@ -149,6 +149,13 @@ void dmr_noio_restore(unsigned int flags)
 	memalloc_noio_restore(flags);
 }
 
+#ifdef CONFIG_KUNIT
+bool dmr_gfp_kernel_may_do_io(void)
+{
+	return current_gfp_context(GFP_KERNEL) & __GFP_IO;
+}
+#endif
+
 void dmr_table_event(struct dm_target *ti)
 {
 	dm_table_event(ti->table);

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Build the test kernel (Rust + KASAN + lockdep + kmemleak) from Debian's
-# linux-source-6.12, configured from scripts/kernel.config. The build lives
+# linux-source-6.12, configured from scripts/kernel.config; with
+# DMR_KERNEL=bench, the benchmark kernel (scripts/kernel-bench.config on
+# top: no debug options). The build lives
 # in a cache outside the work tree, keyed by kernel version, config fragment
 # and rustc version; a cache hit returns in a second.
 # Prints the build directory on stdout.
@@ -32,20 +34,26 @@ mkdir -p "$OUT"
 mk rustavailable >/dev/null || die "the kernel says Rust is not available (run scripts/install-deps.sh)"
 log "configuring $OUT"
 mk tinyconfig >/dev/null
+mapfile -t fragments < <(kernel_fragments)
 "$SRC/scripts/kconfig/merge_config.sh" -m -O "$OUT" "$OUT/.config" \
-	"$SRC/kernel/configs/kvm_guest.config" "$TOP/scripts/kernel.config" >/dev/null
+	"$SRC/kernel/configs/kvm_guest.config" "${fragments[@]}" >/dev/null
 mk olddefconfig >/dev/null
-# Every option of the fragment must have survived olddefconfig.
-bad=0
+# Every option of the fragments (the last value of each) must have survived
+# olddefconfig.
+declare -A want=()
 while IFS= read -r line; do
 	case "$line" in ''|'#'*) continue ;; esac
-	opt=${line%%=*} val=${line#*=}
+	want[${line%%=*}]=${line#*=}
+done < <(cat "${fragments[@]}")
+bad=0
+for opt in "${!want[@]}"; do
+	val=${want[$opt]}
 	if [ "$val" = n ]; then
 		grep -q "^$opt=" "$OUT/.config" && { log "config: $opt should be off"; bad=1; }
 	else
-		grep -qx "$line" "$OUT/.config" || { log "config: $line did not stick"; bad=1; }
+		grep -qx "$opt=$val" "$OUT/.config" || { log "config: $opt=$val did not stick"; bad=1; }
 	fi
-done <"$TOP/scripts/kernel.config"
+done
 [ $bad = 0 ] || die "kernel config is missing required options (see above)"
 
 log "building kernel $KVER (about 8 minutes on 2 cores)"

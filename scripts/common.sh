@@ -30,11 +30,25 @@ kernel_version() {
 
 rustc_version() { /usr/bin/rustc --version | awk '{print $2}'; }
 
-# The kernel build directory for this kernel version, config fragment and rustc.
+# Which kernel: DMR_KERNEL=test (the default: KASAN, lockdep, kmemleak) or
+# bench (the same sources and options without the debug ones, which distort
+# what the benchmark measures).
+DMR_KERNEL=${DMR_KERNEL:-test}
+case "$DMR_KERNEL" in test | bench) ;; *) die "DMR_KERNEL must be test or bench, not $DMR_KERNEL" ;; esac
+
+# The config fragments of that kernel, in merge order (later ones win).
+kernel_fragments() {
+	echo "$TOP/scripts/kernel.config"
+	[ "$DMR_KERNEL" = test ] || echo "$TOP/scripts/kernel-bench.config"
+}
+
+# The kernel build directory for this kernel version, config fragments and
+# rustc.
 kernel_cache_dir() {
 	local kver key
 	kver=$(kernel_version)
-	key=$(sha256sum <"$TOP/scripts/kernel.config" | cut -c1-12)
+	# shellcheck disable=SC2046
+	key=$(cat $(kernel_fragments) | sha256sum | cut -c1-12)
 	echo "$CACHE_ROOT/linux-$kver-cfg$key-rustc$(rustc_version)"
 }
 

@@ -6,14 +6,29 @@ use core::marker::PhantomData;
 use core::ptr::NonNull;
 use kernel::ffi::{c_int, c_void};
 
-/// A device of the target's table, released with `dm_put_device` on drop.
+/// Names one device of a target's table: what a target keeps, in place of
+/// the device itself. It gives no access on its own; [`Ctr::dev`] and
+/// [`Ctx::dev`] lend the device it names for one call, so no reference to
+/// a device can outlive the target (the layer owns the devices and puts
+/// them after the target value is dropped).
+///
+/// [`Ctr::dev`]: super::Ctr::dev
+/// [`Ctx::dev`]: super::Ctx::dev
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct DevId(pub(super) usize);
+
+/// A device of the target's table, released with `dm_put_device` on drop
+/// (after its claim, if it holds one). Only the layer owns these: targets
+/// borrow them for the length of a hook.
 ///
 /// Invariant: `dev` came from `dm_get_device(ti, ...)` and is put exactly
-/// once, on drop, while `ti` is still alive (the device is owned by the
-/// target value that DM frees in `dtr`, or dropped during `ctr`).
+/// once, on drop, while `ti` is still alive (the layer drops its devices
+/// in `dtr`, or at the end of a failed `ctr`). If `claimed`, it holds a
+/// claim made by `dmr_claim_device(ti, dev)`.
 pub struct DmDev {
     dev: NonNull<ffi::dm_dev>,
     ti: NonNull<ffi::dm_target>,
+    claimed: bool,
 }
 
 // SAFETY: a `dm_dev` does not change after `dm_get_device` returns and its
@@ -28,7 +43,23 @@ impl DmDev {
     /// `dev` must come from a successful `dm_get_device(ti, ...)`, and the
     /// value must be dropped before DM frees `ti`.
     pub(super) unsafe fn from_raw(dev: NonNull<ffi::dm_dev>, ti: NonNull<ffi::dm_target>) -> Self {
-        Self { dev, ti }
+        Self { dev, ti, claimed: false }
+    }
+
+    /// Claims the device for this target's mapped device alone; fails
+    /// with `EBUSY` if another mapped device, or another target of this
+    /// table, holds a claim on the same block device. A table reloaded
+    /// into the same mapped device may claim it.
+    pub(super) fn claim(&mut self) -> Result<(), kernel::error::Error> {
+        if self.claimed {
+            return Ok(());
+        }
+        // SAFETY: `ti` is the target under construction and `dev` one of
+        // its devices (type invariant); the helper takes its own lock.
+        let r = unsafe { ffi::dmr_claim_device(self.ti.as_ptr(), self.as_ptr()) };
+        kernel::error::to_result(r)?;
+        self.claimed = true;
+        Ok(())
     }
 
     fn raw(&self) -> &ffi::dm_dev {
@@ -78,47 +109,14 @@ impl DmDev {
 impl Drop for DmDev {
     fn drop(&mut self) {
         // SAFETY: the type invariant: got from `dm_get_device(ti)`, `ti`
-        // alive, put once.
-        unsafe { ffi::dm_put_device(self.ti.as_ptr(), self.dev.as_ptr()) };
-    }
-}
-
-/// A device of the target's table that no other mapped device (and no
-/// other target of the same table) uses through this module: a claim,
-/// released on drop, before the device is put.
-///
-/// Invariant: `dev` holds a claim made by `dmr_claim_device(dev.ti, dev)`.
-pub struct ExclusiveDev {
-    dev: DmDev,
-}
-
-impl ExclusiveDev {
-    /// Claims `dev`; fails with `EBUSY` if another mapped device, or
-    /// another target of this table, holds a claim on the same block
-    /// device. A table reloaded into the same mapped device may claim it.
-    pub(super) fn claim(dev: DmDev) -> Result<Self, (DmDev, kernel::error::Error)> {
-        // SAFETY: `dev.ti` is the target under construction and `dev` one
-        // of its devices (DmDev invariant); the helper takes its own lock.
-        let r = unsafe { ffi::dmr_claim_device(dev.ti.as_ptr(), dev.as_ptr()) };
-        match r {
-            0 => Ok(Self { dev }),
-            e => Err((dev, kernel::error::Error::from_errno(e))),
+        // alive, claimed by this target if `claimed`; released, then put,
+        // once.
+        unsafe {
+            if self.claimed {
+                ffi::dmr_release_device(self.ti.as_ptr(), self.dev.as_ptr());
+            }
+            ffi::dm_put_device(self.ti.as_ptr(), self.dev.as_ptr());
         }
-    }
-}
-
-impl core::ops::Deref for ExclusiveDev {
-    type Target = DmDev;
-    fn deref(&self) -> &DmDev {
-        &self.dev
-    }
-}
-
-impl Drop for ExclusiveDev {
-    fn drop(&mut self) {
-        // SAFETY: the claim was made for this target and device (type
-        // invariant); the device is put only after this, when `dev` drops.
-        unsafe { ffi::dmr_release_device(self.dev.ti.as_ptr(), self.dev.as_ptr()) };
     }
 }
 

@@ -11,28 +11,32 @@
 //!   redirected;
 //!   a `HeldBio` owns one that a callback took over, until it is
 //!   submitted or completed;
-//! - a `Worker` cancels its work and destroys its queue before it is freed,
-//!   and runs its job (like `preresume`) in a `NoIo` allocation scope;
-//! - a `DmDev` holds a `dm_get_device()` reference, dropped with its target;
-//!   an `ExclusiveDev` also holds this module's claim on the device, which
-//!   it releases before the device is put.
+//! - the layer owns each target's devices (`DmDev`, a `dm_get_device()`
+//!   reference, and this module's claim on it if the target asked for one)
+//!   and its work item; the target keeps `DevId`s, and a hook borrows the
+//!   devices, the worker's kick and table events from the context it gets
+//!   (`Ctx`, or `TaskCtx` in process context), so none of them can be
+//!   used after `dtr`;
+//! - `dtr` cancels the work and destroys its queue, drops the target, then
+//!   releases the claims and puts the devices;
+//! - the work (like `preresume`) runs in a `NoIo` allocation scope.
 
 mod bio;
 mod device;
 mod ffi;
+mod instance;
 mod io;
 mod percpu;
 mod sync;
 mod target;
-mod work;
 
 pub use bio::{Bio, BioList, Bookmark, DoneBio, Held, HeldBio, Op, PerBio};
-pub use device::{DeviceVisitor, DmDev, ExclusiveDev};
+pub use device::{DevId, DeviceVisitor, DmDev};
+pub use instance::{Ctx, TaskCtx};
 pub use io::{random_bytes, DmIo, IoBuf, Write};
 pub use percpu::{rcu_read, synchronize_rcu, InflightCounters};
 pub(crate) use sync::new_irq_spinlock;
+#[cfg(CONFIG_KUNIT)]
+pub use sync::NoIo;
 pub use sync::{sleep_ms, IrqSpinLock};
-pub use target::{
-    Ctr, CtrError, EndIo, MapResult, MessageError, QueueLimits, Registration, StatusType, TableEvent, Target,
-};
-pub use work::{Job, Worker};
+pub use target::{Ctr, CtrError, EndIo, MapResult, MessageError, QueueLimits, Registration, StatusType, Target};

@@ -69,6 +69,14 @@ impl NoIo {
         // task (the guard is neither Send nor Sync).
         Self { flags: unsafe { ffi::dmr_noio_save() }, _task: core::marker::PhantomData }
     }
+
+    /// Whether a `GFP_KERNEL` allocation by this task may start I/O now
+    /// (false inside a scope).
+    #[cfg(CONFIG_KUNIT)]
+    pub fn gfp_kernel_may_do_io() -> bool {
+        // SAFETY: reads the current task's flags; no preconditions.
+        unsafe { ffi::dmr_gfp_kernel_may_do_io() }
+    }
 }
 
 impl Drop for NoIo {

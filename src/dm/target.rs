@@ -1,8 +1,9 @@
 //! The target trait and its registration as a DM `target_type`.
 
 use super::bio::{init_per_bio, Bio, DoneBio, Held, PerBio};
-use super::device::{DeviceVisitor, DmDev, ExclusiveDev};
+use super::device::{DevId, DeviceVisitor, DmDev};
 use super::ffi;
+use super::instance::{Ctx, Instance, TaskCtx};
 use super::sync::NoIo;
 use crate::remap_core::args::ArgSet;
 use crate::remap_core::emit::Emitter;
@@ -79,48 +80,61 @@ impl QueueLimits<'_> {
 /// A device-mapper target type.
 ///
 /// `map`, `end_io` and `status` may run concurrently on many CPUs and must
-/// not sleep; `end_io` may run in hard-IRQ context.
+/// not sleep; `end_io` may run in hard-IRQ context. They get a [`Ctx`];
+/// hooks that run in process context get a [`TaskCtx`], which can also
+/// wait and raise events. Each target has a work item on a workqueue of
+/// its own, which runs [`Target::work`].
 pub trait Target: Sized + Send + Sync + 'static {
     /// The name in table lines.
     const NAME: &'static CStr;
     /// Version reported by `dmsetup targets`.
     const VERSION: [u32; 3];
+    /// The name of each target's workqueue.
+    const WORKQUEUE: &'static CStr;
     /// Data DM keeps with every bio of the target.
     type PerBio: PerBio;
 
     /// Builds the target from its table arguments (process context).
     fn new(ctr: &mut Ctr<'_>, args: ArgSet<'_>) -> Result<Self, CtrError>;
     /// Routes one bio; its per-bio data starts as `Default`.
-    fn map<'a>(&self, bio: Bio<'a, Self::PerBio>) -> MapResult<'a, Self::PerBio>;
+    fn map<'a>(&self, ctx: Ctx<'_>, bio: Bio<'a, Self::PerBio>) -> MapResult<'a, Self::PerBio>;
     /// Sees a bio complete with `status` (a `blk_status_t`, 0: success).
-    fn end_io<'a>(&self, bio: DoneBio<'a, Self::PerBio>, _status: u8) -> EndIo<'a, Self::PerBio> {
+    fn end_io<'a>(&self, _ctx: Ctx<'_>, bio: DoneBio<'a, Self::PerBio>, _status: u8) -> EndIo<'a, Self::PerBio> {
         EndIo::Done(bio)
     }
+    /// Runs in process context on the target's workqueue after
+    /// [`Ctx::kick`], never concurrently with itself; it may sleep. Its
+    /// allocations never start I/O (it runs in a [`NoIo`] scope): it may
+    /// hold bios, or run while the device is suspended.
+    fn work(&self, ctx: &TaskCtx<'_>);
     /// The device is about to suspend: stop starting new work.
-    fn presuspend(&self) {}
+    fn presuspend(&self, _ctx: &TaskCtx<'_>) {}
     /// The device is suspended: no I/O is in flight.
-    fn postsuspend(&self) {}
+    fn postsuspend(&self, _ctx: &TaskCtx<'_>) {}
     /// The device is about to resume with this table; an error keeps it
     /// suspended. Runs in a [`NoIo`] scope: the device is suspended, so
     /// reclaim must not wait for its I/O.
-    fn preresume(&self) -> Result {
+    fn preresume(&self, _ctx: &TaskCtx<'_>) -> Result {
         Ok(())
     }
     /// The device resumed.
-    fn resume(&self) {}
+    fn resume(&self, _ctx: &TaskCtx<'_>) {}
     /// Writes status of kind `kind`.
-    fn status(&self, kind: StatusType, out: &mut Emitter<'_>);
+    fn status(&self, ctx: Ctx<'_>, kind: StatusType, out: &mut Emitter<'_>);
     /// Handles `dmsetup message`; `Ok(true)` when it wrote output to `out`.
-    fn message(&self, args: ArgSet<'_>, out: &mut Emitter<'_>) -> Result<bool, MessageError>;
+    fn message(&self, ctx: &TaskCtx<'_>, args: ArgSet<'_>, out: &mut Emitter<'_>) -> Result<bool, MessageError>;
     /// Reports every device area the target uses.
-    fn iterate_devices(&self, visitor: &mut DeviceVisitor<'_>) -> c_int;
+    fn iterate_devices(&self, ctx: Ctx<'_>, visitor: &mut DeviceVisitor<'_>) -> c_int;
     /// Adjusts the stacked queue limits.
     fn io_hints(&self, _limits: &mut QueueLimits<'_>) {}
 }
 
-/// The target under construction, as `ctr` sees it.
+/// The target under construction, as `ctr` sees it. It owns the devices
+/// opened so far: they pass to the constructed target, or are put if
+/// construction fails.
 pub struct Ctr<'a> {
     ti: NonNull<ffi::dm_target>,
+    devices: KVec<DmDev>,
     _ti: PhantomData<&'a mut ffi::dm_target>,
 }
 
@@ -147,7 +161,9 @@ impl Ctr<'_> {
     }
 
     /// Opens `path` with the table's mode; `msg` explains a failure.
-    pub fn get_device(&mut self, path: &CStr, msg: &'static CStr) -> Result<DmDev, CtrError> {
+    pub fn get_device(&mut self, path: &CStr, msg: &'static CStr) -> Result<DevId, CtrError> {
+        let nomem = |_| CtrError::new(c"Cannot allocate the device list", code::ENOMEM);
+        self.devices.reserve(1, GFP_KERNEL).map_err(nomem)?;
         let ti = self.ti.as_ptr();
         let mut dev: *mut ffi::dm_dev = core::ptr::null_mut();
         // SAFETY: `ti` is the target under construction, `path` a valid C
@@ -158,23 +174,33 @@ impl Ctr<'_> {
         };
         to_result(r).map_err(|e| CtrError::new(msg, e))?;
         let dev = NonNull::new(dev).ok_or(CtrError::new(msg, code::ENODEV))?;
-        // SAFETY: `dev` came from dm_get_device(ti); the DmDev ends up in
-        // the target value, dropped in dtr (or on ctr failure) before DM
-        // frees `ti`.
-        Ok(unsafe { DmDev::from_raw(dev, self.ti) })
+        // SAFETY: `dev` came from dm_get_device(ti); the DmDev stays in
+        // this list, which goes to the target's instance, dropped in dtr
+        // (or is dropped when ctr fails), before DM frees `ti`.
+        let dev = unsafe { DmDev::from_raw(dev, self.ti) };
+        self.devices.push(dev, GFP_KERNEL).map_err(nomem)?;
+        Ok(DevId(self.devices.len() - 1))
+    }
+
+    /// The device `id` names (opened by this `Ctr`).
+    pub fn dev(&self, id: DevId) -> &DmDev {
+        &self.devices[id.0]
     }
 
     /// Opens `path` like `get_device`, and claims it for this mapped
-    /// device alone (see [`ExclusiveDev`]); `busy` explains a device that
-    /// another one uses.
+    /// device alone: no other mapped device, and no other target of this
+    /// table, may claim the same block device through this module until
+    /// the target is destroyed (a table reloaded into the same mapped
+    /// device may). `busy` explains a device that another one claimed.
     pub fn get_exclusive_device(
         &mut self,
         path: &CStr,
         msg: &'static CStr,
         busy: &'static CStr,
-    ) -> Result<ExclusiveDev, CtrError> {
-        let dev = self.get_device(path, msg)?;
-        ExclusiveDev::claim(dev).map_err(|(_dev, e)| CtrError::new(busy, e))
+    ) -> Result<DevId, CtrError> {
+        let id = self.get_device(path, msg)?;
+        self.devices[id.0].claim().map_err(|e| CtrError::new(busy, e))?;
+        Ok(id)
     }
 
     /// Whether the table was loaded read-write (not `dmsetup --readonly`).
@@ -195,38 +221,9 @@ impl Ctr<'_> {
         ti.set_discards_supported(true);
     }
 
-    /// A handle that raises table events for this target (see
-    /// [`TableEvent`]).
-    pub fn table_event(&self) -> TableEvent {
-        TableEvent { ti: self.ti }
-    }
-
     /// Lets WRITE ZEROES through, sent once to `map`.
     pub fn enable_write_zeroes(&mut self) {
         self.ti_mut().num_write_zeroes_bios = 1;
-    }
-}
-
-/// Raises events on the table of a target (`dm_table_event`), which wake
-/// `dmsetup wait` and dmeventd.
-///
-/// Invariant: `ti` is the target whose value holds this handle; it lives
-/// until `dtr` drops that value.
-pub struct TableEvent {
-    ti: NonNull<ffi::dm_target>,
-}
-
-// SAFETY: `dm_table_event` may be called from any task; `ti` outlives the
-// handle (invariant).
-unsafe impl Send for TableEvent {}
-// SAFETY: see `Send`.
-unsafe impl Sync for TableEvent {}
-
-impl TableEvent {
-    /// Signals an event (process context: it takes a mutex).
-    pub fn raise(&self) {
-        // SAFETY: `ti` is live (invariant) and in its table.
-        unsafe { ffi::dmr_table_event(self.ti.as_ptr()) }
     }
 }
 
@@ -284,9 +281,9 @@ impl<T: Target> Drop for Registration<T> {
 /// # Safety
 ///
 /// `ti` must be a target of type `T` between a successful ctr and dtr.
-unsafe fn target<'a, T: Target>(ti: *mut ffi::dm_target) -> &'a T {
-    // SAFETY: ctr stored a `KBox<T>` in `private`; it lives until dtr.
-    unsafe { &*((*ti).private as *const T) }
+unsafe fn instance<'a, T: Target>(ti: *mut ffi::dm_target) -> &'a Instance<T> {
+    // SAFETY: ctr stored an `Instance<T>` in `private`; it lives until dtr.
+    unsafe { &*((*ti).private as *const Instance<T>) }
 }
 
 /// Collects `argc` C strings into a vector of `&CStr`.
@@ -324,22 +321,23 @@ unsafe extern "C" fn ctr_fn<T: Target>(ti: *mut ffi::dm_target, argc: c_uint, ar
     // DM reserves this much per-bio data in front of every clone.
     // SAFETY: `ti` is the valid target under construction.
     unsafe { (*ti).per_io_data_size = core::mem::size_of::<T::PerBio>() as c_uint };
-    let build = || -> Result<KBox<T>, CtrError> {
+    let build = || -> Result<NonNull<Instance<T>>, CtrError> {
         // SAFETY: DM passes `argc` valid strings that live through ctr.
         let args =
             unsafe { collect_args(argc, argv) }.map_err(|e| CtrError::new(c"Cannot allocate argument array", e))?;
         let mut ctr = Ctr {
             // SAFETY: DM never passes a NULL target.
             ti: unsafe { NonNull::new_unchecked(ti) },
+            devices: KVec::new(),
             _ti: PhantomData,
         };
         let target = T::new(&mut ctr, ArgSet::new(&args))?;
-        KBox::new(target, GFP_KERNEL).map_err(|_| CtrError::new(c"Cannot allocate target", code::ENOMEM))
+        Instance::new(ctr.ti, target, ctr.devices).map_err(|e| CtrError::new(c"Cannot allocate the target", e))
     };
     match build() {
-        Ok(target) => {
+        Ok(inst) => {
             // SAFETY: `ti` is valid; DM owns `private` for the target.
-            unsafe { (*ti).private = KBox::into_raw(target).cast::<c_void>() };
+            unsafe { (*ti).private = inst.as_ptr().cast::<c_void>() };
             0
         }
         Err(e) => {
@@ -357,9 +355,10 @@ unsafe extern "C" fn ctr_fn<T: Target>(ti: *mut ffi::dm_target, argc: c_uint, ar
 /// Called only by device-mapper, with the arguments its `dtr` contract
 /// guarantees (for every hook but `ctr`, a target that `ctr` constructed).
 unsafe extern "C" fn dtr_fn<T: Target>(ti: *mut ffi::dm_target) {
-    // SAFETY: `private` holds the `KBox<T>` made by ctr; DM calls dtr once,
-    // after all I/O and other callbacks of this target have finished.
-    drop(unsafe { KBox::from_raw((*ti).private.cast::<T>()) });
+    // SAFETY: `private` holds the boxed `Instance<T>` made by ctr; DM calls
+    // dtr once, after all I/O and other callbacks of this target have
+    // finished.
+    drop(unsafe { KBox::from_raw((*ti).private.cast::<Instance<T>>()) });
 }
 
 /// DM's `map` hook for targets of type `T`.
@@ -372,14 +371,14 @@ unsafe extern "C" fn map_fn<T: Target>(ti: *mut ffi::dm_target, bio: *mut ffi::b
     // SAFETY: DM maps only on a constructed target, whose ctr set
     // `per_io_data_size` for `T::PerBio`, and gives us its clone of the bio
     // for the duration of the call.
-    let (target, bio) = unsafe {
+    let (inst, bio) = unsafe {
         init_per_bio::<T::PerBio>(bio);
-        (target::<T>(ti), Bio::from_raw(bio))
+        (instance::<T>(ti), Bio::from_raw(bio))
     };
     let raw = bio.as_ptr();
     // A target returns the bio it was given (the types make sure it did
     // not hold it too).
-    (match target.map(bio) {
+    (match inst.target().map(inst.ctx(), bio) {
         MapResult::Remapped(b) => {
             debug_assert!(b.as_ptr() == raw);
             ffi::DM_MAPIO_REMAPPED
@@ -401,9 +400,9 @@ unsafe extern "C" fn map_fn<T: Target>(ti: *mut ffi::dm_target, bio: *mut ffi::b
 unsafe extern "C" fn end_io_fn<T: Target>(ti: *mut ffi::dm_target, bio: *mut ffi::bio, error: *mut u8) -> c_int {
     // SAFETY: as in map (`map` initialised the per-bio data); `error`
     // points to the bio's status.
-    let (target, bio, status) = unsafe { (target::<T>(ti), DoneBio::from_raw(bio), *error) };
+    let (inst, bio, status) = unsafe { (instance::<T>(ti), DoneBio::from_raw(bio), *error) };
     let raw = bio.as_ptr();
-    (match target.end_io(bio, status) {
+    (match inst.target().end_io(inst.ctx(), bio, status) {
         EndIo::Done(b) => {
             debug_assert!(b.as_ptr() == raw);
             ffi::DM_ENDIO_DONE
@@ -420,7 +419,8 @@ unsafe extern "C" fn end_io_fn<T: Target>(ti: *mut ffi::dm_target, bio: *mut ffi
 /// guarantees (for every hook but `ctr`, a target that `ctr` constructed).
 unsafe extern "C" fn presuspend_fn<T: Target>(ti: *mut ffi::dm_target) {
     // SAFETY: called on a constructed target.
-    unsafe { target::<T>(ti) }.presuspend();
+    let inst = unsafe { instance::<T>(ti) };
+    inst.target().presuspend(&inst.task_ctx());
 }
 
 /// DM's `postsuspend` hook for targets of type `T`.
@@ -431,7 +431,8 @@ unsafe extern "C" fn presuspend_fn<T: Target>(ti: *mut ffi::dm_target) {
 /// guarantees (for every hook but `ctr`, a target that `ctr` constructed).
 unsafe extern "C" fn postsuspend_fn<T: Target>(ti: *mut ffi::dm_target) {
     // SAFETY: called on a constructed target.
-    unsafe { target::<T>(ti) }.postsuspend();
+    let inst = unsafe { instance::<T>(ti) };
+    inst.target().postsuspend(&inst.task_ctx());
 }
 
 /// DM's `preresume` hook for targets of type `T`.
@@ -443,7 +444,8 @@ unsafe extern "C" fn postsuspend_fn<T: Target>(ti: *mut ffi::dm_target) {
 unsafe extern "C" fn preresume_fn<T: Target>(ti: *mut ffi::dm_target) -> c_int {
     let _noio = NoIo::enter();
     // SAFETY: called on a constructed target.
-    match unsafe { target::<T>(ti) }.preresume() {
+    let inst = unsafe { instance::<T>(ti) };
+    match inst.target().preresume(&inst.task_ctx()) {
         Ok(()) => 0,
         Err(e) => e.to_errno(),
     }
@@ -457,7 +459,8 @@ unsafe extern "C" fn preresume_fn<T: Target>(ti: *mut ffi::dm_target) -> c_int {
 /// guarantees (for every hook but `ctr`, a target that `ctr` constructed).
 unsafe extern "C" fn resume_fn<T: Target>(ti: *mut ffi::dm_target) {
     // SAFETY: called on a constructed target.
-    unsafe { target::<T>(ti) }.resume();
+    let inst = unsafe { instance::<T>(ti) };
+    inst.target().resume(&inst.task_ctx());
 }
 
 /// DM's `status` hook for targets of type `T`.
@@ -481,7 +484,8 @@ unsafe extern "C" fn status_fn<T: Target>(
     // SAFETY: DM passes a result buffer of `maxlen` bytes, ours for the call.
     let mut out = unsafe { emitter(result, maxlen) };
     // SAFETY: called on a constructed target.
-    unsafe { target::<T>(ti) }.status(kind, &mut out);
+    let inst = unsafe { instance::<T>(ti) };
+    inst.target().status(inst.ctx(), kind, &mut out);
 }
 
 /// DM's `message` hook for targets of type `T`.
@@ -504,7 +508,8 @@ unsafe extern "C" fn message_fn<T: Target>(
     // SAFETY: DM passes a result buffer of `maxlen` bytes, ours for the call.
     let mut out = unsafe { emitter(result, maxlen) };
     // SAFETY: called on a constructed target.
-    match unsafe { target::<T>(ti) }.message(ArgSet::new(&args), &mut out) {
+    let inst = unsafe { instance::<T>(ti) };
+    match inst.target().message(&inst.task_ctx(), ArgSet::new(&args), &mut out) {
         Ok(wrote) => c_int::from(wrote),
         Err(MessageError(reason)) => {
             pr_warn!("message rejected: {}\n", reason);
@@ -526,7 +531,8 @@ unsafe extern "C" fn iterate_devices_fn<T: Target>(
 ) -> c_int {
     let mut visitor = DeviceVisitor { ti, callout, data, _call: PhantomData };
     // SAFETY: called on a constructed target.
-    unsafe { target::<T>(ti) }.iterate_devices(&mut visitor)
+    let inst = unsafe { instance::<T>(ti) };
+    inst.target().iterate_devices(inst.ctx(), &mut visitor)
 }
 
 /// DM's `io_hints` hook for targets of type `T`.
@@ -539,5 +545,5 @@ unsafe extern "C" fn io_hints_fn<T: Target>(ti: *mut ffi::dm_target, limits: *mu
     // SAFETY: DM passes the limits it is computing, ours for the call.
     let mut limits = QueueLimits(unsafe { &mut *limits });
     // SAFETY: called on a constructed target.
-    unsafe { target::<T>(ti) }.io_hints(&mut limits);
+    unsafe { instance::<T>(ti) }.target().io_hints(&mut limits);
 }

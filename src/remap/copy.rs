@@ -1,6 +1,6 @@
 //! Copying main blocks to spare blocks (worker only: it sleeps).
 
-use super::Engine;
+use super::worker::Work;
 use crate::dm::{IoBuf, Write};
 use crate::remap_core::format::BlockState;
 use kernel::prelude::*;
@@ -17,13 +17,13 @@ const COPY_CHUNK: usize = 1 << 20;
 
 /// Copies runs of main blocks to consecutive spare blocks.
 pub struct Copier<'a> {
-    t: &'a Engine,
+    t: &'a Work<'a>,
     main_sectors: u64,
     pub chunk_blocks: usize,
 }
 
 impl<'a> Copier<'a> {
-    pub fn new(t: &'a Engine) -> Self {
+    pub fn new(t: &'a Work<'a>) -> Self {
         // block_size is a power of two.
         let chunk_blocks = (COPY_CHUNK >> t.geometry.block_size.trailing_zeros()).max(1);
         Self { t, main_sectors: t.main.sectors(), chunk_blocks }
@@ -39,7 +39,7 @@ impl<'a> Copier<'a> {
         // blocks is shorter: copy what exists.
         let sectors = (n * bs).min(self.main_sectors - block * bs);
         let mut buf = IoBuf::new((sectors * 512) as usize).map_err(|_| NOMEM)?;
-        if self.t.io.read(&self.t.main, block * bs, &mut buf).is_ok() {
+        if self.t.io.read(self.t.main, block * bs, &mut buf).is_ok() {
             self.write(spare, &mut buf)?;
             for _ in 0..n {
                 states.push(BlockState::Remapped, GFP_KERNEL).map_err(|_| NOMEM)?;
@@ -50,7 +50,7 @@ impl<'a> Copier<'a> {
         for i in 0..n {
             let len = bs.min(self.main_sectors - (block + i) * bs);
             let mut one = IoBuf::new((len * 512) as usize).map_err(|_| NOMEM)?;
-            let state = match self.t.io.read(&self.t.main, (block + i) * bs, &mut one) {
+            let state = match self.t.io.read(self.t.main, (block + i) * bs, &mut one) {
                 Ok(()) => {
                     self.write(spare + i, &mut one)?;
                     BlockState::Remapped
@@ -65,7 +65,7 @@ impl<'a> Copier<'a> {
     fn write(&self, spare: u64, buf: &mut IoBuf) -> Result<(), CopyError> {
         self.t
             .io
-            .write(&self.t.spare, self.t.geometry.spare_sector(spare as u32), buf, Write::Cached)
+            .write(self.t.spare, self.t.geometry.spare_sector(spare as u32), buf, Write::Cached)
             .map_err(|_| CopyError::Spare)
     }
 }

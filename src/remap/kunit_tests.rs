@@ -3,6 +3,7 @@
 //! checks on, no std), which the host tests cover as a userspace build.
 
 use super::inflight::WriteTracker;
+use crate::dm::NoIo;
 use crate::kunit::{check, kunit_suite, Test};
 use crate::remap_core::alloc::Allocator;
 use crate::remap_core::args::{parse_u64, ArgError, ArgSet};
@@ -193,6 +194,22 @@ fn write_epochs(t: &Test) {
     w.exit(back);
 }
 
+/// A `NoIo` scope takes I/O out of the task's `GFP_KERNEL` allocations
+/// until it ends; scopes nest.
+fn noio_scope(t: &Test) {
+    check!(t, NoIo::gfp_kernel_may_do_io());
+    {
+        let _outer = NoIo::enter();
+        check!(t, !NoIo::gfp_kernel_may_do_io());
+        {
+            let _inner = NoIo::enter();
+            check!(t, !NoIo::gfp_kernel_may_do_io());
+        }
+        check!(t, !NoIo::gfp_kernel_may_do_io());
+    }
+    check!(t, NoIo::gfp_kernel_may_do_io());
+}
+
 kunit_suite!(
     "dm_remap",
     [
@@ -210,5 +227,6 @@ kunit_suite!(
         write_epochs,
         error_classification,
         narrowing_and_health,
+        noio_scope,
     ]
 );

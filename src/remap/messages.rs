@@ -4,7 +4,7 @@
 
 use super::worker::{Answer, Kind, Reply, Request, NOMEM};
 use super::RemapTarget;
-use crate::dm::MessageError;
+use crate::dm::{Ctx, MessageError};
 use crate::remap_core::args::{ArgError, ArgSet};
 use crate::remap_core::emit::Emitter;
 use crate::remap_core::format::BlockState;
@@ -14,7 +14,12 @@ use kernel::prelude::*;
 /// Most blocks one `remap` message may relocate.
 const MAX_REMAP_COUNT: u64 = 1 << 20;
 
-pub fn handle(t: &RemapTarget, mut args: ArgSet<'_>, out: &mut Emitter<'_>) -> Result<bool, MessageError> {
+pub fn handle(
+    t: &RemapTarget,
+    ctx: &Ctx<'_>,
+    mut args: ArgSet<'_>,
+    out: &mut Emitter<'_>,
+) -> Result<bool, MessageError> {
     let cmd = args.next_arg().ok_or(MessageError("empty message"))?;
     let no_args = |args: &ArgSet<'_>, err| {
         if args.remaining() == 0 {
@@ -24,7 +29,7 @@ pub fn handle(t: &RemapTarget, mut args: ArgSet<'_>, out: &mut Emitter<'_>) -> R
         }
     };
     match cmd.to_bytes() {
-        b"remap" => remap(t, args, out),
+        b"remap" => remap(t, ctx, args, out),
         b"list" => {
             no_args(&args, "list takes no arguments")?;
             list(t, out);
@@ -38,7 +43,7 @@ pub fn handle(t: &RemapTarget, mut args: ArgSet<'_>, out: &mut Emitter<'_>) -> R
         }
         b"commit" => {
             no_args(&args, "commit takes no arguments")?;
-            commit(t)
+            commit(t, ctx)
         }
         b"clear_stats" => {
             no_args(&args, "clear_stats takes no arguments")?;
@@ -53,7 +58,7 @@ pub fn handle(t: &RemapTarget, mut args: ArgSet<'_>, out: &mut Emitter<'_>) -> R
 /// the one holding target sector `sector`, on a live or suspended device.
 /// The worker copies them to spare (a block that cannot be read is
 /// recorded as lost) and commits, then I/O to them goes to spare.
-fn remap(t: &RemapTarget, mut args: ArgSet<'_>, out: &mut Emitter<'_>) -> Result<bool, MessageError> {
+fn remap(t: &RemapTarget, ctx: &Ctx<'_>, mut args: ArgSet<'_>, out: &mut Emitter<'_>) -> Result<bool, MessageError> {
     const USAGE: &str = "usage: remap <sector> [<count>]";
     let sector = args.next_u64(u64::MAX, ArgError(c"")).map_err(|_| MessageError(USAGE))?;
     let count = match args.remaining() {
@@ -70,7 +75,7 @@ fn remap(t: &RemapTarget, mut args: ArgSet<'_>, out: &mut Emitter<'_>) -> Result
     if sector >= t.len || first + count - 1 > (t.len - 1) / bs {
         return Err(MessageError("remap: blocks beyond the end of the target"));
     }
-    let o = ask(t, Kind::Remap { first, count }).map_err(|e| {
+    let o = ask(t, ctx, Kind::Remap { first, count }).map_err(|e| {
         pr_warn!("remap: {}\n", e);
         MessageError("remap refused")
     })?;
@@ -84,10 +89,10 @@ fn remap(t: &RemapTarget, mut args: ArgSet<'_>, out: &mut Emitter<'_>) -> Result
 }
 
 /// Queues a request for the worker and waits for its answer.
-fn ask(t: &RemapTarget, kind: Kind) -> Answer {
+fn ask(t: &RemapTarget, ctx: &Ctx<'_>, kind: Kind) -> Answer {
     let reply = Reply::new().map_err(|_| NOMEM)?;
     t.requests.lock().push(Request { kind, reply: reply.clone() }, GFP_KERNEL).map_err(|_| NOMEM)?;
-    t.w.kick();
+    ctx.kick();
     reply.wait()
 }
 
@@ -101,8 +106,8 @@ fn list(t: &RemapTarget, out: &mut Emitter<'_>) {
 
 /// `commit`: writes the current state as a new commit (on the worker),
 /// so both slots hold a valid commit.
-fn commit(t: &RemapTarget) -> Result<bool, MessageError> {
-    ask(t, Kind::Commit).map_err(|e| {
+fn commit(t: &RemapTarget, ctx: &Ctx<'_>) -> Result<bool, MessageError> {
+    ask(t, ctx, Kind::Commit).map_err(|e| {
         pr_warn!("commit: {}\n", e);
         MessageError("commit failed")
     })?;

@@ -12,8 +12,8 @@ mod stats;
 mod worker;
 
 use crate::dm::{
-    new_irq_spinlock, Bio, BioList, Bookmark, Ctr, CtrError, DeviceVisitor, DmDev, DmIo, DoneBio, EndIo, ExclusiveDev,
-    IrqSpinLock, MapResult, MessageError, Op, PerBio, QueueLimits, StatusType, TableEvent, Target, Worker,
+    new_irq_spinlock, Bio, BioList, Bookmark, Ctr, CtrError, Ctx, DevId, DeviceVisitor, DmDev, DmIo, DoneBio, EndIo,
+    IrqSpinLock, MapResult, MessageError, Op, PerBio, QueueLimits, StatusType, Target, TaskCtx,
 };
 use crate::remap_core::args::ArgSet;
 use crate::remap_core::emit::Emitter;
@@ -23,7 +23,6 @@ use crate::remap_core::route::{Dest, Layout};
 use crate::remap_core::{geometry, table};
 use core::ffi::{c_int, CStr};
 use core::fmt::Write;
-use core::ops::Deref;
 use core::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use inflight::{Admit, Gate, WriteTracker};
 use kernel::new_mutex;
@@ -81,19 +80,6 @@ pub struct PerIo {
 
 impl PerBio for PerIo {}
 
-/// One `remap` target: a main device whose blocks can be relocated onto a
-/// spare device, and the worker that relocates them and commits.
-pub struct RemapTarget {
-    w: Pin<KBox<Worker<Engine>>>,
-}
-
-impl Deref for RemapTarget {
-    type Target = Engine;
-    fn deref(&self) -> &Engine {
-        &self.w
-    }
-}
-
 /// Where a piece of a bio goes.
 enum Place {
     Main(u64),
@@ -103,13 +89,15 @@ enum Place {
     Fail,
 }
 
-/// The state of a target that `map`, `end_io`, messages and the worker
-/// share.
-pub struct Engine {
+/// One `remap` target: a main device whose blocks can be relocated onto a
+/// spare device. Its work (see `worker`) relocates blocks and commits; this
+/// is the state that `map`, `end_io`, messages and the work share.
+pub struct RemapTarget {
     begin: u64,
     len: u64,
-    main: DmDev,
-    spare: ExclusiveDev,
+    main: DevId,
+    /// Claimed: no other remap device uses it.
+    spare: DevId,
     geometry: Geometry,
     layout: Layout,
     io: DmIo,
@@ -121,8 +109,6 @@ pub struct Engine {
     stats: IoStats,
     /// Reads of a failed block after the failed I/O.
     read_retries: u32,
-    /// Table events (`dmsetup wait`), raised by the worker.
-    events: TableEvent,
     /// The spare usage level last reported by an event (worker only).
     spare_level: AtomicU8,
     /// Whether blocks with lost data were reported by an event; re-armed
@@ -143,17 +129,19 @@ pub struct Engine {
 impl Target for RemapTarget {
     const NAME: &'static CStr = c"remap";
     const VERSION: [u32; 3] = [0, 4, 0];
+    const WORKQUEUE: &'static CStr = c"dm_remap";
     type PerBio = PerIo;
 
     fn new(ctr: &mut Ctr<'_>, args: ArgSet<'_>) -> Result<Self, CtrError> {
         let t = table::parse(args).map_err(|e| CtrError::invalid(e.0))?;
-        let main = ctr.get_device(t.main, c"Main device lookup failed")?;
-        let spare = ctr.get_exclusive_device(
+        let main_id = ctr.get_device(t.main, c"Main device lookup failed")?;
+        let spare_id = ctr.get_exclusive_device(
             t.spare,
             c"Spare device lookup failed",
             c"Spare device is in use by another remap device or segment",
         )?;
-        if main.is_same_device(&spare) {
+        let (main, spare) = (ctr.dev(main_id), ctr.dev(spare_id));
+        if main.is_same_device(spare) {
             return Err(CtrError::invalid(c"Main and spare are the same device"));
         }
         geometry::check(ctr.len(), main.sectors(), spare.sectors()).map_err(|e| CtrError::invalid(e.0))?;
@@ -163,7 +151,7 @@ impl Target for RemapTarget {
         let g = Geometry::new(t.block_size, main.sectors(), spare.sectors()).map_err(|e| CtrError::invalid(e.0))?;
         let io = DmIo::new().map_err(|e| CtrError::new(c"Cannot create a dm-io client", e))?;
         let writable = ctr.is_writable();
-        let (meta, records) = Metadata::open(&io, &spare, g, writable)?;
+        let (meta, records) = Metadata::open(&io, spare, g, writable)?;
         let remaps = Remaps::new().map_err(|e| CtrError::new(c"Cannot allocate the remap table", e))?;
         remaps.replace(&records).map_err(|e| CtrError::new(c"Cannot allocate the remap table", e))?;
         drop(records);
@@ -185,18 +173,19 @@ impl Target for RemapTarget {
         let gate = Gate::new().map_err(nomem)?;
         let tracker = WriteTracker::new().map_err(nomem)?;
         // Empty flushes go to both devices: bio 0 to main, 1 to spare.
+        let discards = main.max_discard_sectors() > 0 && spare.max_discard_sectors() > 0;
         ctr.set_num_flush_bios(2);
-        if main.max_discard_sectors() > 0 && spare.max_discard_sectors() > 0 {
+        if discards {
             ctr.enable_discards();
         }
         ctr.enable_write_zeroes();
-        let engine = Engine {
+        let target = Self {
             begin: ctr.begin(),
             len: ctr.len(),
             layout: Layout { block_sectors: g.block_sectors(), data_start: g.data_start },
             geometry: g,
-            main,
-            spare,
+            main: main_id,
+            spare: spare_id,
             io,
             meta,
             remaps,
@@ -204,7 +193,6 @@ impl Target for RemapTarget {
             state: AtomicU8::new(state as u8),
             stats: IoStats::new(),
             read_retries: t.read_retries,
-            events: ctr.table_event(),
             spare_level: AtomicU8::new(level),
             pending_reported: AtomicBool::new(false),
             failure_reported: AtomicBool::new(false),
@@ -214,17 +202,16 @@ impl Target for RemapTarget {
             revived,
             failed,
         };
-        engine.pending_reported.store(engine.remaps.lost() > 0, Ordering::Relaxed);
-        let w = Worker::new(c"dm_remap", engine).map_err(|e| CtrError::new(c"Cannot create the workqueue", e))?;
-        Ok(Self { w })
+        target.pending_reported.store(target.remaps.lost() > 0, Ordering::Relaxed);
+        Ok(target)
     }
 
-    fn map<'a>(&self, mut bio: Bio<'a, PerIo>) -> MapResult<'a, PerIo> {
+    fn map<'a>(&self, ctx: Ctx<'_>, mut bio: Bio<'a, PerIo>) -> MapResult<'a, PerIo> {
         // An empty flush's sector is meaningless (it can lie before
         // `begin`): handle it before any offset arithmetic.
         if bio.is_empty_flush() {
-            let dev: &DmDev = if bio.target_bio_nr() == 0 { &self.main } else { &self.spare };
-            bio.set_dev(dev);
+            let dev = if bio.target_bio_nr() == 0 { self.main } else { self.spare };
+            bio.set_dev(ctx.dev(dev));
             return MapResult::Remapped(bio);
         }
         let Some(sector) = geometry::target_offset(self.begin, bio.sector()) else {
@@ -246,7 +233,7 @@ impl Target for RemapTarget {
         // Fast path: no remaps, no lock, dm-linear's work (and a note of
         // where the bio starts, to redo it if main fails it).
         if self.remaps.len() == 0 && limit == bio.sectors() {
-            bio.remap(&self.main, sector);
+            bio.remap(ctx.dev(self.main), sector);
             bio.per_bio().origin = bio.bookmark();
             return MapResult::Remapped(bio);
         }
@@ -256,7 +243,7 @@ impl Target for RemapTarget {
         }
         match place {
             Place::Main(s) => {
-                bio.remap(&self.main, s);
+                bio.remap(ctx.dev(self.main), s);
                 bio.per_bio().origin = bio.bookmark();
             }
             Place::Spare(s) => {
@@ -264,13 +251,13 @@ impl Target for RemapTarget {
                 let mut origin = bio.bookmark();
                 origin.sector = sector;
                 bio.per_bio().origin = origin;
-                bio.remap(&self.spare, s);
+                bio.remap(ctx.dev(self.spare), s);
             }
             Place::Revive(block, s) => {
                 if let IoState::Write { epoch } = bio.per_bio().state {
                     bio.per_bio().state = IoState::Revive { block, epoch };
                 }
-                bio.remap(&self.spare, s);
+                bio.remap(ctx.dev(self.spare), s);
             }
             Place::Fail => {
                 self.untrack(bio.per_bio());
@@ -280,7 +267,7 @@ impl Target for RemapTarget {
         MapResult::Remapped(bio)
     }
 
-    fn end_io<'a>(&self, mut bio: DoneBio<'a, PerIo>, status: u8) -> EndIo<'a, PerIo> {
+    fn end_io<'a>(&self, ctx: Ctx<'_>, mut bio: DoneBio<'a, PerIo>, status: u8) -> EndIo<'a, PerIo> {
         let io = *bio.per_bio();
         match io.state {
             // The worker redid it and counted what there was to count.
@@ -294,7 +281,7 @@ impl Target for RemapTarget {
                     bio.per_bio().state = IoState::Revived { block };
                     let (bio, mark) = bio.hold();
                     self.revived.lock().push(bio);
-                    self.w.kick();
+                    ctx.kick();
                     return EndIo::Held(mark);
                 }
             }
@@ -312,7 +299,7 @@ impl Target for RemapTarget {
                 bio.per_bio().state = IoState::Failed;
                 let (bio, mark) = bio.hold();
                 self.failed.lock().push(bio);
-                self.w.kick();
+                ctx.kick();
                 EndIo::Held(mark)
             }
             ErrorClass::Media => EndIo::Done(bio),
@@ -323,25 +310,29 @@ impl Target for RemapTarget {
         }
     }
 
-    fn presuspend(&self) {
+    fn work(&self, ctx: &TaskCtx<'_>) {
+        worker::Work::new(self, ctx).run();
+    }
+
+    fn presuspend(&self, ctx: &TaskCtx<'_>) {
         // Finish a relocation in progress: it holds writes, which DM is
         // about to wait for.
-        self.w.flush();
+        ctx.flush_work();
     }
 
-    fn postsuspend(&self) {
+    fn postsuspend(&self, ctx: &TaskCtx<'_>) {
         // No I/O is in flight now: commit what completed writes queued.
-        self.w.flush();
+        ctx.flush_work();
     }
 
-    fn preresume(&self) -> Result {
+    fn preresume(&self, ctx: &TaskCtx<'_>) -> Result {
         // A table loaded while another table of the same pair was still
         // committing remaps: pick up what it committed.
         // State changes only once every step succeeded: a failed refresh
         // leaves the device suspended with its table intact, and a retried
         // resume starts again.
         let mut meta = self.meta.lock();
-        if let Some((sb, records)) = meta.refresh(&self.io, &self.spare)? {
+        if let Some((sb, records)) = meta.refresh(&self.io, ctx.dev(self.spare))? {
             self.remaps.replace(&records)?;
             meta.adopt(sb);
             self.spare_used.store(meta.sb().alloc_next, Ordering::Relaxed);
@@ -349,7 +340,7 @@ impl Target for RemapTarget {
         Ok(())
     }
 
-    fn status(&self, kind: StatusType, out: &mut Emitter<'_>) {
+    fn status(&self, ctx: Ctx<'_>, kind: StatusType, out: &mut Emitter<'_>) {
         // A write that does not fit leaves the buffer full, which DM reports
         // to userspace as "buffer full" (see Emitter): nothing to do here.
         let _ = match kind {
@@ -382,7 +373,8 @@ impl Target for RemapTarget {
                 )
             }
             StatusType::Table => {
-                let (main, spare, bs) = (DevName(&self.main), DevName(&self.spare), self.geometry.block_size);
+                let (main, spare) = (DevName(ctx.dev(self.main)), DevName(ctx.dev(self.spare)));
+                let bs = self.geometry.block_size;
                 match self.read_retries {
                     table::DEFAULT_READ_RETRIES => write!(out, "{main} {spare} 2 block_size {bs}"),
                     n => write!(out, "{main} {spare} 4 block_size {bs} read_retries {n}"),
@@ -394,8 +386,8 @@ impl Target for RemapTarget {
                     out,
                     "target_name=remap,target_version={a}.{b}.{c},main_device={},spare_device={},block_size={},\
                      read_retries={};",
-                    DevName(&self.main),
-                    DevName(&self.spare),
+                    DevName(ctx.dev(self.main)),
+                    DevName(ctx.dev(self.spare)),
                     self.geometry.block_size,
                     self.read_retries
                 )
@@ -403,13 +395,14 @@ impl Target for RemapTarget {
         };
     }
 
-    fn message(&self, args: ArgSet<'_>, out: &mut Emitter<'_>) -> Result<bool, MessageError> {
-        messages::handle(self, args, out)
+    fn message(&self, ctx: &TaskCtx<'_>, args: ArgSet<'_>, out: &mut Emitter<'_>) -> Result<bool, MessageError> {
+        messages::handle(self, ctx, args, out)
     }
 
-    fn iterate_devices(&self, visitor: &mut DeviceVisitor<'_>) -> c_int {
-        match visitor.visit(&self.main, 0, self.len) {
-            0 => visitor.visit(&self.spare, 0, self.spare.sectors()),
+    fn iterate_devices(&self, ctx: Ctx<'_>, visitor: &mut DeviceVisitor<'_>) -> c_int {
+        let spare = ctx.dev(self.spare);
+        match visitor.visit(ctx.dev(self.main), 0, self.len) {
+            0 => visitor.visit(spare, 0, spare.sectors()),
             r => r,
         }
     }
@@ -421,7 +414,7 @@ impl Target for RemapTarget {
     }
 }
 
-impl Engine {
+impl RemapTarget {
     /// Routes `sectors` sectors of a bio doing `op` from target sector
     /// `sector`: how many go where.
     fn place(&self, sector: u64, sectors: u64, op: Op) -> (u64, Place) {

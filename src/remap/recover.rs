@@ -27,7 +27,8 @@
 //! from the metadata which way the commit went.
 
 use super::stats::Cause;
-use super::{Engine, IoState, MetaState, PerIo};
+use super::worker::Work;
+use super::{IoState, MetaState, PerIo, RemapTarget};
 use crate::dm::{sleep_ms, BioList, DmDev, HeldBio, IoBuf, Op, Write};
 use crate::remap_core::alloc::Allocator;
 use crate::remap_core::format::{BlockState, Record};
@@ -75,7 +76,7 @@ struct Moves {
 impl Moves {
     /// The current home of main block `block`: a move of this batch, or
     /// the remap table.
-    fn lookup(&self, e: &Engine, block: u64) -> Option<Record> {
+    fn lookup(&self, e: &RemapTarget, block: u64) -> Option<Record> {
         self.records.iter().rev().find(|r| r.main == block).copied().or_else(|| e.remaps.get(block))
     }
 
@@ -103,7 +104,7 @@ impl Piece {
     }
 }
 
-impl Engine {
+impl Work<'_> {
     /// Redoes bios that failed on main with a media error, in one commit.
     pub(super) fn recover(&self, mut failed: BioList<PerIo>) {
         let mut bios = KVec::new();
@@ -233,9 +234,9 @@ impl Engine {
     /// The device and sector of the block at `home`, `off` sectors in.
     fn at(&self, home: Home, off: u64) -> (&DmDev, u64) {
         match home {
-            Home::Main(s) => (&self.main, s + off),
-            Home::Spare(s) => (&self.spare, s + off),
-            Home::Lost(b) => (&self.spare, self.geometry.spare_sector(b) + off),
+            Home::Main(s) => (self.main, s + off),
+            Home::Spare(s) => (self.spare, s + off),
+            Home::Lost(b) => (self.spare, self.geometry.spare_sector(b) + off),
         }
     }
 
@@ -247,8 +248,8 @@ impl Engine {
         // Whether the failed bio's own flush happened is unknown: flush
         // both devices again before its data is written.
         if bio.is_preflush() {
-            self.io.flush(&self.main)?;
-            self.io.flush(&self.spare)?;
+            self.io.flush(self.main)?;
+            self.io.flush(self.spare)?;
         }
         let mut data = IoBuf::new((bio.sectors() * 512) as usize)?;
         bio.copy_out(&mut data);
@@ -353,7 +354,7 @@ impl Engine {
     fn store_on_spare(&self, moves: &mut Moves, data: &mut IoBuf) -> Option<u32> {
         for _ in 0..SPARE_ATTEMPTS {
             let spare = moves.alloc.take(1)? as u32;
-            if self.io.write(&self.spare, self.geometry.spare_sector(spare), data, Write::Cached).is_ok() {
+            if self.io.write(self.spare, self.geometry.spare_sector(spare), data, Write::Cached).is_ok() {
                 return Some(spare);
             }
             moves.retired += 1;

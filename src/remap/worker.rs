@@ -4,13 +4,14 @@
 
 use super::copy::{Copier, CopyError};
 use super::stats::Cause;
-use super::{Engine, IoState, MetaState, PerIo, Place};
-use crate::dm::{BioList, HeldBio, Job};
+use super::{IoState, MetaState, PerIo, Place, RemapTarget};
+use crate::dm::{BioList, DmDev, HeldBio, TaskCtx};
 use crate::remap_core::alloc::Allocator;
 use crate::remap_core::format::{BlockState, Record};
 use crate::remap_core::geometry;
 use crate::remap_core::journal::CommitError;
 use crate::remap_core::policy::{self, LevelTrigger};
+use core::ops::Deref;
 use core::sync::atomic::Ordering;
 use kernel::alloc::KVVec;
 use kernel::prelude::*;
@@ -90,8 +91,30 @@ struct Planned {
 
 pub(super) const NOMEM: &str = "out of memory";
 
-impl Job for Engine {
-    fn run(&self) {
+/// The target as its work sees it, with the devices and the context that
+/// the `dm` layer lends it for one run.
+pub(super) struct Work<'a> {
+    t: &'a RemapTarget,
+    ctx: &'a TaskCtx<'a>,
+    pub(super) main: &'a DmDev,
+    pub(super) spare: &'a DmDev,
+}
+
+impl Deref for Work<'_> {
+    type Target = RemapTarget;
+    fn deref(&self) -> &RemapTarget {
+        self.t
+    }
+}
+
+impl<'a> Work<'a> {
+    pub(super) fn new(t: &'a RemapTarget, ctx: &'a TaskCtx<'a>) -> Self {
+        Self { t, ctx, main: ctx.dev(t.main), spare: ctx.dev(t.spare) }
+    }
+
+    /// Runs until nothing is queued: failed bios, then messages' requests
+    /// and revived blocks.
+    pub(super) fn run(&self) {
         loop {
             // Failed I/O first: its bios wait, and users with them.
             let failed = self.failed.lock().take();
@@ -110,9 +133,7 @@ impl Job for Engine {
             self.batch(requests, revived);
         }
     }
-}
 
-impl Engine {
     /// Handles one batch: relocations, revived blocks and commit requests,
     /// in one commit.
     fn batch(&self, requests: KVec<Request>, mut revived: BioList<PerIo>) {
@@ -312,7 +333,7 @@ impl Engine {
         alloc: &Allocator,
     ) -> Result<u64, &'static str> {
         self.may_commit()?;
-        match meta.commit(&self.io, &self.spare, records, alloc.next()) {
+        match meta.commit(&self.io, self.spare, records, alloc.next()) {
             Ok(()) => Ok(meta.sb().seq),
             Err(CommitError::LogFull) => {
                 self.set_state(MetaState::Full);
@@ -350,7 +371,7 @@ impl Engine {
         }
         fire |= self.state_is(MetaState::Failed) && !self.failure_reported.swap(true, Ordering::Relaxed);
         if fire {
-            self.events.raise();
+            self.ctx.raise_event();
         }
     }
 
@@ -375,15 +396,15 @@ impl Engine {
         match place {
             Place::Main(s) => {
                 bio.per_bio().origin = origin;
-                bio.submit(&self.main, s);
+                bio.submit(self.main, s);
             }
             Place::Spare(s) => {
                 bio.per_bio().origin = origin;
-                bio.submit(&self.spare, s);
+                bio.submit(self.spare, s);
             }
             Place::Revive(block, s) => {
                 bio.per_bio().state = IoState::Revive { block, epoch };
-                bio.submit(&self.spare, s);
+                bio.submit(self.spare, s);
             }
             Place::Fail => {
                 self.untrack(bio.per_bio());

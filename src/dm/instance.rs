@@ -1,0 +1,151 @@
+//! What the layer keeps for one constructed target: the target value, the
+//! devices of its table and its worker; and the contexts that lend the
+//! devices and the worker to the target's hooks.
+//!
+//! The layer, not the target, owns the devices and the work item: a target
+//! keeps [`DevId`]s, and each hook gets a context that lends the devices
+//! for the call. So nothing a target owns can reach a device, queue work or
+//! raise an event after `dtr`, whatever it does with its values.
+
+use super::device::{DevId, DmDev};
+use super::ffi;
+use super::sync::NoIo;
+use super::target::Target;
+use core::ptr::NonNull;
+use kernel::error::code;
+use kernel::prelude::*;
+use kernel::types::Opaque;
+
+/// The target-independent part of an [`Instance`].
+///
+/// Invariants: `ti` is the target this belongs to, alive until the instance
+/// is dropped in `dtr`; `wq` is a live workqueue and `work` was initialised
+/// with `run_fn` of the instance's target type, at its final address.
+pub(super) struct Shared {
+    ti: NonNull<ffi::dm_target>,
+    devices: KVec<DmDev>,
+    work: Opaque<ffi::work_struct>,
+    wq: NonNull<ffi::workqueue_struct>,
+}
+
+/// A constructed target: what `ti->private` points to between `ctr` and
+/// `dtr`. Pinned in its box: the work item's address is stable.
+///
+/// Drop order: the work is cancelled and its queue destroyed (in `drop`),
+/// then the target value is dropped, then the devices are put.
+pub(super) struct Instance<T: Target> {
+    target: T,
+    shared: Shared,
+}
+
+impl<T: Target> Instance<T> {
+    /// Builds the instance of `target`, with the devices `ctr` opened for
+    /// it and a workqueue named `T::WORKQUEUE`.
+    pub(super) fn new(ti: NonNull<ffi::dm_target>, target: T, devices: KVec<DmDev>) -> Result<NonNull<Self>> {
+        // Allocate first: on failure nothing else exists yet, and an
+        // instance is never dropped with an uninitialised work item.
+        let slot = KBox::<Self>::new_uninit(GFP_KERNEL)?;
+        // SAFETY: `WORKQUEUE` is a valid C string; the queue copies it.
+        let wq = unsafe { ffi::dmr_alloc_workqueue(T::WORKQUEUE.as_ptr().cast()) };
+        let wq = NonNull::new(wq).ok_or(code::ENOMEM)?;
+        let shared = Shared { ti, devices, work: Opaque::uninit(), wq };
+        let inst = KBox::write(slot, Self { target, shared });
+        // SAFETY: `work` is at its final (boxed, never moved) address and
+        // not queued.
+        unsafe { ffi::dmr_init_work(inst.shared.work.get(), Some(run_fn::<T>)) };
+        // SAFETY: the box is only reached through this pointer from now on,
+        // and freed by `from_raw` in dtr.
+        Ok(unsafe { NonNull::new_unchecked(KBox::into_raw(inst)) })
+    }
+
+    pub(super) fn target(&self) -> &T {
+        &self.target
+    }
+
+    /// The context for a hook that must not sleep.
+    pub(super) fn ctx(&self) -> Ctx<'_> {
+        Ctx { shared: &self.shared }
+    }
+
+    /// The context for a hook that runs in process context.
+    pub(super) fn task_ctx(&self) -> TaskCtx<'_> {
+        TaskCtx { ctx: self.ctx() }
+    }
+}
+
+impl<T: Target> Drop for Instance<T> {
+    fn drop(&mut self) {
+        // SAFETY: `work` and `wq` are live (invariants). After
+        // cancel_work_sync the work neither runs nor is queued, and
+        // destroy_workqueue drains anything else before freeing the queue.
+        unsafe {
+            ffi::cancel_work_sync(self.shared.work.get());
+            ffi::destroy_workqueue(self.shared.wq.as_ptr());
+        }
+    }
+}
+
+/// What every hook may use: the devices, and the worker's kick. Nothing
+/// here sleeps.
+#[derive(Clone, Copy)]
+pub struct Ctx<'a> {
+    shared: &'a Shared,
+}
+
+impl<'a> Ctx<'a> {
+    /// The device `id` names, for the length of the hook.
+    pub fn dev(&self, id: DevId) -> &'a DmDev {
+        &self.shared.devices[id.0]
+    }
+
+    /// Queues the target's work; if it is running, it runs again
+    /// afterwards. Any context, including hard IRQ.
+    pub fn kick(&self) {
+        // SAFETY: `wq` and `work` are live and initialised (invariants).
+        unsafe { ffi::dmr_queue_work(self.shared.wq.as_ptr(), self.shared.work.get()) };
+    }
+}
+
+/// What a hook in process context may use besides [`Ctx`]: waiting for the
+/// work and raising table events.
+pub struct TaskCtx<'a> {
+    ctx: Ctx<'a>,
+}
+
+impl<'a> core::ops::Deref for TaskCtx<'a> {
+    type Target = Ctx<'a>;
+    fn deref(&self) -> &Ctx<'a> {
+        &self.ctx
+    }
+}
+
+impl TaskCtx<'_> {
+    /// Waits until the work queued so far has run.
+    pub fn flush_work(&self) {
+        // SAFETY: `work` is initialised (invariant).
+        unsafe { ffi::flush_work(self.ctx.shared.work.get()) };
+    }
+
+    /// Signals a table event (`dm_table_event`), which wakes `dmsetup
+    /// wait` and dmeventd. It takes a mutex.
+    pub fn raise_event(&self) {
+        // SAFETY: `ti` is live (invariant) and in its table.
+        unsafe { ffi::dmr_table_event(self.ctx.shared.ti.as_ptr()) }
+    }
+}
+
+/// The C callback of an [`Instance<T>`]'s work item.
+///
+/// # Safety
+///
+/// `work` must be the work item of a live `Instance<T>`.
+unsafe extern "C" fn run_fn<T: Target>(work: *mut ffi::work_struct) {
+    let offset = core::mem::offset_of!(Instance<T>, shared.work);
+    // SAFETY: `work` is the work item of an `Instance<T>` (the only work
+    // initialised with this function), which outlives its work: drop
+    // cancels it first.
+    let inst = unsafe { &*work.cast::<u8>().sub(offset).cast::<Instance<T>>() };
+    // The work may hold bios or run while the device is suspended.
+    let _noio = NoIo::enter();
+    inst.target.work(&inst.task_ctx());
+}

@@ -1,0 +1,52 @@
+# Construction under allocation failure. failslab's stack filter limits
+# fault injection to allocations made from the module's code (module space
+# from dm_remap's base up), and fail-nth makes the nth of them fail in the
+# task that runs `dmsetup create`: its table load (ctr) and resume
+# (preresume). For n = 1, 2, ... until a create sees no injected failure,
+# the create must fail with an error or succeed despite it, and leave
+# nothing behind: no device, no splat; the boot's kmemleak scan catches
+# anything left allocated. A last create must then work and keep data.
+. /tests/lib.sh
+load
+fi=/sys/kernel/debug/failslab
+base=$(awk '$1 == "dm_remap" {print $6}' /proc/modules)
+case "$base" in 0x*[1-9a-f]*) ;; *) fail "no address for dm_remap in /proc/modules: $base" ;; esac
+echo "$base" >$fi/require-start
+echo 0xffffffffff000000 >$fi/require-end
+echo N >$fi/ignore-gfp-wait
+echo 0 >$fi/verbose
+# Only fail-nth injects (probability 0); `times` counts the injections.
+echo 1000000 >$fi/times
+fresh_spare /dev/ram1
+put /dev/ram0 4096 64 /tmp/data
+T="0 $(sectors /dev/ram0) remap /dev/ram0 /dev/ram1"
+create() { sh -c "echo $1 >/proc/self/fail-nth && exec /usr/bin/dmsetup --noudevsync create r --table '$T'"; }
+
+n=1 failed=0 survived=0
+while :; do
+	before=$(cat $fi/times)
+	if create $n 2>/tmp/err; then ok=1; else ok=0; fi
+	injected=$((before - $(cat $fi/times)))
+	if [ $ok = 1 ]; then
+		dmsetup status r >/dev/null || fail "n=$n: created, but no status"
+		dmsetup remove r
+		[ $injected = 0 ] && break
+		survived=$((survived + 1))
+	else
+		[ $injected = 1 ] || fail "n=$n: create failed with no injected failure: $(cat /tmp/err)"
+		failed=$((failed + 1))
+		# A failed create removes what it made.
+		dmsetup info r >/dev/null 2>&1 && fail "n=$n: a failed create left the device behind"
+	fi
+	n=$((n + 1))
+	[ $n -le 500 ] || fail "more than 500 allocations in one create"
+done
+echo Y >$fi/ignore-gfp-wait
+echo 1 >$fi/times
+echo 0 >$fi/require-start
+echo 0xffffffffffffffff >$fi/require-end
+[ $failed -ge 10 ] || fail "only $failed creates failed: is the filter on the module?"
+dmsetup create r --table "$T"
+expect /dev/mapper/r 4096 64 /tmp/data
+dmsetup remove r
+say "$((n - 1)) allocations from the module in a create: $failed failed it cleanly, $survived were survived"
