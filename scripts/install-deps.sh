@@ -11,6 +11,8 @@ APT_PKGS=(
 	build-essential bc bison flex libelf-dev libssl-dev cpio kmod xz-utils zstd python3 rsync
 	qemu-system-x86 busybox-static dmsetup fio
 )
+# `install-deps.sh --bench`: also what the benchmark's chart needs.
+[ "${1:-}" = --bench ] && APT_PKGS+=(python3-matplotlib)
 
 missing=()
 for p in "${APT_PKGS[@]}"; do

@@ -4,7 +4,8 @@
 # print one result line per test plus the boot's own checks.
 # Usage: vm-run.sh <boot name> <initramfs> <test>...
 # DMR_DISKS="a.img b.img ..." attaches raw images as /dev/vda, /dev/vdb, ...
-# (they persist across boots, for tests of a real reboot).
+# (they persist across boots, for tests of a real reboot). DMR_KERNEL
+# picks the kernel (see common.sh).
 source "$(dirname "$0")/common.sh"
 
 BOOT=$1 INITRD=$2
@@ -22,6 +23,13 @@ accel=(-accel tcg -cpu max,la57=off)
 if [ -w /dev/kvm ] && ! grep -q '^kvm_pvm' /proc/modules 2>/dev/null &&
 	grep -qE '^kvm_(intel|amd) ' /proc/modules 2>/dev/null; then
 	accel=(-accel kvm -cpu host)
+fi
+# DMR_VM_ICOUNT=<shift>: QEMU's instruction counting on one TCG thread,
+# guest time advancing 2^shift ns per instruction (and skipping idle
+# time): timings inside the guest then count instructions, whatever the
+# host's load (the benchmark).
+if [ -n "${DMR_VM_ICOUNT:-}" ]; then
+	accel=(-accel tcg,thread=single -icount "shift=$DMR_VM_ICOUNT,sleep=off" -cpu max,la57=off)
 fi
 
 disks=()

@@ -26,6 +26,7 @@ mod remap_core {
     pub mod policy;
     pub mod remaps;
     pub mod route;
+    pub mod summary;
     pub mod table;
 }
 

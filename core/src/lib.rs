@@ -16,4 +16,5 @@ pub mod journal;
 pub mod policy;
 pub mod remaps;
 pub mod route;
+pub mod summary;
 pub mod table;

@@ -6,6 +6,8 @@
 //! most 32 bytes.
 
 use super::format::{BlockState, Record};
+use super::route::Lookup;
+use super::summary::Summary;
 use core::ops::DerefMut;
 
 /// One slot of the table: main block (48 bits), a used bit, the state bit
@@ -70,6 +72,11 @@ impl<S: DerefMut<Target = [Slot]>> RemapTable<S> {
         self.len
     }
 
+    /// Number of slots.
+    pub fn slots(&self) -> usize {
+        self.slots.len()
+    }
+
     /// Bytes of the table's storage.
     pub fn bytes(&self) -> usize {
         core::mem::size_of_val(&*self.slots)
@@ -128,8 +135,59 @@ impl<S: DerefMut<Target = [Slot]>> RemapTable<S> {
     }
 
     /// Moves every remap into `bigger`, which must have room for them.
-    pub fn grow_into<T: DerefMut<Target = [Slot]>>(&self, bigger: &mut RemapTable<T>) -> Result<(), NeedsGrowth> {
+    fn grow_into<T: DerefMut<Target = [Slot]>>(&self, bigger: &mut RemapTable<T>) -> Result<(), NeedsGrowth> {
         self.iter().try_for_each(|r| bigger.insert(r))
+    }
+
+    /// Makes `dst` hold exactly this table's remaps: slot for slot when
+    /// both have as many slots, else by inserting each (`dst` must have
+    /// room for them).
+    pub fn copy_into<T: DerefMut<Target = [Slot]>>(&self, dst: &mut RemapTable<T>) -> Result<(), NeedsGrowth> {
+        if dst.slots.len() == self.slots.len() {
+            dst.slots.copy_from_slice(&self.slots);
+            dst.len = self.len;
+            return Ok(());
+        }
+        dst.slots.fill(EMPTY);
+        dst.len = 0;
+        self.grow_into(dst)
+    }
+}
+
+/// A remap table with a summary of where its remaps are: what routing
+/// looks blocks up in (unmarked regions are skipped whole).
+pub struct Indexed<S, B> {
+    pub map: RemapTable<S>,
+    pub summary: Summary<B>,
+}
+
+impl<S: DerefMut<Target = [Slot]>, B: DerefMut<Target = [u64]>> Indexed<S, B> {
+    /// Adds or replaces the remap of `r.main`, and marks its region.
+    pub fn insert(&mut self, r: Record) -> Result<(), NeedsGrowth> {
+        self.map.insert(r)?;
+        self.summary.mark(r.main);
+        Ok(())
+    }
+
+    /// Makes this hold exactly `other`'s remaps (see `copy_into`); the
+    /// summaries must have the same shape.
+    pub fn copy_from<T: DerefMut<Target = [Slot]>, C: DerefMut<Target = [u64]>>(
+        &mut self,
+        other: &Indexed<T, C>,
+    ) -> Result<(), NeedsGrowth> {
+        other.map.copy_into(&mut self.map)?;
+        self.summary.copy_from(&other.summary);
+        Ok(())
+    }
+}
+
+impl<S: DerefMut<Target = [Slot]>, B: DerefMut<Target = [u64]>> Lookup for Indexed<S, B> {
+    fn get(&self, block: u64) -> Option<Record> {
+        self.map.get(block)
+    }
+
+    fn next_candidate(&self, from: u64, last: u64) -> Option<u64> {
+        self.summary.next_marked(from, last)
     }
 }
 
@@ -176,6 +234,17 @@ mod tests {
         big.insert(rec(100, 1)).unwrap();
         assert_eq!(big.count(), 13);
         assert_eq!(big.get(3).unwrap().state, BlockState::Lost);
+        // A copy, same size or bigger, holds the same remaps and only them.
+        let mut same = RemapTable::new(vec![EMPTY; 32]);
+        same.insert(rec(555, 5)).unwrap();
+        big.copy_into(&mut same).unwrap();
+        let mut bigger = RemapTable::new(vec![EMPTY; 64]);
+        big.copy_into(&mut bigger).unwrap();
+        for t in [&same, &bigger] {
+            assert_eq!(t.count(), 13);
+            assert_eq!(t.get(555), None);
+            assert_eq!(t.get(100), Some(rec(100, 1)));
+        }
     }
 
     #[test]

@@ -2,8 +2,9 @@
 //!
 //! This layer (with `kunit/`) is the only place in the module with `unsafe`
 //! code. Its invariants:
-//! - a `Target` value lives in `ti->private` from a successful `ctr` until
-//!   `dtr`, and DM calls no other hook outside that window;
+//! - a target's `Instance` (its value, devices and work item) lives in
+//!   `ti->private` from a successful `ctr` until `dtr`, and DM calls no
+//!   other hook outside that window;
 //! - `map`, `end_io` and `status` may run concurrently on many CPUs, and
 //!   `end_io` in hard-IRQ context: they get `&self` and must not sleep;
 //! - a `Bio` (in `map`) or `DoneBio` (in `end_io`) borrows a bio that DM
@@ -19,7 +20,9 @@
 //!   used after `dtr`;
 //! - `dtr` cancels the work and destroys its queue, drops the target, then
 //!   releases the claims and puts the devices;
-//! - the work (like `preresume`) runs in a `NoIo` allocation scope.
+//! - the work (like `preresume`) runs in a `NoIo` allocation scope;
+//! - an `RcuBox` frees a replaced value only after an RCU grace period, so
+//!   what `read` lends never dangles.
 
 mod bio;
 mod device;
@@ -27,6 +30,7 @@ mod ffi;
 mod instance;
 mod io;
 mod percpu;
+mod rcu;
 mod sync;
 mod target;
 
@@ -35,6 +39,7 @@ pub use device::{DevId, DeviceVisitor, DmDev};
 pub use instance::{Ctx, TaskCtx};
 pub use io::{random_bytes, DmIo, IoBuf, Write};
 pub use percpu::{rcu_read, synchronize_rcu, InflightCounters};
+pub use rcu::RcuBox;
 pub(crate) use sync::new_irq_spinlock;
 #[cfg(CONFIG_KUNIT)]
 pub use sync::NoIo;

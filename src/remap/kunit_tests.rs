@@ -3,6 +3,7 @@
 //! checks on, no std), which the host tests cover as a userspace build.
 
 use super::inflight::WriteTracker;
+use super::remaps::Remaps;
 use crate::dm::NoIo;
 use crate::kunit::{check, kunit_suite, Test};
 use crate::remap_core::alloc::Allocator;
@@ -111,7 +112,7 @@ fn remap_table_in_kernel_memory(t: &Test) {
         return check!(t, false);
     };
     let mut bigger = RemapTable::new(slots);
-    check!(t, table.grow_into(&mut bigger).is_ok());
+    check!(t, table.copy_into(&mut bigger).is_ok());
     check!(t, bigger.count() == 1000 && bigger.get(7919 * 999).map(|r| r.spare) == Some(999));
 }
 
@@ -125,11 +126,11 @@ fn allocator(t: &Test) {
 fn routing(t: &Test) {
     let l = Layout { block_sectors: 8, data_start: 100 };
     let lookup = |b| (b == 3).then_some(Record { main: 3, spare: 2, state: BlockState::Remapped });
-    check!(t, route(&l, 0, 64, lookup) == (24, Dest::Main(0)));
-    check!(t, route(&l, 26, 64, lookup) == (6, Dest::Spare(118)));
-    check!(t, route(&l, 32, 8, lookup) == (8, Dest::Main(32)));
+    check!(t, route(&l, 0, 64, &lookup) == (24, Dest::Main(0)));
+    check!(t, route(&l, 26, 64, &lookup) == (6, Dest::Spare(118)));
+    check!(t, route(&l, 32, 8, &lookup) == (8, Dest::Main(32)));
     let lost = |b| (b == 5).then_some(Record { main: 5, spare: 4, state: BlockState::Lost });
-    check!(t, route(&l, 40, 16, lost) == (8, Dest::Lost(132)));
+    check!(t, route(&l, 40, 16, &lost) == (8, Dest::Lost(132)));
 }
 
 /// Only media errors of main make the worker relocate blocks.
@@ -194,6 +195,39 @@ fn write_epochs(t: &Test) {
     w.exit(back);
 }
 
+/// The kernel's remap table: versions published with RCU, routing that
+/// skips regions without remaps, room made before an insert.
+fn remaps_versions(t: &Test) {
+    let Ok(r) = Remaps::new(1 << 20) else {
+        check!(t, false);
+        return;
+    };
+    let l = Layout { block_sectors: 8, data_start: 1000 };
+    let rec = |main, spare, state| Record { main, spare, state };
+    check!(t, r.route(&l, 0, 8 << 20) == (8 << 20, Dest::Main(0)));
+    // An insert needs the room a reserve made.
+    check!(t, r.insert(&[rec(1, 1, BlockState::Remapped)]).is_err());
+    check!(t, r.reserve(2).is_ok());
+    let two = [rec(100_000, 0, BlockState::Remapped), rec(100_001, 1, BlockState::Lost)];
+    check!(t, r.insert(&two).is_ok());
+    check!(t, r.len() == 2 && r.lost() == 1);
+    // A 4 GiB bio from sector 0 goes to main up to block 100,000.
+    check!(t, r.route(&l, 0, 8 << 20) == (800_000, Dest::Main(0)));
+    check!(t, r.route(&l, 800_000, 16) == (8, Dest::Spare(1000)));
+    check!(t, r.route(&l, 800_008, 8) == (8, Dest::Lost(1008)));
+    check!(t, r.route(&l, 800_016, 8 << 20) == (8 << 20, Dest::Main(800_016)));
+    // Growth: many inserts, each after its reserve.
+    for i in 0..1000u32 {
+        let ok = r.reserve(1).is_ok() && r.insert(&[rec(u64::from(i) * 1000, i + 2, BlockState::Remapped)]).is_ok();
+        check!(t, ok);
+    }
+    check!(t, r.len() == 1002 && r.get(999_000).map(|x| x.spare) == Some(1001));
+    check!(t, r.get(100_001).map(|x| x.state) == Some(BlockState::Lost));
+    // A replay replaces everything.
+    check!(t, r.replace(&[rec(5, 9, BlockState::Remapped)]).is_ok());
+    check!(t, r.len() == 1 && r.lost() == 0 && r.get(100_000).is_none() && r.get(5).is_some());
+}
+
 /// A `NoIo` scope takes I/O out of the task's `GFP_KERNEL` allocations
 /// until it ends; scopes nest.
 fn noio_scope(t: &Test) {
@@ -228,5 +262,6 @@ kunit_suite!(
         error_classification,
         narrowing_and_health,
         noio_scope,
+        remaps_versions,
     ]
 );

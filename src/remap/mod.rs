@@ -152,7 +152,8 @@ impl Target for RemapTarget {
         let io = DmIo::new().map_err(|e| CtrError::new(c"Cannot create a dm-io client", e))?;
         let writable = ctr.is_writable();
         let (meta, records) = Metadata::open(&io, spare, g, writable)?;
-        let remaps = Remaps::new().map_err(|e| CtrError::new(c"Cannot allocate the remap table", e))?;
+        let remaps = Remaps::new(g.main_sectors.div_ceil(g.block_sectors()))
+            .map_err(|e| CtrError::new(c"Cannot allocate the remap table", e))?;
         remaps.replace(&records).map_err(|e| CtrError::new(c"Cannot allocate the remap table", e))?;
         drop(records);
         let spare_used = AtomicU64::new(meta.sb().alloc_next);

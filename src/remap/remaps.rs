@@ -1,36 +1,51 @@
-//! The kernel's remap table: the core's hash table behind an IRQ-safe
-//! spinlock, with lock-free counters for `map`'s fast path and for
-//! `status`.
-//!
-//! Only the worker changes remaps (serialised by the metadata mutex);
-//! `map` reads them and never sleeps under the lock.
+//! The kernel's remap table: the core's hash table and a summary of where
+//! remaps are, published with RCU. `map` reads it without a lock, an
+//! atomic write or disabling interrupts; the worker (the only writer,
+//! serialised by the metadata mutex) builds each new version aside and
+//! publishes it whole.
 
-use crate::dm::{new_irq_spinlock, IrqSpinLock};
+use crate::dm::RcuBox;
 use crate::remap_core::format::{BlockState, Record};
-use crate::remap_core::remaps::{slots_for, RemapTable, Slot, EMPTY};
+use crate::remap_core::remaps::{slots_for, Indexed, RemapTable, Slot, EMPTY};
 use crate::remap_core::route::{route, Dest, Layout};
+use crate::remap_core::summary::{summary_shape, Summary};
 use core::sync::atomic::{AtomicU64, Ordering};
 use kernel::alloc::KVVec;
+use kernel::new_mutex;
 use kernel::prelude::*;
+use kernel::sync::Mutex;
 
-type Table = RemapTable<KVVec<Slot>>;
+/// One version of the remaps: the hash table, and which regions of main
+/// hold any (so routing skips the others whole).
+type Table = Indexed<KVVec<Slot>, KVVec<u64>>;
 
-fn table_with_room_for(n: usize) -> Result<Table> {
-    Ok(RemapTable::new(KVVec::from_elem(EMPTY, slots_for(n), GFP_KERNEL)?))
+/// An empty table of `slots` slots (see `slots_for`), for a main device of
+/// `main_blocks` blocks.
+fn table_with_slots(slots: usize, main_blocks: u64) -> Result<KBox<Table>> {
+    let (shift, words) = summary_shape(main_blocks);
+    let map = RemapTable::new(KVVec::from_elem(EMPTY, slots, GFP_KERNEL)?);
+    let summary = Summary::new(KVVec::from_elem(0, words, GFP_KERNEL)?, shift);
+    Ok(KBox::new(Indexed { map, summary }, GFP_KERNEL)?)
 }
 
 /// All remaps of a target.
 pub struct Remaps {
-    table: Pin<KBox<IrqSpinLock<Table>>>,
+    current: RcuBox<Table>,
+    /// The next version, allocated by `reserve` and published by `insert`
+    /// (process context).
+    next: Pin<KBox<Mutex<Option<KBox<Table>>>>>,
+    main_blocks: u64,
     count: AtomicU64,
     lost: AtomicU64,
 }
 
 impl Remaps {
-    /// An empty table.
-    pub fn new() -> Result<Self> {
+    /// An empty table for a main device of `main_blocks` blocks.
+    pub fn new(main_blocks: u64) -> Result<Self> {
         Ok(Self {
-            table: KBox::pin_init(new_irq_spinlock!(table_with_room_for(0)?, "dm_remap_table"), GFP_KERNEL)?,
+            current: RcuBox::new(table_with_slots(slots_for(0), main_blocks)?),
+            next: KBox::pin_init(new_mutex!(None, "dm_remap_next_table"), GFP_KERNEL)?,
+            main_blocks,
             count: AtomicU64::new(0),
             lost: AtomicU64::new(0),
         })
@@ -46,84 +61,87 @@ impl Remaps {
         self.lost.load(Ordering::Relaxed)
     }
 
-    /// Routes a bio of `sectors` sectors at main sector `sector`.
+    /// Routes a bio of `sectors` sectors at main sector `sector` (any
+    /// context).
     pub fn route(&self, layout: &Layout, sector: u64, sectors: u64) -> (u64, Dest) {
-        let table = self.table.lock();
-        route(layout, sector, sectors, |b| table.get(b))
+        self.current.read(|t| route(layout, sector, sectors, t))
     }
 
     /// The remap of `block`, if any.
     pub fn get(&self, block: u64) -> Option<Record> {
-        self.table.lock().get(block)
+        self.current.read(|t| t.map.get(block))
     }
 
     /// Replaces every remap with `records`, replayed in commit order
-    /// (process context). The old table is freed after the lock is
-    /// dropped.
+    /// (process context).
     pub fn replace(&self, records: &[Record]) -> Result {
-        let mut fresh = table_with_room_for(records.len())?;
+        let mut fresh = table_with_slots(slots_for(records.len()), self.main_blocks)?;
         let mut lost = 0;
         for r in records {
-            let was_lost = fresh.get(r.main).is_some_and(|b| b.state == BlockState::Lost);
+            let was_lost = fresh.map.get(r.main).is_some_and(|b| b.state == BlockState::Lost);
             fresh.insert(*r).map_err(|_| ENOMEM)?;
             lost = lost + u64::from(r.state == BlockState::Lost) - u64::from(was_lost);
         }
-        let mut t = self.table.lock();
-        core::mem::swap(&mut *t, &mut fresh);
+        let count = fresh.map.count() as u64;
+        self.current.replace(fresh);
         self.lost.store(lost, Ordering::Relaxed);
-        self.count.store(t.count() as u64, Ordering::Release);
-        drop(t);
+        self.count.store(count, Ordering::Release);
         Ok(())
     }
 
-    /// Makes room for `additional` new remaps (process context: may
-    /// allocate a bigger table), so that `insert` cannot fail. Callers are
+    /// Makes room for `additional` new remaps (process context: allocates
+    /// the next version), so that `insert` cannot fail. Callers are
     /// serialised by the metadata mutex.
     pub fn reserve(&self, additional: usize) -> Result {
-        let (len, capacity) = {
-            let t = self.table.lock();
-            (t.count(), t.capacity())
-        };
-        if len + additional <= capacity {
+        let need = self.len() as usize + additional;
+        let mut next = self.next.lock();
+        if next.as_ref().is_some_and(|t| t.map.capacity() >= need) {
             return Ok(());
         }
-        let mut bigger = table_with_room_for(len + additional)?;
-        let mut t = self.table.lock();
-        t.grow_into(&mut bigger).map_err(|_| ENOMEM)?;
-        core::mem::swap(&mut *t, &mut bigger);
-        drop(t);
-        // The old table is freed with `bigger`, after the lock is dropped.
+        // The current version's size if it has room: `insert` then copies
+        // it slot for slot.
+        let slots = self.current.read(|t| if t.map.capacity() >= need { t.map.slots() } else { slots_for(need) });
+        *next = Some(table_with_slots(slots, self.main_blocks)?);
         Ok(())
     }
 
-    /// Adds or updates remaps, within the room `reserve` made.
+    /// Adds or updates remaps, within the room `reserve` made, and
+    /// publishes them (process context: waits for a grace period).
     pub fn insert(&self, records: &[Record]) -> Result {
-        let mut t = self.table.lock();
+        if records.is_empty() {
+            return Ok(());
+        }
+        let mut fresh = self.next.lock().take().ok_or(ENOMEM)?;
+        self.current.read(|t| fresh.copy_from(t)).map_err(|_| ENOMEM)?;
         for r in records {
-            let was_lost = t.get(r.main).is_some_and(|b| b.state == BlockState::Lost);
-            t.insert(*r).map_err(|_| ENOMEM)?;
+            let was_lost = fresh.map.get(r.main).is_some_and(|b| b.state == BlockState::Lost);
+            fresh.insert(*r).map_err(|_| ENOMEM)?;
             match (was_lost, r.state == BlockState::Lost) {
                 (false, true) => self.lost.fetch_add(1, Ordering::Relaxed),
                 (true, false) => self.lost.fetch_sub(1, Ordering::Relaxed),
                 _ => 0,
             };
         }
-        self.count.store(t.count() as u64, Ordering::Release);
+        let count = fresh.map.count() as u64;
+        self.current.replace(fresh);
+        self.count.store(count, Ordering::Release);
         Ok(())
     }
 
-    /// Bytes of kernel memory the table uses.
+    /// Bytes of kernel memory the table uses (its summary included).
     pub fn bytes(&self) -> usize {
-        self.table.lock().bytes()
+        self.current.read(|t| t.map.bytes() + t.summary.bytes())
     }
 
-    /// Calls `f` on every remap under the lock (`f` must not sleep).
+    /// Calls `f` on every remap until it returns false (`f` must not
+    /// sleep: it runs in an RCU read-side section).
     pub fn for_each(&self, mut f: impl FnMut(Record) -> bool) {
-        let t = self.table.lock();
-        for r in t.iter() {
-            if !f(r) {
-                break;
+        self.current.read(|t| {
+            for r in t.map.iter() {
+                if !f(r) {
+                    break;
+                }
             }
-        }
+        });
     }
 }

@@ -204,11 +204,14 @@ impl<'a> Work<'a> {
 
         let committed = if records.is_empty() && commit_replies.is_empty() {
             Ok(meta.sb().seq)
+        } else if self.remaps.reserve(0).is_err() {
+            // The table's next version exists before anything is committed.
+            Err(NOMEM)
         } else {
             self.commit(&mut meta, &records, &alloc)
         };
         if committed.is_ok() {
-            // Room was reserved while planning: this cannot fail.
+            // Room was reserved while planning and above: this cannot fail.
             if self.remaps.insert(&records).is_err() {
                 pr_err!("remap table insert failed after commit\n");
             }

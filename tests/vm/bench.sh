@@ -1,33 +1,134 @@
-# Benchmark (not a test): fio 4 KiB random reads and writes on dm-linear and
-# on remap over the same ram disk, in the same boot; prints the median IOPS
-# of three runs each (in alternating order, so drift hits both alike) and
-# the ratio remap/linear, with no remaps and with 4096 remaps.
+# The benchmark (not a test; scripts/bench.sh runs it on the benchmark
+# kernel under QEMU's instruction counting and reads its output). fio runs,
+# interleaved and repeated, on:
+#   raw        null_blk (memory_backed=0, irqmode=0, completion_nsec=0)
+#   linear     dm-linear over it
+#   remap0     remap over it, no remaps
+#   remap100k  remap over it with 100,000 remaps the I/O does not touch
+#   hit        the same remap device where every I/O hits a remapped block
+#   spare      dm-linear over the spare blocks `hit` reaches: the baseline
+#              of `hit`, whose I/O goes through the spare's own dm-linear
+# Spares are dm-linear concatenations: the metadata area on a ram disk
+# (it is read back), the data area on null_blk (no data copy, like main).
+# Then: a 4 KiB read's latency while 4 GiB discards route through a
+# device with 100,000 remaps (memory-backed null_blk: discard needs it),
+# and the remap table's memory at 1,000,000 remaps.
+# Prints fio's JSON between BENCH-FIO / BENCH-END lines, and BENCH-MEM.
 . /tests/lib.sh
 load
-fresh_spare /dev/ram1
-LEN=131072
-iops() { # device, rw
-	fio --name=b --filename="$1" --rw="$2" --bs=4k --ioengine=libaio --iodepth=16 --direct=1 \
-		--size=32M --runtime=${BENCH_SECONDS:-5} --time_based --numjobs=1 --output-format=terse \
-		--terse-version=3 | awk -F';' -v rw="$2" '{print (rw == "randread") ? $8 : $49}'
+arg() { tr ' ' '\n' </proc/cmdline | sed -n "s/^$1=//p"; }
+RUNTIME=$(arg dmr.bench_runtime)
+REPS=$(arg dmr.bench_reps)
+RUNTIME=${RUNTIME:-2} REPS=${REPS:-3}
+grep -q ' /sys/kernel/config ' /proc/mounts || mount -t configfs configfs /sys/kernel/config
+# null_blk disk $1 of $2 MiB; $3: memory backed (with discard).
+mknull() {
+	d=/sys/kernel/config/nullb/$1
+	mkdir "$d"
+	echo "$2" >"$d/size"
+	echo 0 >"$d/irqmode"
+	echo 0 >"$d/completion_nsec"
+	echo 2 >"$d/submit_queues"
+	echo "$3" >"$d/memory_backed"
+	echo "$3" >"$d/discard"
+	echo 1 >"$d/power"
 }
-median() { printf '%s\n' "$@" | sort -n | sed -n 2p; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", (b > 0) ? a / b : 0}'; }
-# Prints one BENCH line for each of randread and randwrite; $1 names the case.
-compare() {
-	for rw in randread randwrite; do
-		l1=$(iops /dev/mapper/lin $rw) r1=$(iops /dev/mapper/rem $rw)
-		r2=$(iops /dev/mapper/rem $rw) l2=$(iops /dev/mapper/lin $rw)
-		l3=$(iops /dev/mapper/lin $rw) r3=$(iops /dev/mapper/rem $rw)
-		l=$(median $l1 $l2 $l3) r=$(median $r1 $r2 $r3)
-		echo "BENCH $rw linear=$l remap($1)=$r ratio=$(ratio "$r" "$l")"
+# Spare $1: 64 MiB of ram disk $2 for metadata, then null_blk $3 ($4 MiB).
+mkspare() {
+	mknull "$3" "$4" 0
+	wipe "$2" 64
+	dmsetup create "$1" --table "0 131072 linear $2 0
+131072 $(($4 * 2048 - 131072)) linear /dev/$3 131072"
+}
+GiB=2097152 # sectors
+mknull fast 16384 0
+mkspare spare0 /dev/ram0 sp0 1024
+mkspare spare1 /dev/ram1 sp1 2048
+dmsetup create linear --table "0 $(sectors /dev/fast) linear /dev/fast 0"
+dmsetup create remap0 --table "0 $(sectors /dev/fast) remap /dev/fast /dev/mapper/spare0"
+dmsetup create remap1 --table "0 $(sectors /dev/fast) remap /dev/fast /dev/mapper/spare1"
+# 100,000 remaps from 8 GiB, far from the regions fio uses; then the 64 MiB
+# `hit` region at 1 GiB, whose spare blocks lie in the null_blk part.
+dmsetup message remap1 0 remap $((8 * GiB)) 100000 >/dev/null
+dmsetup message remap1 0 remap $GiB 16384 >/dev/null
+# Spare blocks are handed out in order: the hit region's are 100,000 on.
+case "$(status_field remap1 2)" in 116384/*) ;; *) fail "remap1: $(dmsetup status remap1)" ;; esac
+data=$(tool dump /dev/mapper/spare1 | awk '/^spare:/ {print $NF}')
+[ -n "$data" ] || fail "no data_start in the spare's metadata"
+dmsetup create spare --table "0 131072 linear /dev/mapper/spare1 $((data + 100000 * 8))"
+
+# Device and offset of each case; fio uses 64 MiB from there.
+where() {
+	case $1 in
+	raw) echo /dev/fast 0 ;;
+	linear) echo /dev/mapper/linear 0 ;;
+	remap0) echo /dev/mapper/remap0 0 ;;
+	remap100k) echo /dev/mapper/remap1 0 ;;
+	hit) echo /dev/mapper/remap1 $((GiB * 512)) ;;
+	spare) echo /dev/mapper/spare 0 ;;
+	esac
+}
+# fio job $1 on case $2, repetition $3.
+run() {
+	set -- "$1" "$2" "$3" $(where "$2")
+	case $1 in
+	randread-qd1) a="--rw=randread --bs=4k --iodepth=1 --numjobs=2" ;;
+	randread-qd32) a="--rw=randread --bs=4k --iodepth=32 --numjobs=2" ;;
+	randwrite-qd1) a="--rw=randwrite --bs=4k --iodepth=1 --numjobs=2" ;;
+	randwrite-qd32) a="--rw=randwrite --bs=4k --iodepth=32 --numjobs=2" ;;
+	seqwrite-1m) a="--rw=write --bs=1M --iodepth=8 --numjobs=1" ;;
+	esac
+	echo "BENCH-FIO $2 $1 $3"
+	# shellcheck disable=SC2086
+	fio --name=bench --filename="$4" --offset="$5" --size=64M $a --ioengine=libaio --direct=1 \
+		--time_based --runtime="$RUNTIME" --ramp_time=200ms --group_reporting --output-format=json |
+		tr -d '\n'
+	echo
+	echo "BENCH-END"
+}
+cases="raw linear remap0 remap100k hit spare"
+jobs="randread-qd1 randread-qd32 randwrite-qd1 randwrite-qd32 seqwrite-1m"
+rep=1
+while [ $rep -le "$REPS" ]; do
+	for j in $jobs; do
+		for c in $cases; do run "$j" "$c" $rep; done
+		# The next job starts with the next case: no case always runs first.
+		cases="${cases#* } ${cases%% *}"
 	done
+	rep=$((rep + 1))
+done
+for c in linear remap0 remap1 spare; do dmsetup remove $c; done
+
+# A 4 KiB read's latency, alone and while 4 GiB discards route through a
+# device with 100,000 remaps (100 runs of 1,000 blocks, one every 8,000).
+mknull dmain 16384 1
+mknull dspare 1024 1
+dmsetup create remd --table "0 $(sectors /dev/dmain) remap /dev/dmain /dev/dspare"
+i=0
+while [ $i -lt 100 ]; do
+	dmsetup message remd 0 remap $((i * 64000)) 1000 >/dev/null
+	i=$((i + 1))
+done
+[ "$(status_field remd 1)" = 100000 ] || fail "remd: $(dmsetup status remd)"
+lat() {
+	echo "BENCH-FIO $1 randread-lat 1"
+	fio --name=lat --filename=/dev/mapper/remd --offset=$((10 * GiB * 512)) --size=64M --rw=randread --bs=4k \
+		--iodepth=1 --ioengine=libaio --direct=1 --time_based --runtime="$RUNTIME" --output-format=json | tr -d '\n'
+	echo
+	echo "BENCH-END"
 }
-dmsetup create lin --table "0 $LEN linear /dev/ram0 0"
-dmsetup create rem --table "0 $LEN remap /dev/ram0 /dev/ram1"
-compare "no remaps"
-dmsetup message rem 0 remap 0 4096 >/dev/null   # half the blocks fio touches
-compare "4096 remaps"
-dmsetup remove rem
-dmsetup remove lin
-fresh_spare /dev/ram1
+lat idle
+(while :; do blkdiscard -o 0 -l 4G /dev/mapper/remd; done) &
+pid=$!
+lat discard
+kill $pid
+wait $pid 2>/dev/null || true
+dmsetup remove remd
+
+# Memory of the remap table at 1,000,000 remaps.
+mkspare spare2 /dev/ram2 sp2 5120
+dmsetup create remap2 --table "0 $(sectors /dev/fast) remap /dev/fast /dev/mapper/spare2"
+dmsetup message remap2 0 remap 0 1000000 >/dev/null
+echo "BENCH-MEM $(dmsetup message remap2 0 memory)"
+dmsetup remove remap2
+dmsetup remove_all

@@ -8,6 +8,9 @@
 # anything left allocated. A last create must then work and keep data.
 . /tests/lib.sh
 load
+# Allocations that fail without __GFP_NOWARN make the kernel print their
+# stack: expected here (scripts/vm_log.py).
+echo "DMR-EXPECT allocation-failures"
 fi=/sys/kernel/debug/failslab
 base=$(awk '$1 == "dm_remap" {print $6}' /proc/modules)
 case "$base" in 0x*[1-9a-f]*) ;; *) fail "no address for dm_remap in /proc/modules: $base" ;; esac
@@ -33,10 +36,10 @@ while :; do
 		[ $injected = 0 ] && break
 		survived=$((survived + 1))
 	else
+		# (A device left behind by a failed create would fail the next
+		# create without an injected failure.)
 		[ $injected = 1 ] || fail "n=$n: create failed with no injected failure: $(cat /tmp/err)"
 		failed=$((failed + 1))
-		# A failed create removes what it made.
-		dmsetup info r >/dev/null 2>&1 && fail "n=$n: a failed create left the device behind"
 	fi
 	n=$((n + 1))
 	[ $n -le 500 ] || fail "more than 500 allocations in one create"
