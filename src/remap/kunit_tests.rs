@@ -217,11 +217,11 @@ fn remaps_versions(t: &Test) {
     check!(t, r.route(&l, 800_008, 8) == (8, Dest::Lost(1008)));
     check!(t, r.route(&l, 800_016, 8 << 20) == (8 << 20, Dest::Main(800_016)));
     // Growth: many inserts, each after its reserve.
-    for i in 0..1000u32 {
-        let ok = r.reserve(1).is_ok() && r.insert(&[rec(u64::from(i) * 1000, i + 2, BlockState::Remapped)]).is_ok();
+    for i in 0..200u32 {
+        let ok = r.reserve(1).is_ok() && r.insert(&[rec(u64::from(i) * 1000 + 7, i + 2, BlockState::Remapped)]).is_ok();
         check!(t, ok);
     }
-    check!(t, r.len() == 1002 && r.get(999_000).map(|x| x.spare) == Some(1001));
+    check!(t, r.len() == 202 && r.get(199_007).map(|x| x.spare) == Some(201));
     check!(t, r.get(100_001).map(|x| x.state) == Some(BlockState::Lost));
     // A replay replaces everything.
     check!(t, r.replace(&[rec(5, 9, BlockState::Remapped)]).is_ok());
