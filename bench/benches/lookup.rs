@@ -13,7 +13,7 @@ const MAIN_BLOCKS: u64 = 4 << 20;
 
 /// The kernel's lookup structure (table and summary) holding `n` remaps
 /// spread over main, like grown defects.
-fn table(n: u64) -> Indexed<Vec<Slot>, Vec<u64>> {
+fn table(n: u64) -> Table {
     let (shift, words) = summary_shape(MAIN_BLOCKS);
     let map = RemapTable::new(vec![EMPTY; slots_for(n as usize)]);
     let mut t = Indexed { map, summary: Summary::new(vec![0; words], shift) };
@@ -39,47 +39,40 @@ fn probes() -> Vec<u64> {
         .collect()
 }
 
+type Table = Indexed<Vec<Slot>, Vec<u64>>;
+
+/// Benchmark group `name`: `f(table, block)` on each size's table, with
+/// `block` cycling through `probes`.
+fn over_sizes<R>(c: &mut Criterion, name: &str, tables: &[(u64, Table)], probes: &[u64], f: impl Fn(&Table, u64) -> R) {
+    let mut g = c.benchmark_group(name);
+    for (n, t) in tables {
+        g.bench_with_input(BenchmarkId::from_parameter(n), t, |b, t| {
+            let mut i = 0;
+            b.iter(|| {
+                i = (i + 1) % probes.len();
+                black_box(f(t, black_box(probes[i])))
+            })
+        });
+    }
+    g.finish();
+}
+
 /// Lookups of blocks spread over main (`lookup`: at 1,000,000 remaps the
 /// table is larger than the CPU's caches, so this counts memory latency
-/// too), and of 64 blocks over and over (`lookup_hot`: the table's own
-/// cost, cache resident).
-fn lookup(c: &mut Criterion) {
-    let all = probes();
-    for (name, probes) in [("lookup", &all[..]), ("lookup_hot", &all[..64])] {
-        let mut g = c.benchmark_group(name);
-        for n in SIZES {
-            let t = table(n);
-            g.bench_with_input(BenchmarkId::from_parameter(n), &t, |b, t| {
-                let mut i = 0;
-                b.iter(|| {
-                    i = (i + 1) % probes.len();
-                    black_box(t.map.get(black_box(probes[i])))
-                })
-            });
-        }
-        g.finish();
-    }
-}
-
-fn route_bio(c: &mut Criterion) {
-    let layout = Layout { block_sectors: 8, data_start: 2048 };
+/// too) and of 64 blocks over and over (`lookup_hot`: the table's own cost,
+/// cache resident); routing a 4 KiB, 1 MiB and 4 GiB bio from such blocks.
+fn all(c: &mut Criterion) {
+    let tables: Vec<_> = SIZES.iter().map(|&n| (n, table(n))).collect();
     let probes = probes();
+    over_sizes(c, "lookup", &tables, &probes, |t, b| t.map.get(b));
+    over_sizes(c, "lookup_hot", &tables, &probes[..64], |t, b| t.map.get(b));
+    let layout = Layout { block_sectors: 8, data_start: 2048 };
     for (name, sectors) in [("route_4k", 8u64), ("route_1m", 2048), ("route_4g", 8 << 20)] {
-        let mut g = c.benchmark_group(name);
-        for n in SIZES {
-            let t = table(n);
-            g.bench_with_input(BenchmarkId::from_parameter(n), &t, |b, t| {
-                let mut i = 0;
-                b.iter(|| {
-                    i = (i + 1) % probes.len();
-                    let sector = (probes[i] * 8).min(MAIN_BLOCKS * 8 - sectors);
-                    black_box(route(&layout, black_box(sector), sectors, t))
-                })
-            });
-        }
-        g.finish();
+        over_sizes(c, name, &tables, &probes, |t, b| {
+            route(&layout, (b * 8).min(MAIN_BLOCKS * 8 - sectors), sectors, t)
+        });
     }
 }
 
-criterion_group!(benches, lookup, route_bio);
+criterion_group!(benches, all);
 criterion_main!(benches);
