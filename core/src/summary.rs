@@ -46,7 +46,7 @@ impl<B: DerefMut<Target = [u64]>> Summary<B> {
     /// Copies `other`'s marks (same shape) into this summary.
     pub fn copy_from<C: DerefMut<Target = [u64]>>(&mut self, other: &Summary<C>) {
         debug_assert_eq!(self.shift, other.shift);
-        self.words.copy_from_slice(&other.words);
+        self.words.iter_mut().zip(other.words.iter()).for_each(|(d, s)| *d = *s);
     }
 
     /// The first block from `from` to `last` (inclusive) whose region is
