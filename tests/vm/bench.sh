@@ -118,11 +118,12 @@ lat() {
 	echo "BENCH-END"
 }
 lat idle
-(while :; do blkdiscard -o 0 -l 4G /dev/mapper/remd; done) &
+rm -f /tmp/stop
+(while [ ! -e /tmp/stop ]; do blkdiscard -o 0 -l 4G /dev/mapper/remd; done) &
 pid=$!
 lat discard
-kill $pid
-wait $pid 2>/dev/null || true
+touch /tmp/stop
+wait $pid
 dmsetup remove remd
 
 # Memory of the remap table at 1,000,000 remaps.
