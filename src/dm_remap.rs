@@ -14,6 +14,9 @@ mod dm;
 mod kunit;
 mod remap;
 
+// The core is shared with the tool and the host tests; without KUnit the
+// module uses only part of it.
+#[cfg_attr(not(CONFIG_KUNIT), allow(dead_code))]
 #[path = "../core/src"]
 mod remap_core {
     pub mod alloc;
