@@ -16,13 +16,10 @@
 #include <linux/random.h>
 #include <linux/rcupdate.h>
 #include <linux/sched/mm.h>
+#include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <linux/srcu.h>
 #include <linux/workqueue.h>
-
-/* Per-CPU counts of writes in flight, in two epochs (helpers.c). */
-struct dmr_inflight {
-	long count[2];
-};
 
 /* Wrappers for static inlines and macros (helpers.c). */
 void dmr_bio_set_dev(struct bio *bio, struct block_device *bdev);
@@ -38,11 +35,11 @@ void dmr_spin_unlock_irqrestore(spinlock_t *lock, unsigned long flags);
 struct workqueue_struct *dmr_alloc_workqueue(const char *name);
 void dmr_init_work(struct work_struct *work, work_func_t fn);
 bool dmr_queue_work(struct workqueue_struct *wq, struct work_struct *work);
-struct dmr_inflight *dmr_inflight_alloc(void);
-void dmr_inflight_free(struct dmr_inflight *p);
-void dmr_inflight_inc(struct dmr_inflight *p, unsigned int epoch);
-void dmr_inflight_dec(struct dmr_inflight *p, unsigned int epoch);
-long dmr_inflight_sum(struct dmr_inflight *p, unsigned int epoch);
+struct srcu_struct *dmr_srcu_alloc(void);
+void dmr_srcu_free(struct srcu_struct *ssp);
+int dmr_srcu_down_read(struct srcu_struct *ssp);
+void dmr_srcu_up_read(struct srcu_struct *ssp, int idx);
+void dmr_synchronize_srcu(struct srcu_struct *ssp);
 void dmr_bio_copy_out(struct bio *bio, void *buf);
 void dmr_bio_copy_in(struct bio *bio, const void *buf);
 unsigned int dmr_noio_save(void);

@@ -83,34 +83,36 @@ bool dmr_queue_work(struct workqueue_struct *wq, struct work_struct *work)
 	return queue_work(wq, work);
 }
 
-struct dmr_inflight *dmr_inflight_alloc(void)
+struct srcu_struct *dmr_srcu_alloc(void)
 {
-	return (struct dmr_inflight *)alloc_percpu(struct dmr_inflight);
+	struct srcu_struct *ssp = kzalloc(sizeof(*ssp), GFP_KERNEL);
+
+	if (ssp && init_srcu_struct(ssp)) {
+		kfree(ssp);
+		return NULL;
+	}
+	return ssp;
 }
 
-void dmr_inflight_free(struct dmr_inflight *p)
+void dmr_srcu_free(struct srcu_struct *ssp)
 {
-	free_percpu((struct dmr_inflight __percpu *)p);
+	cleanup_srcu_struct(ssp);
+	kfree(ssp);
 }
 
-void dmr_inflight_inc(struct dmr_inflight *p, unsigned int epoch)
+int dmr_srcu_down_read(struct srcu_struct *ssp)
 {
-	this_cpu_inc(((struct dmr_inflight __percpu *)p)->count[epoch & 1]);
+	return srcu_down_read(ssp);
 }
 
-void dmr_inflight_dec(struct dmr_inflight *p, unsigned int epoch)
+void dmr_srcu_up_read(struct srcu_struct *ssp, int idx)
 {
-	this_cpu_dec(((struct dmr_inflight __percpu *)p)->count[epoch & 1]);
+	srcu_up_read(ssp, idx);
 }
 
-long dmr_inflight_sum(struct dmr_inflight *p, unsigned int epoch)
+void dmr_synchronize_srcu(struct srcu_struct *ssp)
 {
-	long sum = 0;
-	int cpu;
-
-	for_each_possible_cpu(cpu)
-		sum += READ_ONCE(per_cpu_ptr((struct dmr_inflight __percpu *)p, cpu)->count[epoch & 1]);
-	return sum;
+	synchronize_srcu_expedited(ssp);
 }
 
 /* Copies a bio's data, from its current position, to a flat buffer. */

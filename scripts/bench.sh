@@ -7,7 +7,10 @@
 # Host micro-benchmarks of the core (criterion, in bench/) run first.
 # Options (environment): BENCH_ICOUNT (icount shift, default 1),
 # BENCH_RUNTIME (guest seconds per fio run, default 2), BENCH_REPS
-# (repetitions, default 3), BENCH_MICRO=0 (skip the host micro-benchmarks).
+# (repetitions, default 3), BENCH_MICRO=0 (skip the host micro-benchmarks);
+# for a quick comparison: BENCH_JOBS and BENCH_CASES (comma-separated
+# subsets of the jobs and cases of tests/vm/bench.sh), BENCH_EXTRAS=0 (no
+# discard latency and memory figures).
 source "$(dirname "$0")/common.sh"
 cd "$TOP"
 "$TOP/scripts/install-deps.sh" --bench
@@ -36,7 +39,7 @@ cargo build --release -q -p dm-remap-tool
 # jiffies, which would spoil the latency figures.
 log "benchmark boot (icount shift ${BENCH_ICOUNT:-1}); about 20 minutes"
 DMR_VM_ICOUNT=${BENCH_ICOUNT:-1} DMR_TEST_TIMEOUT=3000 \
-	DMR_VM_APPEND="tsc=reliable dmr.bench_runtime=${BENCH_RUNTIME:-2} dmr.bench_reps=${BENCH_REPS:-3}" \
+	DMR_VM_APPEND="tsc=reliable dmr.bench_runtime=${BENCH_RUNTIME:-2} dmr.bench_reps=${BENCH_REPS:-3} dmr.bench_jobs=${BENCH_JOBS:-} dmr.bench_cases=${BENCH_CASES:-} dmr.bench_extras=${BENCH_EXTRAS:-1}" \
 	"$TOP/scripts/vm-run.sh" bench "$out/initramfs.cpio" bench >"$out/bench.tap"
 if grep -q '^not ok' "$out/bench.tap"; then
 	cat "$out/bench.tap"

@@ -4,7 +4,7 @@
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
 use dm_remap_core::format::{BlockState, Record};
 use dm_remap_core::remaps::{slots_for, Indexed, RemapTable, Slot, EMPTY};
-use dm_remap_core::route::{route, Layout};
+use dm_remap_core::route::{route, Layout, Lookup};
 use dm_remap_core::summary::{summary_shape, Summary};
 
 const SIZES: [u64; 4] = [10, 1_000, 100_000, 1_000_000];
@@ -16,7 +16,7 @@ const MAIN_BLOCKS: u64 = 4 << 20;
 fn table(n: u64) -> Table {
     let (shift, words) = summary_shape(MAIN_BLOCKS);
     let map = RemapTable::new(vec![EMPTY; slots_for(n as usize)]);
-    let mut t = Indexed { map, summary: Summary::new(vec![0; words], shift) };
+    let mut t = Indexed::new(map, Summary::new(vec![0; words], shift));
     let stride = MAIN_BLOCKS / n;
     for i in 0..n {
         let main = i * stride + (i * 7919) % stride;
@@ -64,8 +64,8 @@ fn over_sizes<R>(c: &mut Criterion, name: &str, tables: &[(u64, Table)], probes:
 fn all(c: &mut Criterion) {
     let tables: Vec<_> = SIZES.iter().map(|&n| (n, table(n))).collect();
     let probes = probes();
-    over_sizes(c, "lookup", &tables, &probes, |t, b| t.map.get(b));
-    over_sizes(c, "lookup_hot", &tables, &probes[..64], |t, b| t.map.get(b));
+    over_sizes(c, "lookup", &tables, &probes, |t, b| t.get(b));
+    over_sizes(c, "lookup_hot", &tables, &probes[..64], |t, b| t.get(b));
     let layout = Layout { block_sectors: 8, data_start: 2048 };
     for (name, sectors) in [("route_4k", 8u64), ("route_1m", 2048), ("route_4g", 8 << 20)] {
         over_sizes(c, name, &tables, &probes, |t, b| {

@@ -157,12 +157,30 @@ impl<S: DerefMut<Target = [Slot]>> RemapTable<S> {
 
 /// A remap table with a summary of where its remaps are: what routing
 /// looks blocks up in (unmarked regions are skipped whole).
+///
+/// Invariant: the region of every remap in `map` is marked in `summary`.
 pub struct Indexed<S, B> {
-    pub map: RemapTable<S>,
-    pub summary: Summary<B>,
+    map: RemapTable<S>,
+    summary: Summary<B>,
 }
 
 impl<S: DerefMut<Target = [Slot]>, B: DerefMut<Target = [u64]>> Indexed<S, B> {
+    /// An index of `map`'s remaps: marks their regions in `summary`.
+    pub fn new(map: RemapTable<S>, mut summary: Summary<B>) -> Self {
+        map.iter().for_each(|r| summary.mark(r.main));
+        Self { map, summary }
+    }
+
+    /// The table, to read.
+    pub fn map(&self) -> &RemapTable<S> {
+        &self.map
+    }
+
+    /// The summary, to read.
+    pub fn summary(&self) -> &Summary<B> {
+        &self.summary
+    }
+
     /// Adds or replaces the remap of `r.main`, and marks its region.
     pub fn insert(&mut self, r: Record) -> Result<(), NeedsGrowth> {
         self.map.insert(r)?;
@@ -183,7 +201,12 @@ impl<S: DerefMut<Target = [Slot]>, B: DerefMut<Target = [u64]>> Indexed<S, B> {
 }
 
 impl<S: DerefMut<Target = [Slot]>, B: DerefMut<Target = [u64]>> Lookup for Indexed<S, B> {
+    #[inline]
     fn get(&self, block: u64) -> Option<Record> {
+        // Most blocks lie in regions without remaps: one bit test.
+        if !self.summary.is_marked(block) {
+            return None;
+        }
         self.map.get(block)
     }
 
@@ -220,6 +243,23 @@ mod tests {
         }
         assert_eq!(t.get(7), None);
         assert_eq!(t.iter().count(), model.len());
+    }
+
+    #[test]
+    fn indexed_lookups_match_the_table() {
+        use crate::summary::{summary_shape, Summary};
+        let (shift, words) = summary_shape(1 << 20);
+        let mut map = RemapTable::new(vec![EMPTY; slots_for(100)]);
+        map.insert(rec(300_000, 0)).unwrap();
+        // `new` marks what the table already holds.
+        let mut t = Indexed::new(map, Summary::new(vec![0; words], shift));
+        for i in 1..100u32 {
+            t.insert(rec(u64::from(i) * 7_919, i)).unwrap();
+        }
+        for b in (0..1 << 20).step_by(13).chain([300_000, 7_919, 99 * 7_919]) {
+            assert_eq!(t.get(b), t.map().get(b), "{b}");
+        }
+        assert_eq!(t.get(300_000), Some(rec(300_000, 0)));
     }
 
     #[test]

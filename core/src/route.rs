@@ -75,6 +75,10 @@ pub fn route(l: &Layout, sector: u64, sectors: u64, remaps: &impl Lookup) -> (u6
         }
         return (len.min(sectors), Dest::Spare(start));
     }
+    if sectors <= bs - in_block {
+        // Within one block (most bios): that was the only lookup.
+        return (sectors, Dest::Main(sector));
+    }
     let last = (sector + sectors - 1) / bs;
     let mut from = first + 1;
     while let Some(b) = remaps.next_candidate(from, last) {

@@ -43,6 +43,17 @@ impl<B: DerefMut<Target = [u64]>> Summary<B> {
         }
     }
 
+    /// Whether the region of `block` is marked (a block past the summary
+    /// counts as marked).
+    #[inline]
+    pub fn is_marked(&self, block: u64) -> bool {
+        let region = block >> self.shift;
+        match self.words.get((region / 64) as usize) {
+            Some(w) => w >> (region % 64) & 1 != 0,
+            None => true,
+        }
+    }
+
     /// Copies `other`'s marks (same shape) into this summary.
     pub fn copy_from<C: DerefMut<Target = [u64]>>(&mut self, other: &Summary<C>) {
         debug_assert_eq!(self.shift, other.shift);
@@ -122,6 +133,10 @@ mod tests {
         for (from, last) in [(0, 99_999), (4, 2047), (2050, 77_000), (80_000, 99_998), (0, 0)] {
             let model = (from..=last).find(|b| marked.iter().any(|m| m >> shift == b >> shift));
             assert_eq!(s.next_marked(from, last), model, "{from}..={last}");
+        }
+        for b in (0..100_000).step_by(97).chain([2047, 2048, 1 << 40]) {
+            let model = b >= 100_000 || marked.iter().any(|m| m >> shift == b >> shift);
+            assert_eq!(s.is_marked(b), model, "{b}");
         }
     }
 }

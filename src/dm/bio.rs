@@ -16,21 +16,15 @@ const REQ_OP_MASK: u32 = (1 << ffi::REQ_OP_BITS) - 1;
 const REQ_PREFLUSH: u32 = 1 << ffi::req_flag_bits___REQ_PREFLUSH;
 
 /// Per-bio data: a plain value (`Copy`, so never dropped) that DM stores
-/// in front of each clone; `map` starts from `Default`. DM aligns that
+/// in front of each clone; `map` starts from all zeroes. DM aligns that
 /// area to 8 bytes.
-pub trait PerBio: Copy + Default + Send + 'static {
-    /// Checked at build time: DM's per-bio area is 8-byte aligned.
-    const ALIGN_OK: () = assert!(core::mem::align_of::<Self>() <= 8);
-}
-
-/// Writes the default per-bio data of a clone that `map` received.
 ///
 /// # Safety
 ///
-/// As for `per_bio_ptr`.
-pub(super) unsafe fn init_per_bio<P: PerBio>(bio: *mut ffi::bio) {
-    // SAFETY: caller's contract; `write` because the area is uninitialised.
-    unsafe { per_bio_ptr::<P>(NonNull::new_unchecked(bio)).write(P::default()) };
+/// All zeroes must be a valid value of the type.
+pub unsafe trait PerBio: Copy + Send + 'static {
+    /// Checked at build time: DM's per-bio area is 8-byte aligned.
+    const ALIGN_OK: () = assert!(core::mem::align_of::<Self>() <= 8);
 }
 
 /// The per-bio data of `bio`.
@@ -39,12 +33,12 @@ pub(super) unsafe fn init_per_bio<P: PerBio>(bio: *mut ffi::bio) {
 ///
 /// `bio` must be a clone made by DM for a target whose
 /// `per_io_data_size` is `size_of::<P>()`.
-unsafe fn per_bio_ptr<P: PerBio>(bio: NonNull<ffi::bio>) -> *mut P {
+unsafe fn per_bio_ptr<P: PerBio>(bio: NonNull<ffi::bio>) -> NonNull<P> {
     #[allow(clippy::let_unit_value)]
     let () = P::ALIGN_OK;
     // SAFETY: caller's contract; DM reserves that many bytes before the
-    // clone, aligned to 8.
-    unsafe { ffi::dm_per_bio_data(bio.as_ptr(), core::mem::size_of::<P>()).cast() }
+    // clone, aligned to 8, so the pointer is not NULL.
+    unsafe { NonNull::new_unchecked(ffi::dm_per_bio_data(bio.as_ptr(), core::mem::size_of::<P>()).cast()) }
 }
 
 /// What every view of a target's bio offers, borrowed ([`Bio`]) or held
@@ -52,12 +46,24 @@ unsafe fn per_bio_ptr<P: PerBio>(bio: NonNull<ffi::bio>) -> *mut P {
 ///
 /// Invariant: `ptr` points to a live clone that DM made for a target with
 /// per-bio data of type `P`, and nobody else touches it while this exists.
+///
+/// `per` is `ptr`'s per-bio data (found once: DM's lookup is a call).
 pub struct BioData<P: PerBio> {
     ptr: NonNull<ffi::bio>,
-    _p: PhantomData<P>,
+    per: NonNull<P>,
 }
 
 impl<P: PerBio> BioData<P> {
+    /// # Safety
+    ///
+    /// `ptr` must be a clone DM made for a target with per-bio data of
+    /// type `P`, whose per-bio data was written, used by no one else while
+    /// the view exists.
+    unsafe fn new(ptr: NonNull<ffi::bio>) -> Self {
+        // SAFETY: caller's contract.
+        Self { ptr, per: unsafe { per_bio_ptr(ptr) } }
+    }
+
     fn raw(&self) -> &ffi::bio {
         // SAFETY: the type invariant says `ptr` is valid and ours.
         unsafe { self.ptr.as_ref() }
@@ -82,13 +88,13 @@ impl<P: PerBio> BioData<P> {
     pub fn per_bio(&mut self) -> &mut P {
         // SAFETY: the data belongs to the clone, which is exclusively ours
         // (type invariant), and was written in `map` before any read.
-        unsafe { &mut *per_bio_ptr::<P>(self.ptr) }
+        unsafe { self.per.as_mut() }
     }
 
-    /// A copy of this bio's per-bio data.
-    pub fn per_bio_value(&self) -> P {
-        // SAFETY: as in `per_bio`; `P` is `Copy`.
-        unsafe { *per_bio_ptr::<P>(self.ptr) }
+    /// This bio's per-bio data, to read.
+    pub fn per_bio_ref(&self) -> &P {
+        // SAFETY: as in `per_bio`.
+        unsafe { self.per.as_ref() }
     }
 
     /// What the bio does.
@@ -172,16 +178,23 @@ impl<P: PerBio> DerefMut for Bio<'_, P> {
 }
 
 impl<P: PerBio> Bio<'_, P> {
+    /// A bio given to `map`; its per-bio data starts as all zeroes.
+    ///
     /// # Safety
     ///
     /// `ptr` must be a clone DM made for a target with per-bio data of
-    /// type `P`, used by no one else for the lifetime of the view.
+    /// type `P` (not yet written), used by no one else for the lifetime of
+    /// the view.
     pub(super) unsafe fn from_raw(ptr: *mut ffi::bio) -> Self {
-        Self {
-            // SAFETY: DM never passes a NULL bio (caller's contract).
-            data: BioData { ptr: unsafe { NonNull::new_unchecked(ptr) }, _p: PhantomData },
-            _owner: PhantomData,
-        }
+        // SAFETY: DM never passes a NULL bio (caller's contract).
+        let ptr = unsafe { NonNull::new_unchecked(ptr) };
+        // SAFETY: caller's contract.
+        let per = unsafe { per_bio_ptr::<P>(ptr) };
+        // SAFETY: the clone's per-bio area is ours to write, and all zeroes
+        // is a `P` (`PerBio`'s contract). Written, it meets `BioData`'s
+        // invariant.
+        unsafe { per.as_ptr().write_bytes(0, 1) };
+        Self { data: BioData { ptr, per }, _owner: PhantomData }
     }
 
     fn ptr(&self) -> NonNull<ffi::bio> {
@@ -254,13 +267,13 @@ impl<P: PerBio> DerefMut for DoneBio<'_, P> {
 impl<P: PerBio> DoneBio<'_, P> {
     /// # Safety
     ///
-    /// As for [`Bio::from_raw`], for a clone that completed.
+    /// As for [`Bio::from_raw`], for a clone that completed (so `map`
+    /// wrote its per-bio data).
     pub(super) unsafe fn from_raw(ptr: *mut ffi::bio) -> Self {
-        Self {
-            // SAFETY: DM never passes a NULL bio (caller's contract).
-            data: BioData { ptr: unsafe { NonNull::new_unchecked(ptr) }, _p: PhantomData },
-            _owner: PhantomData,
-        }
+        // SAFETY: DM never passes a NULL bio; the rest is the caller's
+        // contract.
+        let data = unsafe { BioData::new(NonNull::new_unchecked(ptr)) };
+        Self { data, _owner: PhantomData }
     }
 
     /// The C bio, for the hook wrappers' checks.
@@ -445,7 +458,9 @@ impl<P: PerBio> BioList<P> {
         if self.head.is_null() {
             self.tail = core::ptr::null_mut();
         }
-        Some(HeldBio { data: BioData { ptr, _p: PhantomData } })
+        // SAFETY: a held bio's per-bio data was written in `map`, and the
+        // list hands its ownership over.
+        Some(HeldBio { data: unsafe { BioData::new(ptr) } })
     }
 
     /// Moves every bio out, leaving the list empty.

@@ -29,8 +29,8 @@ mod device;
 mod ffi;
 mod instance;
 mod io;
-mod percpu;
 mod rcu;
+mod srcu;
 mod sync;
 mod target;
 
@@ -38,8 +38,8 @@ pub use bio::{Bio, BioList, Bookmark, DoneBio, Held, HeldBio, Op, PerBio};
 pub use device::{DevId, DeviceVisitor, DmDev};
 pub use instance::{Ctx, TaskCtx};
 pub use io::{random_bytes, DmIo, IoBuf, Write};
-pub use percpu::{rcu_read, synchronize_rcu, InflightCounters};
 pub use rcu::RcuBox;
+pub use srcu::{Srcu, SrcuIdx};
 pub(crate) use sync::new_irq_spinlock;
 #[cfg(CONFIG_KUNIT)]
 pub use sync::NoIo;

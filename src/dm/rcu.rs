@@ -2,7 +2,7 @@
 //! lock or an atomic write; a writer replaces it whole and frees the old
 //! one after a grace period.
 
-use super::percpu::{rcu_read, synchronize_rcu};
+use super::ffi;
 use core::sync::atomic::{AtomicPtr, Ordering};
 use kernel::prelude::*;
 
@@ -50,4 +50,22 @@ impl<T: Send + Sync> Drop for RcuBox<T> {
         // `KBox::into_raw` (invariant).
         drop(unsafe { KBox::from_raw(*self.ptr.get_mut()) });
     }
+}
+
+/// Runs `f` in an RCU read-side critical section: `f` must not sleep.
+/// [`synchronize_rcu`] waits for every section that began before it.
+fn rcu_read<R>(f: impl FnOnce() -> R) -> R {
+    // SAFETY: lock and unlock are paired around `f`, on this thread.
+    unsafe { ffi::dmr_rcu_read_lock() };
+    let r = f();
+    // SAFETY: as above.
+    unsafe { ffi::dmr_rcu_read_unlock() };
+    r
+}
+
+/// Waits until every RCU read-side section that began before the call has
+/// ended (process context: it sleeps). Implies a full memory barrier.
+fn synchronize_rcu() {
+    // SAFETY: called from process context (the callers are workers).
+    unsafe { ffi::synchronize_rcu() }
 }

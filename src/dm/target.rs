@@ -1,6 +1,6 @@
 //! The target trait and its registration as a DM `target_type`.
 
-use super::bio::{init_per_bio, Bio, DoneBio, Held, PerBio};
+use super::bio::{Bio, DoneBio, Held, PerBio};
 use super::device::{DevId, DeviceVisitor, DmDev};
 use super::ffi;
 use super::instance::{Ctx, Instance, TaskCtx};
@@ -371,10 +371,7 @@ unsafe extern "C" fn map_fn<T: Target>(ti: *mut ffi::dm_target, bio: *mut ffi::b
     // SAFETY: DM maps only on a constructed target, whose ctr set
     // `per_io_data_size` for `T::PerBio`, and gives us its clone of the bio
     // for the duration of the call.
-    let (inst, bio) = unsafe {
-        init_per_bio::<T::PerBio>(bio);
-        (instance::<T>(ti), Bio::from_raw(bio))
-    };
+    let (inst, bio) = unsafe { (instance::<T>(ti), Bio::from_raw(bio)) };
     let raw = bio.as_ptr();
     // A target returns the bio it was given (the types make sure it did
     // not hold it too).

@@ -4,65 +4,54 @@
 //! Relocating a live block is safe when no write to it is in flight while
 //! it is copied, and none reaches main after the copy. The worker:
 //! 1. closes the gate over the blocks it will copy;
-//! 2. `drain`s: it starts a new write epoch, waits for an RCU grace
-//!    period, then waits until the old epoch's per-CPU count is zero;
+//! 2. `drain`s: it waits for an SRCU grace period, which ends once every
+//!    write that began before it has completed;
 //! 3. copies, commits, updates the remap table, then opens the gate and
 //!    resubmits the held writes, which now route to spare.
 //!
-//! `map` reads the epoch, counts the write and reads whether the gate is
-//! closed in one RCU read-side section (`enter`). A write that saw the old
-//! epoch ran its section before the grace period ended, so the drain waits
-//! for it; one that saw the new epoch also sees the gate closed, and `map`
-//! holds it if it touches a gated block. `map` takes no lock unless the
-//! gate is closed, and the counts are per CPU: no shared cache line.
+//! Each write is an SRCU read-side section, from `map` (`enter`, which
+//! also reads whether the gate is closed) to `end_io` (`exit`, in any
+//! context). A write that began before the drain is waited for; one that
+//! began after sees the gate closed, and `map` holds it if it touches a
+//! gated block. `map` takes no lock unless the gate is closed, and SRCU
+//! counts per CPU: no shared cache line.
 
 use super::{IoState, PerIo};
 use crate::dm::Held;
-use crate::dm::{new_irq_spinlock, rcu_read, sleep_ms, synchronize_rcu, Bio, BioList, InflightCounters, IrqSpinLock};
-use core::sync::atomic::{
-    AtomicBool, AtomicU8, Ordering::Acquire, Ordering::Relaxed, Ordering::Release, Ordering::SeqCst,
-};
+use crate::dm::{new_irq_spinlock, Bio, BioList, IrqSpinLock, Srcu, SrcuIdx};
+use core::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use kernel::prelude::*;
 
-/// Counts writes in flight in two epochs.
+/// Tracks writes in flight.
 pub struct WriteTracker {
-    epoch: AtomicU8,
-    inflight: InflightCounters,
+    srcu: Srcu,
 }
 
 impl WriteTracker {
     pub fn new() -> Result<Self> {
-        Ok(Self { epoch: AtomicU8::new(0), inflight: InflightCounters::new()? })
+        Ok(Self { srcu: Srcu::new()? })
     }
 
-    /// Counts a write starting; returns its epoch for `exit`, and what
-    /// `check` (for example "is the gate closed?") says in the same RCU
-    /// section. Any context but hard IRQ.
-    pub fn enter(&self, check: impl FnOnce() -> bool) -> (u8, bool) {
-        rcu_read(|| {
-            // Acquire: a write that sees the new epoch also sees what the
-            // worker did before starting it (closing the gate).
-            let e = self.epoch.load(Acquire);
-            self.inflight.inc(e);
-            (e, check())
-        })
+    /// Counts a write starting; returns its section for `exit`, and what
+    /// `check` (for example "is the gate closed?") says once the write is
+    /// counted. Any context but hard IRQ.
+    pub fn enter(&self, check: impl FnOnce() -> bool) -> (SrcuIdx, bool) {
+        // `down_read` implies a full barrier: `check` reads after the
+        // write is counted, so a drain either waits for it or `check` sees
+        // what the worker did before draining.
+        let idx = self.srcu.down_read();
+        (idx, check())
     }
 
-    /// Counts a write of epoch `e` done. Any context, including hard IRQ.
-    pub fn exit(&self, e: u8) {
-        self.inflight.dec(e);
+    /// Counts a write done. Any context, including hard IRQ.
+    pub fn exit(&self, idx: SrcuIdx) {
+        self.srcu.up_read(idx);
     }
 
-    /// Starts a new epoch and waits until the writes of the previous one
-    /// have completed (worker only: it sleeps).
+    /// Waits until the writes that entered before the call have completed
+    /// (worker only: it sleeps).
     pub fn drain(&self) {
-        let old = self.epoch.load(Relaxed);
-        self.epoch.store(old ^ 1, Release);
-        // Every `enter` that saw `old` has counted its write after this.
-        synchronize_rcu();
-        while self.inflight.sum(old) > 0 {
-            sleep_ms(1);
-        }
+        self.srcu.synchronize();
     }
 }
 
@@ -125,7 +114,7 @@ impl Gate {
 
     /// Checks a write of `bio.sectors()` sectors at target sector
     /// `sector` (blocks of `bs` sectors), whose per-bio data holds its
-    /// write epoch. A write that starts in a held block is cut at that
+    /// write-tracker section. A write that starts in a held block is cut at that
     /// block's end and kept, no longer counted as in flight.
     pub fn admit<'a>(&self, mut bio: Bio<'a, PerIo>, sector: u64, bs: u64, tracker: &WriteTracker) -> Admit<'a> {
         let sectors = bio.sectors();
@@ -140,8 +129,8 @@ impl Gate {
                 if end < sectors {
                     bio.accept_partial(end);
                 }
-                if let IoState::Write { epoch } = bio.per_bio().state {
-                    tracker.exit(epoch);
+                if let IoState::Write { write } = bio.per_bio().state {
+                    tracker.exit(write);
                 }
                 bio.per_bio().state = IoState::Plain;
                 let (bio, mark) = bio.hold();

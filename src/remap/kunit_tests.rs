@@ -4,7 +4,7 @@
 
 use super::inflight::WriteTracker;
 use super::remaps::Remaps;
-use crate::dm::NoIo;
+use crate::dm::{sleep_ms, NoIo};
 use crate::kunit::{check, kunit_suite, Test};
 use crate::remap_core::alloc::Allocator;
 use crate::remap_core::args::{parse_u64, ArgError, ArgSet};
@@ -15,8 +15,11 @@ use crate::remap_core::route::{route, Dest, Layout};
 use crate::remap_core::{crc32c, geometry, table};
 use core::ffi::CStr;
 use core::fmt::Write;
+use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::alloc::KVVec;
 use kernel::prelude::*;
+use kernel::sync::Arc;
+use kernel::workqueue;
 
 fn parse<'a>(args: &'a [&'a CStr]) -> Result<table::TableArgs<'a>, &'static [u8]> {
     table::parse(ArgSet::new(args)).map_err(|e: ArgError| e.0.to_bytes())
@@ -172,27 +175,37 @@ fn narrowing_and_health(t: &Test) {
     check!(t, health(&HealthInputs { metadata_failed: true, ..h }) == "failed");
 }
 
-/// The write epochs that let the worker wait for writes in flight.
-fn write_epochs(t: &Test) {
+/// The write tracker: `enter` reports the check, `drain` waits for a
+/// write in flight (ended 50 ms later by a work item) and returns at once
+/// when none is.
+fn write_tracker(t: &Test) {
     let Ok(w) = WriteTracker::new() else {
         check!(t, false);
         return;
     };
-    let (old, seen) = w.enter(|| true);
+    let (Ok(w), Ok(done)) = (Arc::new(w, GFP_KERNEL), Arc::new(AtomicBool::new(false), GFP_KERNEL)) else {
+        check!(t, false);
+        return;
+    };
+    let (a, seen) = w.enter(|| true);
     check!(t, seen);
-    let (old2, _) = w.enter(|| false);
-    check!(t, old == old2);
-    w.exit(old);
-    w.exit(old2);
-    // Nothing in flight: a drain returns at once and switches epochs.
+    let (b, seen) = w.enter(|| false);
+    check!(t, !seen);
+    w.exit(b);
+    let (w2, done2) = (w.clone(), done.clone());
+    let spawned = workqueue::system().try_spawn(GFP_KERNEL, move || {
+        sleep_ms(50);
+        done2.store(true, Ordering::SeqCst);
+        w2.exit(a);
+    });
+    if spawned.is_err() {
+        w.exit(a);
+        check!(t, false);
+        return;
+    }
     w.drain();
-    let (new, _) = w.enter(|| false);
-    check!(t, new != old);
-    w.exit(new);
+    check!(t, done.load(Ordering::SeqCst));
     w.drain();
-    let (back, _) = w.enter(|| false);
-    check!(t, back == old);
-    w.exit(back);
 }
 
 /// The kernel's remap table: versions published with RCU, routing that
@@ -258,7 +271,7 @@ kunit_suite!(
         remap_table_in_kernel_memory,
         allocator,
         routing,
-        write_epochs,
+        write_tracker,
         error_classification,
         narrowing_and_health,
         noio_scope,

@@ -13,7 +13,7 @@ mod worker;
 
 use crate::dm::{
     new_irq_spinlock, Bio, BioList, Bookmark, Ctr, CtrError, Ctx, DevId, DeviceVisitor, DmDev, DmIo, DoneBio, EndIo,
-    IrqSpinLock, MapResult, MessageError, Op, PerBio, QueueLimits, StatusType, Target, TaskCtx,
+    IrqSpinLock, MapResult, MessageError, Op, PerBio, QueueLimits, SrcuIdx, StatusType, Target, TaskCtx,
 };
 use crate::remap_core::args::ArgSet;
 use crate::remap_core::emit::Emitter;
@@ -47,18 +47,19 @@ enum MetaState {
     ReadOnly = 3,
 }
 
-/// What a bio of the target is doing, in DM's per-bio data.
-#[derive(Clone, Copy, Default)]
+/// What a bio of the target is doing, in DM's per-bio data. `Plain` is
+/// the zero tag (see `PerIo`'s `PerBio`).
+#[derive(Clone, Copy)]
+#[repr(u8)]
 pub enum IoState {
     /// Nothing to do when it completes.
-    #[default]
-    Plain,
-    /// A write counted in flight in `epoch`.
-    Write { epoch: u8 },
+    Plain = 0,
+    /// A write counted in flight (its write-tracker section).
+    Write { write: SrcuIdx },
     /// A write of a whole lost main block to its spare block: when it
     /// succeeds, the block is committed as good again before the write
     /// completes.
-    Revive { block: u64, epoch: u8 },
+    Revive { write: SrcuIdx, block: u64 },
     /// A `Revive` write handed to the worker, to commit.
     Revived { block: u64 },
     /// A bio that failed on main with a media error, handed to the worker.
@@ -68,7 +69,7 @@ pub enum IoState {
 }
 
 /// DM's per-bio data of the target.
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Copy)]
 pub struct PerIo {
     pub state: IoState,
     /// For a bio sent to main or to the spare block of a remap: its target
@@ -78,7 +79,9 @@ pub struct PerIo {
     pub origin: Bookmark,
 }
 
-impl PerBio for PerIo {}
+// SAFETY: all zeroes is `IoState::Plain` (a `repr(u8)` enum with tag 0
+// for `Plain`, which has no fields) and an all-zero `Bookmark` (integers).
+unsafe impl PerBio for PerIo {}
 
 /// Where a piece of a bio goes.
 enum Place {
@@ -207,6 +210,7 @@ impl Target for RemapTarget {
         Ok(target)
     }
 
+    #[inline]
     fn map<'a>(&self, ctx: Ctx<'_>, mut bio: Bio<'a, PerIo>) -> MapResult<'a, PerIo> {
         // An empty flush's sector is meaningless (it can lie before
         // `begin`): handle it before any offset arithmetic.
@@ -222,8 +226,8 @@ impl Target for RemapTarget {
         let write = op != Op::Read;
         let mut limit = bio.sectors();
         if write {
-            let (epoch, gated) = self.tracker.enter(|| self.gate.is_closed());
-            bio.per_bio().state = IoState::Write { epoch };
+            let (write, gated) = self.tracker.enter(|| self.gate.is_closed());
+            bio.per_bio().state = IoState::Write { write };
             if gated {
                 match self.gate.admit(bio, sector, self.layout.block_sectors, &self.tracker) {
                     Admit::Pass(b, l) => (bio, limit) = (b, l),
@@ -255,8 +259,8 @@ impl Target for RemapTarget {
                 bio.remap(ctx.dev(self.spare), s);
             }
             Place::Revive(block, s) => {
-                if let IoState::Write { epoch } = bio.per_bio().state {
-                    bio.per_bio().state = IoState::Revive { block, epoch };
+                if let IoState::Write { write } = bio.per_bio().state {
+                    bio.per_bio().state = IoState::Revive { write, block };
                 }
                 bio.remap(ctx.dev(self.spare), s);
             }
@@ -268,15 +272,15 @@ impl Target for RemapTarget {
         MapResult::Remapped(bio)
     }
 
+    #[inline]
     fn end_io<'a>(&self, ctx: Ctx<'_>, mut bio: DoneBio<'a, PerIo>, status: u8) -> EndIo<'a, PerIo> {
-        let io = *bio.per_bio();
-        match io.state {
+        match bio.per_bio_ref().state {
             // The worker redid it and counted what there was to count.
             IoState::Finished => return EndIo::Done(bio),
             IoState::Plain | IoState::Revived { .. } | IoState::Failed => {}
-            IoState::Write { epoch } => self.tracker.exit(epoch),
-            IoState::Revive { block, epoch } => {
-                self.tracker.exit(epoch);
+            IoState::Write { write } => self.tracker.exit(write),
+            IoState::Revive { write, block } => {
+                self.tracker.exit(write);
                 if status == 0 {
                     // Complete it once the block is committed as good.
                     bio.per_bio().state = IoState::Revived { block };
@@ -294,7 +298,7 @@ impl Target for RemapTarget {
         // A media error of a read or write on main: the worker finds the
         // failing blocks and relocates them, then completes the bio. Only
         // while remaps can be made; otherwise the error passes up.
-        let redo = io.origin.size != 0 && matches!(bio.op(), Op::Read | Op::Write);
+        let redo = bio.per_bio_ref().origin.size != 0 && matches!(bio.op(), Op::Read | Op::Write);
         match policy::classify(status) {
             ErrorClass::Media if redo && self.state_is(MetaState::Ok) => {
                 bio.per_bio().state = IoState::Failed;
@@ -441,8 +445,8 @@ impl RemapTarget {
 
     /// Forgets that a bio is a write in flight (it fails without I/O).
     fn untrack(&self, io: &mut PerIo) {
-        if let IoState::Write { epoch } | IoState::Revive { epoch, .. } = io.state {
-            self.tracker.exit(epoch);
+        if let IoState::Write { write } | IoState::Revive { write, .. } = io.state {
+            self.tracker.exit(write);
         }
         io.state = IoState::Plain;
     }

@@ -203,7 +203,7 @@ impl Work<'_> {
 
     /// Main blocks `[first, end)` that a failed bio covered.
     fn blocks_of(&self, bio: &HeldBio<PerIo>) -> (u64, u64) {
-        let o = bio.per_bio_value().origin;
+        let o = bio.per_bio_ref().origin;
         let bs = self.layout.block_sectors;
         let sectors = u64::from(o.size / 512).max(1);
         (o.sector / bs, (o.sector + sectors - 1) / bs + 1)
@@ -244,7 +244,7 @@ impl Work<'_> {
     /// where the block lives (main, or its spare block); a block that still
     /// fails moves to a new spare block.
     fn redo_write(&self, bio: &mut HeldBio<PerIo>, moves: &mut Moves) -> Result<Redo> {
-        let start = bio.per_bio_value().origin.sector;
+        let start = bio.per_bio_ref().origin.sector;
         // Whether the failed bio's own flush happened is unknown: flush
         // both devices again before its data is written.
         if bio.is_preflush() {
@@ -294,7 +294,7 @@ impl Work<'_> {
     /// Redoes a read, block by block, with retries, where each block lives
     /// (main, or its spare block).
     fn redo_read(&self, bio: &mut HeldBio<PerIo>, moves: &mut Moves) -> Result<Redo> {
-        let start = bio.per_bio_value().origin.sector;
+        let start = bio.per_bio_ref().origin.sector;
         let mut data = IoBuf::new((bio.sectors() * 512) as usize)?;
         let bs = self.layout.block_sectors;
         let single = start / bs == (start + bio.sectors() - 1) / bs;

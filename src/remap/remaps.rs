@@ -25,7 +25,7 @@ fn table_with_slots(slots: usize, main_blocks: u64) -> Result<KBox<Table>> {
     let (shift, words) = summary_shape(main_blocks);
     let map = RemapTable::new(KVVec::from_elem(EMPTY, slots, GFP_KERNEL)?);
     let summary = Summary::new(KVVec::from_elem(0, words, GFP_KERNEL)?, shift);
-    Ok(KBox::new(Indexed { map, summary }, GFP_KERNEL)?)
+    Ok(KBox::new(Indexed::new(map, summary), GFP_KERNEL)?)
 }
 
 /// All remaps of a target.
@@ -69,7 +69,7 @@ impl Remaps {
 
     /// The remap of `block`, if any.
     pub fn get(&self, block: u64) -> Option<Record> {
-        self.current.read(|t| t.map.get(block))
+        self.current.read(|t| t.map().get(block))
     }
 
     /// Replaces every remap with `records`, replayed in commit order
@@ -78,11 +78,11 @@ impl Remaps {
         let mut fresh = table_with_slots(slots_for(records.len()), self.main_blocks)?;
         let mut lost = 0;
         for r in records {
-            let was_lost = fresh.map.get(r.main).is_some_and(|b| b.state == BlockState::Lost);
+            let was_lost = fresh.map().get(r.main).is_some_and(|b| b.state == BlockState::Lost);
             fresh.insert(*r).map_err(|_| ENOMEM)?;
             lost = lost + u64::from(r.state == BlockState::Lost) - u64::from(was_lost);
         }
-        let count = fresh.map.count() as u64;
+        let count = fresh.map().count() as u64;
         self.current.replace(fresh);
         self.lost.store(lost, Ordering::Relaxed);
         self.count.store(count, Ordering::Release);
@@ -95,12 +95,12 @@ impl Remaps {
     pub fn reserve(&self, additional: usize) -> Result {
         let need = self.len() as usize + additional;
         let mut next = self.next.lock();
-        if next.as_ref().is_some_and(|t| t.map.capacity() >= need) {
+        if next.as_ref().is_some_and(|t| t.map().capacity() >= need) {
             return Ok(());
         }
         // The current version's size if it has room: `insert` then copies
         // it slot for slot.
-        let slots = self.current.read(|t| if t.map.capacity() >= need { t.map.slots() } else { slots_for(need) });
+        let slots = self.current.read(|t| if t.map().capacity() >= need { t.map().slots() } else { slots_for(need) });
         *next = Some(table_with_slots(slots, self.main_blocks)?);
         Ok(())
     }
@@ -114,7 +114,7 @@ impl Remaps {
         let mut fresh = self.next.lock().take().ok_or(ENOMEM)?;
         self.current.read(|t| fresh.copy_from(t)).map_err(|_| ENOMEM)?;
         for r in records {
-            let was_lost = fresh.map.get(r.main).is_some_and(|b| b.state == BlockState::Lost);
+            let was_lost = fresh.map().get(r.main).is_some_and(|b| b.state == BlockState::Lost);
             fresh.insert(*r).map_err(|_| ENOMEM)?;
             match (was_lost, r.state == BlockState::Lost) {
                 (false, true) => self.lost.fetch_add(1, Ordering::Relaxed),
@@ -122,7 +122,7 @@ impl Remaps {
                 _ => 0,
             };
         }
-        let count = fresh.map.count() as u64;
+        let count = fresh.map().count() as u64;
         self.current.replace(fresh);
         self.count.store(count, Ordering::Release);
         Ok(())
@@ -130,14 +130,14 @@ impl Remaps {
 
     /// Bytes of kernel memory the table uses (its summary included).
     pub fn bytes(&self) -> usize {
-        self.current.read(|t| t.map.bytes() + t.summary.bytes())
+        self.current.read(|t| t.map().bytes() + t.summary().bytes())
     }
 
     /// Calls `f` on every remap until it returns false (`f` must not
     /// sleep: it runs in an RCU read-side section).
     pub fn for_each(&self, mut f: impl FnMut(Record) -> bool) {
         self.current.read(|t| {
-            for r in t.map.iter() {
+            for r in t.map().iter() {
                 if !f(r) {
                     break;
                 }

@@ -391,8 +391,8 @@ impl<'a> Work<'a> {
             bio.fail();
             return;
         }
-        let (epoch, _) = self.tracker.enter(|| false);
-        bio.per_bio().state = IoState::Write { epoch };
+        let (write, _) = self.tracker.enter(|| false);
+        bio.per_bio().state = IoState::Write { write };
         // Where to redo it from if it fails (see `PerIo::origin`).
         let mut origin = bio.bookmark();
         origin.sector = sector;
@@ -406,7 +406,7 @@ impl<'a> Work<'a> {
                 bio.submit(self.spare, s);
             }
             Place::Revive(block, s) => {
-                bio.per_bio().state = IoState::Revive { block, epoch };
+                bio.per_bio().state = IoState::Revive { write, block };
                 bio.submit(self.spare, s);
             }
             Place::Fail => {

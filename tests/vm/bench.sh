@@ -19,6 +19,9 @@ load
 arg() { tr ' ' '\n' </proc/cmdline | sed -n "s/^$1=//p"; }
 RUNTIME=$(arg dmr.bench_runtime)
 REPS=$(arg dmr.bench_reps)
+JOBS=$(arg dmr.bench_jobs | tr , ' ')
+CASES=$(arg dmr.bench_cases | tr , ' ')
+EXTRAS=$(arg dmr.bench_extras)
 RUNTIME=${RUNTIME:-2} REPS=${REPS:-3}
 grep -q ' /sys/kernel/config ' /proc/mounts || mount -t configfs configfs /sys/kernel/config
 # null_blk disk $1 of $2 MiB; $3: memory backed (with discard).
@@ -88,8 +91,8 @@ run() {
 	echo
 	echo "BENCH-END"
 }
-cases="raw linear remap0 remap100k hit spare"
-jobs="randread-qd1 randread-qd32 randwrite-qd1 randwrite-qd32 seqwrite-1m"
+cases=${CASES:-raw linear remap0 remap100k hit spare}
+jobs=${JOBS:-randread-qd1 randread-qd32 randwrite-qd1 randwrite-qd32 seqwrite-1m}
 rep=1
 while [ $rep -le "$REPS" ]; do
 	for j in $jobs; do
@@ -100,6 +103,7 @@ while [ $rep -le "$REPS" ]; do
 	rep=$((rep + 1))
 done
 for c in linear remap0 remap1 spare; do dmsetup remove $c; done
+[ "$EXTRAS" = 0 ] && exit 0
 
 # A 4 KiB read's latency, alone and while 4 GiB discards route through a
 # device with 100,000 remaps (100 runs of 1,000 blocks, one every 8,000).
