@@ -26,6 +26,7 @@ mod remap_core {
     pub mod format;
     pub mod geometry;
     pub mod journal;
+    pub mod message;
     pub mod policy;
     pub mod remaps;
     pub mod route;

@@ -321,7 +321,12 @@ pub fn pick_slot(a: &[u8; MBLOCK], b: &[u8; MBLOCK]) -> Result<SlotPick, FormatE
             if x.uuid != y.uuid || x.geometry != y.geometry {
                 return Err(FormatError(c"Metadata slots belong to different devices"));
             }
-            if x.seq >= y.seq {
+            if x.seq == y.seq {
+                // Only damage makes two commits of one number: which is
+                // right cannot be told.
+                return Err(FormatError(c"Metadata slots hold the same commit number"));
+            }
+            if x.seq > y.seq {
                 (x, 0)
             } else {
                 (y, 1)
@@ -337,6 +342,18 @@ pub fn pick_slot(a: &[u8; MBLOCK], b: &[u8; MBLOCK]) -> Result<SlotPick, FormatE
         }
     };
     Ok(SlotPick { sb, slot, errors })
+}
+
+/// Recomputes the checksum of a commit slot (for damage generators: a
+/// slot changed on purpose, then sealed, reaches the checks beyond the
+/// checksum).
+pub fn reseal_slot(b: &mut [u8; MBLOCK]) {
+    seal(b, SALT_SLOT);
+}
+
+/// Recomputes the checksum of a log block (see `reseal_slot`).
+pub fn reseal_log(b: &mut [u8; MBLOCK]) {
+    seal(b, SALT_LOG);
 }
 
 fn seal(b: &mut [u8; MBLOCK], salt: u32) {

@@ -13,6 +13,7 @@ pub mod emit;
 pub mod format;
 pub mod geometry;
 pub mod journal;
+pub mod message;
 pub mod policy;
 pub mod remaps;
 pub mod route;

@@ -129,6 +129,23 @@ impl<S: DerefMut<Target = [Slot]>> RemapTable<S> {
         Ok(())
     }
 
+    /// A spare block that two remaps share, if any (damaged metadata:
+    /// writes to one main block would land in the other's data). `seen` is
+    /// scratch: zeroed, one bit per spare block up to the largest used.
+    pub fn shared_spare(&self, seen: &mut [u64]) -> Option<u32> {
+        for r in self.iter() {
+            let Some(word) = seen.get_mut((r.spare / 64) as usize) else {
+                return Some(r.spare);
+            };
+            let bit = 1 << (r.spare % 64);
+            if *word & bit != 0 {
+                return Some(r.spare);
+            }
+            *word |= bit;
+        }
+        None
+    }
+
     /// Every remap, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = Record> + '_ {
         self.slots.iter().filter(|s| s.used()).map(Slot::record)
@@ -260,6 +277,21 @@ mod tests {
             assert_eq!(t.get(b), t.map().get(b), "{b}");
         }
         assert_eq!(t.get(300_000), Some(rec(300_000, 0)));
+    }
+
+    #[test]
+    fn finds_a_shared_spare_block() {
+        let mut t = RemapTable::new(vec![EMPTY; slots_for(10)]);
+        t.insert(rec(1, 0)).unwrap();
+        t.insert(rec(2, 70)).unwrap();
+        assert_eq!(t.shared_spare(&mut [0; 2]), None);
+        t.insert(rec(3, 70)).unwrap();
+        assert_eq!(t.shared_spare(&mut [0; 2]), Some(70));
+        // Main block 3 moves on: no longer shared.
+        t.insert(rec(3, 71)).unwrap();
+        assert_eq!(t.shared_spare(&mut [0; 2]), None);
+        // Scratch too small: reported, never a panic.
+        assert_eq!(t.shared_spare(&mut [0; 1]).map(|s| s >= 64), Some(true));
     }
 
     #[test]

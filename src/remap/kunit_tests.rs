@@ -97,6 +97,19 @@ fn slot_codec(t: &Test) {
         check!(t, Superblock::decode(&b).is_err());
         b[byte] ^= 4;
     }
+    // Fields changed and sealed again reach the checks past the checksum.
+    b[12] = 2;
+    format::reseal_slot(&mut b);
+    check!(t, Superblock::decode(&b).map_err(|e| e.0) == Err(c"Metadata has an unsupported format version"));
+    b[12] = 1;
+    b[128 + 12] = 7;
+    format::reseal_slot(&mut b);
+    check!(t, Superblock::decode(&b).map_err(|e| e.0) == Err(c"Metadata record with an unknown state"));
+    // A log block sealed as a slot, or a slot as a log block, is refused.
+    b[128 + 12] = 0;
+    format::reseal_log(&mut b);
+    check!(t, Superblock::decode(&b).is_err());
+    check!(t, format::check_log_block(&b, &sb, 0).is_err());
 }
 
 fn remap_table_in_kernel_memory(t: &Test) {
@@ -237,7 +250,7 @@ fn remaps_versions(t: &Test) {
     check!(t, r.len() == 202 && r.get(199_007).map(|x| x.spare) == Some(201));
     check!(t, r.get(100_001).map(|x| x.state) == Some(BlockState::Lost));
     // A replay replaces everything.
-    check!(t, r.replace(&[rec(5, 9, BlockState::Remapped)]).is_ok());
+    check!(t, r.replace(&[rec(5, 9, BlockState::Remapped)], 10).is_ok());
     check!(t, r.len() == 1 && r.lost() == 0 && r.get(100_000).is_none() && r.get(5).is_some());
 }
 

@@ -1,75 +1,46 @@
-//! Admin messages (`dmsetup message <dev> 0 ...`):
-//! `remap <sector> [<count>]`, `list`, `memory`, `commit` and
-//! `clear_stats`.
+//! Admin messages (`dmsetup message <dev> 0 ...`), parsed by the core's
+//! `message` module and carried out here.
 
 use super::worker::{Answer, Kind, Reply, Request, NOMEM};
 use super::RemapTarget;
 use crate::dm::{Ctx, MessageError};
-use crate::remap_core::args::{ArgError, ArgSet};
+use crate::remap_core::args::ArgSet;
 use crate::remap_core::emit::Emitter;
 use crate::remap_core::format::BlockState;
+use crate::remap_core::message::{self, Message};
 use core::fmt::Write;
 use kernel::prelude::*;
-
-/// Most blocks one `remap` message may relocate.
-const MAX_REMAP_COUNT: u64 = 1 << 20;
 
 pub fn handle(
     t: &RemapTarget,
     ctx: &Ctx<'_>,
-    mut args: ArgSet<'_>,
+    args: ArgSet<'_>,
     out: &mut Emitter<'_>,
 ) -> Result<bool, MessageError> {
-    let cmd = args.next_arg().ok_or(MessageError("empty message"))?;
-    let no_args = |args: &ArgSet<'_>, err| {
-        if args.remaining() == 0 {
-            Ok(())
-        } else {
-            Err(MessageError(err))
-        }
-    };
-    match cmd.to_bytes() {
-        b"remap" => remap(t, ctx, args, out),
-        b"list" => {
-            no_args(&args, "list takes no arguments")?;
+    match message::parse(args).map_err(MessageError)? {
+        Message::Remap { sector, count } => remap(t, ctx, sector, count, out),
+        Message::List => {
             list(t, out);
             Ok(true)
         }
-        b"memory" => {
-            no_args(&args, "memory takes no arguments")?;
+        Message::Memory => {
             let (n, bytes) = (t.remaps.len(), t.remaps.bytes());
             let _ = write!(out, "remap table: {n} remaps in {bytes} bytes");
             Ok(true)
         }
-        b"commit" => {
-            no_args(&args, "commit takes no arguments")?;
-            commit(t, ctx)
-        }
-        b"clear_stats" => {
-            no_args(&args, "clear_stats takes no arguments")?;
+        Message::Commit => commit(t, ctx),
+        Message::ClearStats => {
             t.stats.clear();
             Ok(false)
         }
-        _ => Err(MessageError("unknown message")),
     }
 }
 
-/// `remap <sector> [<count>]`: relocates `count` blocks (default 1) from
-/// the one holding target sector `sector`, on a live or suspended device.
-/// The worker copies them to spare (a block that cannot be read is
-/// recorded as lost) and commits, then I/O to them goes to spare.
-fn remap(t: &RemapTarget, ctx: &Ctx<'_>, mut args: ArgSet<'_>, out: &mut Emitter<'_>) -> Result<bool, MessageError> {
-    const USAGE: &str = "usage: remap <sector> [<count>]";
-    let sector = args.next_u64(u64::MAX, ArgError(c"")).map_err(|_| MessageError(USAGE))?;
-    let count = match args.remaining() {
-        0 => 1,
-        _ => args
-            .next_u64(MAX_REMAP_COUNT, ArgError(c""))
-            .map_err(|_| MessageError("remap: count must be 1 to 1048576"))?,
-    };
-    if count == 0 || args.remaining() != 0 {
-        return Err(MessageError(USAGE));
-    }
+/// `remap <sector> [<count>]`: relocates `count` blocks from the one
+/// holding target sector `sector`, on a live or suspended device. The
+/// worker copies them to spare (a block that cannot be read is recorded
+/// as lost) and commits, then I/O to them goes to spare.
+fn remap(t: &RemapTarget, ctx: &Ctx<'_>, sector: u64, count: u64, out: &mut Emitter<'_>) -> Result<bool, MessageError> {
     let bs = t.layout.block_sectors;
     let first = sector / bs;
     if sector >= t.len || first + count - 1 > (t.len - 1) / bs {

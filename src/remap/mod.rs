@@ -29,7 +29,7 @@ use kernel::new_mutex;
 use kernel::prelude::*;
 use kernel::sync::Mutex;
 use metadata::Metadata;
-use remaps::Remaps;
+use remaps::{Remaps, ReplaceError};
 use stats::{Cause, IoStats};
 use worker::Request;
 
@@ -157,7 +157,10 @@ impl Target for RemapTarget {
         let (meta, records) = Metadata::open(&io, spare, g, writable)?;
         let remaps = Remaps::new(g.main_sectors.div_ceil(g.block_sectors()))
             .map_err(|e| CtrError::new(c"Cannot allocate the remap table", e))?;
-        remaps.replace(&records).map_err(|e| CtrError::new(c"Cannot allocate the remap table", e))?;
+        remaps.replace(&records, meta.sb().alloc_next).map_err(|e| match e {
+            ReplaceError::NoMem => CtrError::new(c"Cannot allocate the remap table", ENOMEM),
+            ReplaceError::SharedSpare => CtrError::invalid(c"Metadata gives one spare block to two main blocks"),
+        })?;
         drop(records);
         let spare_used = AtomicU64::new(meta.sb().alloc_next);
         // Levels and lost blocks the table starts with are old news.
@@ -338,7 +341,13 @@ impl Target for RemapTarget {
         // resume starts again.
         let mut meta = self.meta.lock();
         if let Some((sb, records)) = meta.refresh(&self.io, ctx.dev(self.spare))? {
-            self.remaps.replace(&records)?;
+            self.remaps.replace(&records, sb.alloc_next).map_err(|e| match e {
+                ReplaceError::NoMem => ENOMEM,
+                ReplaceError::SharedSpare => {
+                    pr_err!("metadata gives one spare block to two main blocks\n");
+                    EINVAL
+                }
+            })?;
             meta.adopt(sb);
             self.spare_used.store(meta.sb().alloc_next, Ordering::Relaxed);
         }

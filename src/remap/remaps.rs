@@ -28,6 +28,27 @@ fn table_with_slots(slots: usize, main_blocks: u64) -> Result<KBox<Table>> {
     Ok(KBox::new(Indexed::new(map, summary), GFP_KERNEL)?)
 }
 
+/// Why `Remaps::replace` refused.
+#[derive(Debug)]
+pub enum ReplaceError {
+    /// Out of memory.
+    NoMem,
+    /// Two remaps share a spare block: the metadata is damaged.
+    SharedSpare,
+}
+
+impl From<Error> for ReplaceError {
+    fn from(_: Error) -> Self {
+        ReplaceError::NoMem
+    }
+}
+
+impl From<kernel::alloc::AllocError> for ReplaceError {
+    fn from(_: kernel::alloc::AllocError) -> Self {
+        ReplaceError::NoMem
+    }
+}
+
 /// All remaps of a target.
 pub struct Remaps {
     current: RcuBox<Table>,
@@ -72,9 +93,9 @@ impl Remaps {
         self.current.read(|t| t.map().get(block))
     }
 
-    /// Replaces every remap with `records`, replayed in commit order
-    /// (process context).
-    pub fn replace(&self, records: &[Record]) -> Result {
+    /// Replaces every remap with `records`, replayed in commit order, whose
+    /// spare blocks are below `spare_used` (process context).
+    pub fn replace(&self, records: &[Record], spare_used: u64) -> Result<(), ReplaceError> {
         let mut fresh = table_with_slots(slots_for(records.len()), self.main_blocks)?;
         let mut lost = 0;
         for r in records {
@@ -82,6 +103,11 @@ impl Remaps {
             fresh.insert(*r).map_err(|_| ENOMEM)?;
             lost = lost + u64::from(r.state == BlockState::Lost) - u64::from(was_lost);
         }
+        let mut seen = KVVec::from_elem(0u64, spare_used.div_ceil(64) as usize, GFP_KERNEL)?;
+        if fresh.map().shared_spare(&mut seen).is_some() {
+            return Err(ReplaceError::SharedSpare);
+        }
+        drop(seen);
         let count = fresh.map().count() as u64;
         self.current.replace(fresh);
         self.lost.store(lost, Ordering::Relaxed);

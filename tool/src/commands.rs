@@ -157,12 +157,21 @@ pub fn dump(spare: &Path, json: bool) -> Result<()> {
     Ok(())
 }
 
-pub fn repair(spare: &Path) -> Result<()> {
+pub fn repair(spare: &Path, salvage: bool) -> Result<()> {
     let dev = Spare::open(spare, true)?;
     let pick = dev.pick()?;
     let sb = pick.sb;
-    // The records must be sound: a slot can be rebuilt, lost records cannot.
-    dev.records(&pick)?;
+    match dev.records(&pick) {
+        Ok(_) => {}
+        Err(Error::Metadata(why)) if salvage => return salvage_records(&dev, &pick, &why),
+        Err(Error::Metadata(why)) => {
+            return Err(Error::Metadata(format!(
+                "{why}; `repair --salvage` rebuilds the metadata from the records that survive"
+            )))
+        }
+        Err(e) => return Err(e),
+    }
+    // The records are sound: a damaged or stale slot can be rebuilt.
     let other = Superblock::slot_of(sb.seq + 1) as usize;
     if pick.errors[other].is_none() {
         println!("both slots are valid: nothing to repair");
@@ -174,5 +183,56 @@ pub fn repair(spare: &Path) -> Result<()> {
     dev.write(other as u64, &buf)?;
     dev.sync()?;
     println!("rewrote slot {} from commit {} (now commit {})", ["A", "B"][other], sb.seq, next.seq);
+    Ok(())
+}
+
+/// Rebuilds the metadata of commit `pick` from the records that survive
+/// (log blocks that check, the tail, records in range, spare blocks used
+/// once), and says what was lost.
+fn salvage_records(dev: &Spare, pick: &format::SlotPick, why: &str) -> Result<()> {
+    let sb = &pick.sb;
+    let g = sb.geometry;
+    let main_blocks = g.main_sectors.div_ceil(g.block_sectors());
+    println!("commit {}: {why}", sb.seq);
+    let slot = dev.slots()?[pick.slot];
+    let mut found = Vec::new();
+    let mut lost = Vec::new();
+    let mut log = [0; MBLOCK];
+    for index in 0..sb.full_log_blocks() {
+        let ok = dev.read(LOG_START + index, &mut log).is_ok() && format::check_log_block(&log, sb, index).is_ok();
+        if ok {
+            found.extend((0..format::RECORDS_PER_BLOCK).filter_map(|i| format::record_at(&log, i).ok()));
+        } else {
+            lost.push(format!("log block {index} is unreadable or corrupt: its records are lost"));
+        }
+    }
+    found.extend((0..sb.tail_len()).filter_map(|i| format::record_at(&slot, i).ok()));
+    let mut last: BTreeMap<u64, Record> = BTreeMap::new();
+    for r in found {
+        if r.main >= main_blocks || u64::from(r.spare) >= sb.alloc_next {
+            lost.push(format!("record of main block {} -> spare block {} is out of range", r.main, r.spare));
+        } else {
+            last.insert(r.main, r);
+        }
+    }
+    let mut by_spare: HashMap<u32, Vec<u64>> = HashMap::new();
+    for r in last.values() {
+        by_spare.entry(r.spare).or_default().push(r.main);
+    }
+    for (spare, mains) in by_spare.iter().filter(|(_, m)| m.len() > 1) {
+        lost.push(format!("spare block {spare} is claimed by main blocks {mains:?}: all of them dropped"));
+        mains.iter().for_each(|m| {
+            last.remove(m);
+        });
+    }
+    let remaps: Vec<Record> = last.into_values().collect();
+    let seq = crate::restore::write_pair(dev, sb.uuid, g, &remaps, sb.alloc_next)?;
+    println!("rebuilt the metadata with {} remaps as commit {seq}", remaps.len());
+    for l in &lost {
+        println!("could not recover: {l}");
+    }
+    if !lost.is_empty() {
+        println!("main blocks whose remap was lost read from main again; their data on spare is not reachable");
+    }
     Ok(())
 }

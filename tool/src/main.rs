@@ -2,8 +2,7 @@
 //! dm-remap target keeps on its spare device. Works on a block device or
 //! an image file; shares the on-disk format code with the kernel module.
 
-mod commands;
-mod spare;
+use dm_remap_tool::{commands, damage, restore, spare};
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -12,6 +11,7 @@ use std::process::ExitCode;
 /// Exit codes, in the style of thin_check: 0 clean, 1 metadata damaged or
 /// refused, 2 bad usage (clap's own), 3 the device could not be used.
 const EXIT_METADATA: u8 = 1;
+const EXIT_USAGE: u8 = 2;
 const EXIT_IO: u8 = 3;
 
 #[derive(Parser)]
@@ -50,8 +50,29 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Rewrite a damaged or stale commit slot from the newest valid one.
-    Repair { spare: PathBuf },
+    /// Rewrite a damaged or stale commit slot from the newest valid one;
+    /// with --salvage, rebuild damaged metadata from the records that
+    /// survive, and say what could not be recovered.
+    Repair {
+        spare: PathBuf,
+        #[arg(long)]
+        salvage: bool,
+    },
+    /// Rebuild the metadata from `dump --json` output.
+    Restore {
+        spare: PathBuf,
+        /// The dump to restore.
+        #[arg(long, short)]
+        input: PathBuf,
+    },
+    /// For tests: damage the metadata in a named way (`--list` names every
+    /// case and what loading must then do).
+    Damage {
+        spare: Option<PathBuf>,
+        case: Option<String>,
+        #[arg(long, conflicts_with_all = ["spare", "case"])]
+        list: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -62,13 +83,26 @@ fn main() -> ExitCode {
         }
         Command::Check { spare } => commands::check(&spare),
         Command::Dump { spare, json } => commands::dump(&spare, json),
-        Command::Repair { spare } => commands::repair(&spare),
+        Command::Repair { spare, salvage } => commands::repair(&spare, salvage),
+        Command::Restore { spare, input } => restore::restore(&spare, &input),
+        Command::Damage { list: true, .. } => {
+            damage::cases().iter().for_each(|(name, expect)| println!("{name} {}", expect.name()));
+            Ok(())
+        }
+        Command::Damage { spare: Some(spare), case: Some(case), .. } => {
+            spare::Spare::open(&spare, true).and_then(|dev| damage::apply(&dev, &case))
+        }
+        Command::Damage { .. } => Err(spare::Error::Usage("damage needs <spare> <case>, or --list".into())),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(spare::Error::Metadata(m)) => {
             eprintln!("dm-remap-tool: {m}");
             ExitCode::from(EXIT_METADATA)
+        }
+        Err(spare::Error::Usage(m)) => {
+            eprintln!("dm-remap-tool: {m}");
+            ExitCode::from(EXIT_USAGE)
         }
         Err(spare::Error::Io(m)) => {
             eprintln!("dm-remap-tool: {m}");

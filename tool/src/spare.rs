@@ -14,6 +14,8 @@ pub enum Error {
     Io(String),
     /// The metadata is damaged or refused (exit 1).
     Metadata(String),
+    /// The command line is wrong (exit 2).
+    Usage(String),
 }
 
 pub type Result<T> = std::result::Result<T, Error>;

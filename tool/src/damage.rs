@@ -1,0 +1,266 @@
+//! The damage generator: named ways to break a metadata area, each with
+//! what a loader must then do, for tests that check the kernel and the
+//! tool refuse or fall back cleanly (in the style of thin-provisioning-
+//! tools' damage generators).
+//!
+//! A case starts from metadata with two valid commits, the newest of
+//! which has at least one full log block. `torn` cases change bytes and
+//! leave the checksum wrong; `sealed` cases set a wrong value and seal the
+//! block again, so that the checks past the checksum are reached.
+
+use crate::spare::{Error, Result, Spare};
+use dm_remap_core::format::{self, Geometry, Superblock, HEADER, LOG_START, MBLOCK};
+
+/// What loading the damaged metadata must do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expect {
+    /// Load the newest commit.
+    LoadNewest,
+    /// Fall back to the older commit.
+    LoadOlder,
+    /// Refuse.
+    Refuse,
+}
+
+impl Expect {
+    pub fn name(self) -> &'static str {
+        match self {
+            Expect::LoadNewest => "load-newest",
+            Expect::LoadOlder => "load-older",
+            Expect::Refuse => "refuse",
+        }
+    }
+}
+
+/// Header fields of a commit slot: name, offset, length.
+const SLOT_FIELDS: [(&str, usize, usize); 16] = [
+    ("magic", 0, 8),
+    ("checksum", 8, 4),
+    ("version", 12, 4),
+    ("compat", 16, 8),
+    ("incompat", 24, 8),
+    ("seq", 32, 8),
+    ("uuid", 40, 16),
+    ("block_size", 56, 4),
+    ("main_sectors", 64, 8),
+    ("spare_sectors", 72, 8),
+    ("log_blocks", 80, 8),
+    ("data_start", 88, 8),
+    ("spare_blocks", 96, 8),
+    ("records", 104, 8),
+    ("alloc_next", 112, 8),
+    ("tail_record", HEADER, 16),
+];
+
+/// Header fields of a log block, and its first record.
+const LOG_FIELDS: [(&str, usize, usize); 7] = [
+    ("magic", 0, 8),
+    ("checksum", 8, 4),
+    ("version", 12, 4),
+    ("seq", 16, 8),
+    ("index", 24, 8),
+    ("uuid", 32, 16),
+    ("record", HEADER, 16),
+];
+
+/// Every case, with what a loader must do.
+pub fn cases() -> Vec<(String, Expect)> {
+    let mut v = Vec::new();
+    for (which, fallback) in [("newest", Expect::LoadOlder), ("older", Expect::LoadNewest)] {
+        for (field, _, _) in SLOT_FIELDS {
+            v.push((format!("slot-{which}-{field}-torn"), fallback));
+            if field == "checksum" {
+                continue;
+            }
+            let expect = match (which, field) {
+                // Unknown compatible features are fine.
+                (_, "compat") => Expect::LoadNewest,
+                // Two valid slots of different pairs.
+                (_, "uuid" | "block_size" | "main_sectors" | "spare_sectors") => Expect::Refuse,
+                // The newest becomes the oldest, or the older the newest.
+                ("newest", "seq") => Expect::LoadOlder,
+                ("older", "seq") => Expect::LoadOlder,
+                _ => fallback,
+            };
+            v.push((format!("slot-{which}-{field}-sealed"), expect));
+        }
+    }
+    for (field, _, _) in LOG_FIELDS {
+        v.push((format!("log-{field}-torn"), Expect::Refuse));
+        if field != "checksum" {
+            v.push((format!("log-{field}-sealed"), Expect::Refuse));
+        }
+    }
+    for (name, expect) in [
+        ("log-zeroed", Expect::Refuse),
+        ("log-record-main-out-of-range", Expect::Refuse),
+        ("log-record-spare-past-alloc", Expect::Refuse),
+        ("log-spare-owned-twice", Expect::Refuse),
+        ("tail-spare-owned-twice", Expect::Refuse),
+        ("log-past-end", Expect::Refuse),
+        ("records-past-capacity", Expect::LoadOlder),
+        ("equal-seq", Expect::Refuse),
+        ("both-slots-torn", Expect::Refuse),
+        ("both-slots-zeroed", Expect::Refuse),
+    ] {
+        v.push((name.into(), expect));
+    }
+    v
+}
+
+/// A value that field `field` must not hold, for a `sealed` case.
+fn bad_value(field: &str, which: &str, sb: &Superblock, other: &Superblock) -> Vec<u8> {
+    let g = &sb.geometry;
+    let v: u64 = match field {
+        "magic" => 0x4b4f_4f42_4b4f_4f42,
+        "version" => 2,
+        "compat" | "incompat" => 1,
+        "seq" if which == "newest" => 0,
+        "seq" => other.seq + 1,
+        "log_blocks" => g.log_blocks + 1,
+        "data_start" => g.data_start + 8,
+        "spare_blocks" => g.spare_blocks + 1,
+        "records" => g.record_capacity() + 1,
+        "alloc_next" => g.spare_blocks + 1,
+        _ => 0,
+    };
+    v.to_le_bytes().to_vec()
+}
+
+fn metadata(m: &str) -> Error {
+    Error::Metadata(m.to_string())
+}
+
+/// Applies case `name` to the metadata of `dev`.
+pub fn apply(dev: &Spare, name: &str) -> Result<()> {
+    let pick = dev.pick()?;
+    let mut slots = dev.slots()?;
+    let newest = pick.slot;
+    let older = 1 - newest;
+    let sb = pick.sb;
+    let older_sb = Superblock::decode(&slots[older]).map_err(|_| metadata("the older slot must be valid"))?;
+    if sb.full_log_blocks() == 0 {
+        return Err(metadata("the newest commit must have a full log block"));
+    }
+    let mut log = [0u8; MBLOCK];
+    dev.read(LOG_START, &mut log)?;
+    let main_blocks = sb.geometry.main_sectors.div_ceil(sb.geometry.block_sectors());
+    let put = |b: &mut [u8; MBLOCK], at: usize, bytes: &[u8]| b[at..at + bytes.len()].copy_from_slice(bytes);
+    let tear = |b: &mut [u8; MBLOCK], at: usize, len: usize| b[at..at + len].iter_mut().for_each(|x| *x ^= 0xa5);
+    if let Some(rest) = name.strip_prefix("slot-") {
+        let (which, rest) = rest.split_once('-').ok_or_else(|| Error::Usage("unknown damage case".into()))?;
+        let (field, how) = rest.rsplit_once('-').ok_or_else(|| Error::Usage("unknown damage case".into()))?;
+        let (i, other) = match which {
+            "newest" => (newest, older_sb),
+            "older" => (older, sb),
+            _ => return Err(Error::Usage("unknown damage case".into())),
+        };
+        let mine = if i == newest { sb } else { older_sb };
+        let &(_, at, len) =
+            SLOT_FIELDS.iter().find(|f| f.0 == field).ok_or_else(|| Error::Usage("unknown damage case".into()))?;
+        let b = &mut slots[i];
+        match how {
+            "torn" => tear(b, at, len),
+            "sealed" if field == "tail_record" => {
+                b[at + 12] = 7;
+                format::reseal_slot(b);
+            }
+            "sealed" if matches!(field, "block_size" | "main_sectors" | "spare_sectors") => {
+                // A valid slot of another pair: the geometry differs, and
+                // its derived fields agree with it.
+                let g = mine.geometry;
+                let (bs, main, spare) = match field {
+                    "block_size" => (g.block_size / 2, g.main_sectors, g.spare_sectors),
+                    "main_sectors" => (g.block_size, g.main_sectors + g.block_sectors(), g.spare_sectors),
+                    _ => (g.block_size, g.main_sectors, g.spare_sectors + 8 * g.block_sectors()),
+                };
+                let geometry = Geometry::new(bs, main, spare).map_err(|e| metadata(&e.0.to_string_lossy()))?;
+                Superblock { geometry, ..mine }.encode(b);
+            }
+            "sealed" if field == "uuid" => {
+                b[at] ^= 1;
+                format::reseal_slot(b);
+            }
+            "sealed" => {
+                put(b, at, &bad_value(field, which, &mine, &other)[..len]);
+                format::reseal_slot(b);
+            }
+            _ => return Err(Error::Usage("unknown damage case".into())),
+        }
+        dev.write(i as u64, &slots[i])?;
+        return dev.sync();
+    }
+    if let Some(rest) = name.strip_prefix("log-") {
+        if let Some((field, how)) = rest.rsplit_once('-').filter(|(_, h)| *h == "torn" || *h == "sealed") {
+            if let Some(&(_, at, len)) = LOG_FIELDS.iter().find(|f| f.0 == field) {
+                match how {
+                    "torn" => tear(&mut log, at, len),
+                    _ => {
+                        match field {
+                            "magic" => put(&mut log, at, b"NOTALOG!"),
+                            "version" => put(&mut log, at, &2u32.to_le_bytes()),
+                            "seq" => put(&mut log, at, &(sb.seq + 100).to_le_bytes()),
+                            "index" => put(&mut log, at, &7u64.to_le_bytes()),
+                            "uuid" => log[at] ^= 1,
+                            _ => log[at + 12] = 7,
+                        }
+                        format::reseal_log(&mut log);
+                    }
+                }
+                dev.write(LOG_START, &log)?;
+                return dev.sync();
+            }
+        }
+    }
+    let set_sealed_log = |log: &mut [u8; MBLOCK], i: usize, r: &format::Record| {
+        format::set_record(log, i, r);
+        format::reseal_log(log);
+    };
+    let r0 = format::record_at(&log, 0).map_err(|e| metadata(&e.0.to_string_lossy()))?;
+    match name {
+        "log-zeroed" => log.fill(0),
+        "log-record-main-out-of-range" => set_sealed_log(&mut log, 0, &format::Record { main: main_blocks, ..r0 }),
+        "log-record-spare-past-alloc" => set_sealed_log(
+            &mut log,
+            0,
+            &format::Record { spare: (older_sb.alloc_next.max(sb.alloc_next)) as u32, ..r0 },
+        ),
+        "log-spare-owned-twice" => {
+            let r1 = format::record_at(&log, 1).map_err(|e| metadata(&e.0.to_string_lossy()))?;
+            set_sealed_log(&mut log, 1, &format::Record { spare: r0.spare, ..r1 })
+        }
+        "tail-spare-owned-twice" => {
+            if sb.tail_len() == 0 {
+                return Err(metadata("the newest commit must have a tail"));
+            }
+            let b = &mut slots[newest];
+            let r = format::record_at(b, 0).map_err(|e| metadata(&e.0.to_string_lossy()))?;
+            format::set_record(b, 0, &format::Record { spare: r0.spare, ..r });
+            format::reseal_slot(b);
+        }
+        "log-past-end" | "records-past-capacity" => {
+            let records = match name {
+                "log-past-end" => sb.geometry.record_capacity(),
+                _ => sb.geometry.record_capacity() + 1,
+            };
+            let b = &mut slots[newest];
+            b[104..112].copy_from_slice(&records.to_le_bytes());
+            format::reseal_slot(b);
+        }
+        "equal-seq" => {
+            slots[older][32..40].copy_from_slice(&sb.seq.to_le_bytes());
+            format::reseal_slot(&mut slots[older]);
+        }
+        "both-slots-torn" => {
+            for s in &mut slots {
+                tear(s, 0, 8);
+            }
+        }
+        "both-slots-zeroed" => slots = [[0; MBLOCK]; 2],
+        _ => return Err(Error::Usage("unknown damage case".into())),
+    }
+    dev.write(0, &slots[0])?;
+    dev.write(1, &slots[1])?;
+    dev.write(LOG_START, &log)?;
+    dev.sync()
+}
