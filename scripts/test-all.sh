@@ -39,6 +39,12 @@ echo "$out" | sed -n 's/^test \(.*\) \.\.\. ok$/ok - host: \1/p; s/^test \(.*\) 
 	tee -a "$results" | grep -v '^ok ' || true
 [ $rc = 0 ] || { echo "not ok - host: cargo test --workspace"; echo "$out" | tail -30 | sed 's/^/#   /'; } | tee -a "$results"
 
+# Fuzzing, short form: scripts/fuzz.sh with more seconds is the long run.
+log "fuzzing, ${DMR_FUZZ_SECONDS:-15} s per target"
+if out=$("$TOP/scripts/fuzz.sh" "${DMR_FUZZ_SECONDS:-15}" 2>&1); then
+	sed -n 's/^fuzz \([a-z_]*\): \(.*\)/ok - fuzz: \1 (\2)/p' <<<"$out" >>"$results"
+else { echo "not ok - fuzz"; echo "$out" | tail -40 | sed 's/^/#   /'; } | tee -a "$results"; fi
+
 # VM: each line is one boot; its tests run in order inside it.
 initrd=out/initramfs.cpio
 cargo build --release -q -p dm-remap-tool
@@ -48,7 +54,7 @@ boots=(
 	"stress fio_verify suspend_reload_fio create_remove_cycles remap_live_fio"
 	"remapping remap_routing remap_lost metadata_slots read_only spare_full remap_under_fio many_remaps"
 	"errors auto_write_errors auto_read_errors auto_partial_writes auto_spare_faults spare_claims refresh_retry ignored_errors error_lifecycle"
-	"faults nullb_badblocks ctr_alloc_failures"
+	"faults nullb_badblocks damage_args damage_metadata ctr_alloc_failures"
 )
 for b in "${boots[@]}"; do
 	set -- $b
