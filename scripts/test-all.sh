@@ -73,6 +73,9 @@ log "VM boots 'demo' and 'demo_reboot': the README's demo"
 run "$TOP/scripts/vm-run.sh" demo "$initrd" demo
 run "$TOP/scripts/vm-run.sh" demo_reboot "$initrd" demo_reboot
 unset DMR_DISKS
+# Power cuts at random moments (`scripts/vm-kill.sh 50` is the long run).
+log "VM power cuts: ${DMR_KILLS:-3} kills of a VM at work"
+run "$TOP/scripts/vm-kill.sh" "${DMR_KILLS:-3}"
 run python3 "$TOP/scripts/vm_log.py" kunit out/logs/*.log
 
 n=0

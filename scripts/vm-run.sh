@@ -5,7 +5,9 @@
 # Usage: vm-run.sh <boot name> <initramfs> <test>...
 # DMR_DISKS="a.img b.img ..." attaches raw images as /dev/vda, /dev/vdb, ...
 # (they persist across boots, for tests of a real reboot). DMR_KERNEL
-# picks the kernel (see common.sh).
+# picks the kernel (see common.sh). DMR_VM_KILL="<marker> <seconds>" kills
+# QEMU (SIGKILL, like a power cut) that many seconds after the console
+# prints the marker, and prints nothing else (scripts/vm-kill.sh).
 source "$(dirname "$0")/common.sh"
 
 BOOT=$1 INITRD=$2
@@ -38,8 +40,24 @@ for d in ${DMR_DISKS:-}; do
 done
 tests=$(IFS=,; echo "$*")
 limit=$((60 + PER_TEST * $#))
-timeout --foreground -s KILL "$limit" qemu-system-x86_64 "${accel[@]}" -m 2G -smp 2 \
-	-nographic -no-reboot -kernel "$KDIR/arch/x86/boot/bzImage" -initrd "$INITRD" "${disks[@]}" \
-	-append "console=ttyS0 panic=-1 brd.rd_nr=4 brd.rd_size=65536 dmr.tests=$tests dmr.timeout=$PER_TEST ${DMR_VM_APPEND:-}" \
-	</dev/null >"$LOG" 2>&1 || true
+qemu=(qemu-system-x86_64 "${accel[@]}" -m 2G -smp 2
+	-nographic -no-reboot -kernel "$KDIR/arch/x86/boot/bzImage" -initrd "$INITRD" "${disks[@]}"
+	-append "console=ttyS0 panic=-1 brd.rd_nr=4 brd.rd_size=65536 dmr.tests=$tests dmr.timeout=$PER_TEST ${DMR_VM_APPEND:-}")
+if [ -n "${DMR_VM_KILL:-}" ]; then
+	read -r marker after <<<"$DMR_VM_KILL"
+	"${qemu[@]}" </dev/null >"$LOG" 2>&1 &
+	pid=$!
+	for ((i = 0; i < limit; i++)); do
+		grep -q "$marker" "$LOG" && break
+		kill -0 $pid 2>/dev/null || break
+		sleep 1
+	done
+	grep -q "$marker" "$LOG" || { kill -9 $pid 2>/dev/null; die "$BOOT: no '$marker' on the console (see $LOG)"; }
+	sleep "$after"
+	kill -0 $pid 2>/dev/null || die "$BOOT: the VM ended before it was killed (see $LOG)"
+	kill -9 $pid
+	wait $pid 2>/dev/null || true
+	exit 0
+fi
+timeout --foreground -s KILL "$limit" "${qemu[@]}" </dev/null >"$LOG" 2>&1 || true
 python3 "$TOP/scripts/vm_log.py" tests "$LOG" "$@"

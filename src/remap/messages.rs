@@ -11,12 +11,7 @@ use crate::remap_core::message::{self, Message};
 use core::fmt::Write;
 use kernel::prelude::*;
 
-pub fn handle(
-    t: &RemapTarget,
-    ctx: &Ctx<'_>,
-    args: ArgSet<'_>,
-    out: &mut Emitter<'_>,
-) -> Result<bool, MessageError> {
+pub fn handle(t: &RemapTarget, ctx: &Ctx<'_>, args: ArgSet<'_>, out: &mut Emitter<'_>) -> Result<bool, MessageError> {
     match message::parse(args).map_err(MessageError)? {
         Message::Remap { sector, count } => remap(t, ctx, sector, count, out),
         Message::List => {
