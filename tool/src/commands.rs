@@ -119,40 +119,52 @@ pub fn check(spare: &Path) -> Result<()> {
     }
 }
 
-pub fn dump(spare: &Path, json: bool) -> Result<()> {
+fn state_name(r: &Record) -> &'static str {
+    if r.state == BlockState::Lost {
+        "lost"
+    } else {
+        "ok"
+    }
+}
+
+/// The metadata of `spare` as JSON (what `dump --json` prints and
+/// `restore` reads).
+pub fn dump_json(spare: &Path) -> Result<String> {
     let dev = Spare::open(spare, false)?;
     let pick = dev.pick()?;
     let sb = &pick.sb;
     let g = &sb.geometry;
     let map = remaps(&dev.records(&pick)?);
-    let state = |r: &Record| {
-        if r.state == BlockState::Lost {
-            "lost"
-        } else {
-            "ok"
-        }
-    };
+    let list: Vec<String> = map
+        .values()
+        .map(|r| format!("{{\"main_block\":{},\"spare_block\":{},\"state\":\"{}\"}}", r.main, r.spare, state_name(r)))
+        .collect();
+    Ok(format!(
+        "{{\"uuid\":\"{}\",\"version\":{},\"commit\":{},\"block_size\":{},\"main_sectors\":{},\"spare_sectors\":{},\"log_blocks\":{},\"data_start\":{},\"spare_blocks\":{},\"spare_blocks_used\":{},\"records\":{},\"remaps\":[{}]}}",
+        uuid_str(&sb.uuid), format::VERSION, sb.seq, g.block_size, g.main_sectors, g.spare_sectors, g.log_blocks, g.data_start, g.spare_blocks, sb.alloc_next, sb.records, list.join(",")
+    ))
+}
+
+pub fn dump(spare: &Path, json: bool) -> Result<()> {
     if json {
-        let list: Vec<String> = map
-            .values()
-            .map(|r| format!("{{\"main_block\":{},\"spare_block\":{},\"state\":\"{}\"}}", r.main, r.spare, state(r)))
-            .collect();
-        println!(
-            "{{\"uuid\":\"{}\",\"version\":{},\"commit\":{},\"block_size\":{},\"main_sectors\":{},\"spare_sectors\":{},\"log_blocks\":{},\"data_start\":{},\"spare_blocks\":{},\"spare_blocks_used\":{},\"records\":{},\"remaps\":[{}]}}",
-            uuid_str(&sb.uuid), format::VERSION, sb.seq, g.block_size, g.main_sectors, g.spare_sectors, g.log_blocks, g.data_start, g.spare_blocks, sb.alloc_next, sb.records, list.join(",")
-        );
-    } else {
-        println!("uuid:          {}", uuid_str(&sb.uuid));
-        println!("format:        v{}, commit {}", format::VERSION, sb.seq);
-        println!("block size:    {}", g.block_size);
-        println!("main:          {} sectors", g.main_sectors);
-        println!("spare:         {} sectors, data from sector {}", g.spare_sectors, g.data_start);
-        println!("spare blocks:  {} used of {}", sb.alloc_next, g.spare_blocks);
-        println!("records:       {} in {} log blocks", sb.records, g.log_blocks);
-        println!("remaps:        {}", map.len());
-        for r in map.values() {
-            println!("  main block {} -> spare block {} ({})", r.main, r.spare, state(r));
-        }
+        println!("{}", dump_json(spare)?);
+        return Ok(());
+    }
+    let dev = Spare::open(spare, false)?;
+    let pick = dev.pick()?;
+    let sb = &pick.sb;
+    let g = &sb.geometry;
+    let map = remaps(&dev.records(&pick)?);
+    println!("uuid:          {}", uuid_str(&sb.uuid));
+    println!("format:        v{}, commit {}", format::VERSION, sb.seq);
+    println!("block size:    {}", g.block_size);
+    println!("main:          {} sectors", g.main_sectors);
+    println!("spare:         {} sectors, data from sector {}", g.spare_sectors, g.data_start);
+    println!("spare blocks:  {} used of {}", sb.alloc_next, g.spare_blocks);
+    println!("records:       {} in {} log blocks", sb.records, g.log_blocks);
+    println!("remaps:        {}", map.len());
+    for r in map.values() {
+        println!("  main block {} -> spare block {} ({})", r.main, r.spare, state_name(r));
     }
     Ok(())
 }

@@ -4,8 +4,8 @@
 
 use dm_remap_core::format::{BlockState, Geometry, Record};
 use dm_remap_tool::damage::{self, Expect};
-use dm_remap_tool::restore;
 use dm_remap_tool::spare::Spare;
+use dm_remap_tool::{commands, restore};
 use std::path::{Path, PathBuf};
 
 const MAIN_SECTORS: u64 = 1 << 21; // 1 GiB
@@ -72,6 +72,25 @@ fn every_case_loads_as_expected() {
 fn restore_round_trips_and_salvage_keeps_what_survives() {
     let path = image("roundtrip");
     let before = load(&path).unwrap();
+    // dump --json, then restore onto a damaged copy: the same remaps again.
+    let json = commands::dump_json(&path).unwrap();
+    let dumped = std::env::temp_dir().join(format!("dmr-dump-{}.json", std::process::id()));
+    std::fs::write(&dumped, &json).unwrap();
+    let copy = image("roundtrip-copy");
+    damage::apply(&Spare::open(&copy, true).unwrap(), "both-slots-torn").unwrap();
+    assert!(load(&copy).is_err());
+    restore::restore(&copy, &dumped).unwrap();
+    let again = commands::dump_json(&copy).unwrap();
+    let strip = |j: &str| j.split("\"remaps\"").nth(1).unwrap().to_string();
+    assert_eq!(strip(&again), strip(&json), "the remaps survive a dump and a restore");
+    assert_eq!(load(&copy).unwrap().1, before.1);
+    // A dump whose remaps share a spare block is refused, nothing written.
+    let bad = json.replacen("\"spare_block\":1,", "\"spare_block\":0,", 1);
+    std::fs::write(&dumped, bad).unwrap();
+    assert!(restore::restore(&copy, &dumped).is_err());
+    assert_eq!(commands::dump_json(&copy).unwrap(), again);
+    std::fs::remove_file(&copy).unwrap();
+    std::fs::remove_file(&dumped).unwrap();
     // Damage the log, then salvage: the tail's records survive.
     damage::apply(&Spare::open(&path, true).unwrap(), "log-zeroed").unwrap();
     assert!(load(&path).is_err());
