@@ -79,10 +79,7 @@ run() {
 	randread-qd32) a="--rw=randread --bs=4k --iodepth=32 --numjobs=2" ;;
 	randwrite-qd1) a="--rw=randwrite --bs=4k --iodepth=1 --numjobs=2" ;;
 	randwrite-qd32) a="--rw=randwrite --bs=4k --iodepth=32 --numjobs=2" ;;
-	# (Buffers in a tmpfs file made once per boot: every case writes from
-	# the same pages, whose contiguity decides how the block layer splits
-	# and walks a 1 MiB bio; fresh buffers per run made the ratios vary.)
-	seqwrite-1m) a="--rw=write --bs=1M --iodepth=8 --numjobs=1 --iomem=mmap:/tmp/fio-buf" ;;
+	seqwrite-1m) a="--rw=write --bs=1M --iodepth=8 --numjobs=1" ;;
 	esac
 	echo "BENCH-FIO $2 $1 $3"
 	# shellcheck disable=SC2086
@@ -94,7 +91,6 @@ run() {
 	echo
 	echo "BENCH-END"
 }
-dd if=/dev/zero of=/tmp/fio-buf bs=1M count=16 status=none
 cases=${CASES:-raw linear remap0 remap100k hit spare}
 jobs=${JOBS:-randread-qd1 randread-qd32 randwrite-qd1 randwrite-qd32 seqwrite-1m}
 rep=1
