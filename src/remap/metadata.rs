@@ -184,16 +184,32 @@ impl Metadata {
         let io_buf = &mut self.io_buf;
         let write_log = |i, block: &[u8; MBLOCK]| {
             io_buf.copy_from_slice(block);
-            io.write(spare, (LOG_START + i) * MBLOCK_SECTORS, io_buf, Write::Cached)
+            let at = (LOG_START + i) * MBLOCK_SECTORS;
+            io.write(spare, at, io_buf, Write::Cached)?;
+            read_back(io, spare, at, io_buf, block)
         };
         let next =
             journal::prepare_commit(&self.sb, &self.slot, new, alloc_next, &mut self.next, &mut self.log, write_log)?;
         io.flush(spare).map_err(CommitError::Io)?;
         self.io_buf.copy_from_slice(&*self.next);
-        io.write(spare, Superblock::slot_of(next.seq) * MBLOCK_SECTORS, &mut self.io_buf, Write::Fua)
-            .map_err(CommitError::Io)?;
+        let at = Superblock::slot_of(next.seq) * MBLOCK_SECTORS;
+        io.write(spare, at, &mut self.io_buf, Write::Fua).map_err(CommitError::Io)?;
+        read_back(io, spare, at, &mut self.io_buf, &self.next).map_err(CommitError::Io)?;
         self.sb = next;
         core::mem::swap(&mut self.slot, &mut self.next);
         Ok(())
     }
+}
+
+/// Reads back the metadata block just written at `at` (into `buf`) and
+/// checks it is `expected`: a layer below that corrupts writes silently
+/// fails the commit here, before anything that depends on it is
+/// acknowledged, instead of at the next load.
+fn read_back(io: &DmIo, spare: &DmDev, at: u64, buf: &mut IoBuf, expected: &[u8; MBLOCK]) -> Result {
+    io.read(spare, at, buf)?;
+    if buf[..] != expected[..] {
+        pr_err!("metadata block at sector {} reads back different from what was written\n", at);
+        return Err(EIO);
+    }
+    Ok(())
 }
