@@ -54,13 +54,16 @@ seed() { # target, files...
 	mkdir -p "$work/corpus/$t"
 	cp "$@" "$work/corpus/$t/"
 }
-seed slot_decode "$work/images/fresh-area"
-head -c 4096 "$work/images/area" >"$work/images/slot-a"
-tail -c +4097 "$work/images/area" | head -c 4096 >"$work/images/slot-b"
+# (slot_decode, log_block and replay_area read a mode byte first; 0: take
+# the blocks as they are.)
+{ printf '\0'; head -c 4096 "$work/images/area"; } >"$work/images/slot-a"
+{ printf '\0'; tail -c +4097 "$work/images/area" | head -c 4096; } >"$work/images/slot-b"
 seed slot_decode "$work/images/slot-a" "$work/images/slot-b"
 { printf '\0'; tail -c +8193 "$work/images/area"; } >"$work/images/log0"
 seed log_block "$work/images/log0"
-seed replay_area "$work/images/area" "$work/images/fresh-area"
+{ printf '\0'; cat "$work/images/area"; } >"$work/images/area-0"
+{ printf '\0'; cat "$work/images/fresh-area"; } >"$work/images/fresh-area-0"
+seed replay_area "$work/images/area-0" "$work/images/fresh-area-0"
 seed tool_image "$work/images/area"
 head -c 2100 /dev/urandom >"$work/images/random-records"
 seed commit_replay "$work/images/random-records"
