@@ -50,7 +50,7 @@ initrd=out/initramfs.cpio
 cargo build --release -q -p dm-remap-tool
 "$TOP/scripts/mkinitramfs.sh" "$KDIR" dm-remap.ko "$initrd"
 boots=(
-	"pass-through load_autoload load_insmod table_status bad_tables linear_equivalence flush_both"
+	"pass-through load_autoload load_insmod table_status linear_equivalence flush_both"
 	"stress fio_verify suspend_reload_fio create_remove_cycles remap_live_fio"
 	"remapping remap_routing remap_lost metadata_slots read_only spare_full remap_under_fio many_remaps"
 	"errors auto_write_errors auto_read_errors auto_partial_writes auto_spare_faults commit_corruption spare_claims refresh_retry ignored_errors error_lifecycle"

@@ -5,14 +5,9 @@
 use dm_remap_core::args::ArgSet;
 use dm_remap_core::message::{self, Message, MAX_REMAP_COUNT};
 use libfuzzer_sys::fuzz_target;
-use std::ffi::CString;
 
 fuzz_target!(|data: &[u8]| {
-    let words: Vec<CString> = data
-        .split(|c| c.is_ascii_whitespace())
-        .filter(|w| !w.is_empty())
-        .filter_map(|w| CString::new(w).ok())
-        .collect();
+    let words = dm_remap_fuzz::words(data);
     let refs: Vec<&std::ffi::CStr> = words.iter().map(|w| w.as_c_str()).collect();
     if let Ok(Message::Remap { count, .. }) = message::parse(ArgSet::new(&refs)) {
         assert!((1..=MAX_REMAP_COUNT).contains(&count));

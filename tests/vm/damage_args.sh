@@ -1,4 +1,5 @@
-# The damage matrix, part 1: bad table lines and bad messages. Every case
+# The damage matrix, part 1: bad table lines and bad messages (every table
+# line the target refuses, with its reason, is here). Every case
 # gets a clean refusal with its reason, no oops or splat (the boot's log
 # checks), and the refusals leave both disks as they were (checksums
 # before and after). Part 2 is damage_metadata.
