@@ -16,13 +16,11 @@ const REQ_OP_MASK: u32 = (1 << ffi::REQ_OP_BITS) - 1;
 const REQ_PREFLUSH: u32 = 1 << ffi::req_flag_bits___REQ_PREFLUSH;
 
 /// Per-bio data: a plain value (`Copy`, so never dropped) that DM stores
-/// in front of each clone; `map` starts from all zeroes. DM aligns that
-/// area to 8 bytes.
-///
-/// # Safety
-///
-/// All zeroes must be a valid value of the type.
-pub unsafe trait PerBio: Copy + Send + 'static {
+/// in front of each clone; `map` starts from `INIT`. DM aligns that area
+/// to 8 bytes.
+pub trait PerBio: Copy + Send + 'static {
+    /// The value every bio starts with.
+    const INIT: Self;
     /// Checked at build time: DM's per-bio area is 8-byte aligned.
     const ALIGN_OK: () = assert!(core::mem::align_of::<Self>() <= 8);
 }
@@ -155,6 +153,11 @@ pub struct Bookmark {
     done: u32,
 }
 
+impl Bookmark {
+    /// No position: sector 0, no bytes.
+    pub const ZERO: Self = Bookmark { sector: 0, size: 0, idx: 0, done: 0 };
+}
+
 /// A bio borrowed from DM for the duration of one callback.
 ///
 /// Invariant: as for [`BioData`]: DM gives the target exclusive use of
@@ -178,7 +181,7 @@ impl<P: PerBio> DerefMut for Bio<'_, P> {
 }
 
 impl<P: PerBio> Bio<'_, P> {
-    /// A bio given to `map`; its per-bio data starts as all zeroes.
+    /// A bio given to `map`; its per-bio data starts as `P::INIT`.
     ///
     /// # Safety
     ///
@@ -190,10 +193,9 @@ impl<P: PerBio> Bio<'_, P> {
         let ptr = unsafe { NonNull::new_unchecked(ptr) };
         // SAFETY: caller's contract.
         let per = unsafe { per_bio_ptr::<P>(ptr) };
-        // SAFETY: the clone's per-bio area is ours to write, and all zeroes
-        // is a `P` (`PerBio`'s contract). Written, it meets `BioData`'s
-        // invariant.
-        unsafe { per.as_ptr().write_bytes(0, 1) };
+        // SAFETY: the clone's per-bio area is ours to write (uninitialised:
+        // `write`). Written, it meets `BioData`'s invariant.
+        unsafe { per.as_ptr().write(P::INIT) };
         Self { data: BioData { ptr, per }, _owner: PhantomData }
     }
 

@@ -47,13 +47,11 @@ enum MetaState {
     ReadOnly = 3,
 }
 
-/// What a bio of the target is doing, in DM's per-bio data. `Plain` is
-/// the zero tag (see `PerIo`'s `PerBio`).
+/// What a bio of the target is doing, in DM's per-bio data.
 #[derive(Clone, Copy)]
-#[repr(u8)]
 pub enum IoState {
     /// Nothing to do when it completes.
-    Plain = 0,
+    Plain,
     /// A write counted in flight (its write-tracker section).
     Write { write: SrcuIdx },
     /// A write of a whole lost main block to its spare block: when it
@@ -79,9 +77,9 @@ pub struct PerIo {
     pub origin: Bookmark,
 }
 
-// SAFETY: all zeroes is `IoState::Plain` (a `repr(u8)` enum with tag 0
-// for `Plain`, which has no fields) and an all-zero `Bookmark` (integers).
-unsafe impl PerBio for PerIo {}
+impl PerBio for PerIo {
+    const INIT: Self = PerIo { state: IoState::Plain, origin: Bookmark::ZERO };
+}
 
 /// Where a piece of a bio goes.
 enum Place {
