@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Build the test VM's initramfs: busybox, the real dmsetup, dd, cmp, fio,
 # losetup, blkdiscard and kmod from this machine's Debian packages (with the
-# shared libraries ldd names), dm-remap-tool (cargo build --release), dm-remap.ko installed under /lib/modules with
-# depmod so `dmsetup create` can autoload it, and the tests of tests/vm.
+# shared libraries ldd names), dm-remap-tool and dm-remap-crash (cargo build
+# --release), dm-remap.ko installed under /lib/modules with depmod so
+# `dmsetup create` can autoload it, and the tests of tests/vm.
 # Usage: mkinitramfs.sh <kernel build dir> <module .ko> <output .cpio>
 source "$(dirname "$0")/common.sh"
 
@@ -29,7 +30,8 @@ add_prog() { # path
 	done
 }
 for p in /usr/sbin/dmsetup /usr/bin/fio /usr/bin/dd /usr/bin/cmp /usr/sbin/losetup \
-	/usr/sbin/blkdiscard /usr/sbin/blockdev /usr/bin/kmod "$TOP/target/release/dm-remap-tool"; do
+	/usr/sbin/blkdiscard /usr/sbin/blockdev /usr/bin/kmod "$TOP/target/release/dm-remap-tool" \
+	"$TOP/target/release/dm-remap-crash"; do
 	add_prog "$p"
 done
 for m in modprobe insmod rmmod lsmod depmod modinfo; do

@@ -47,7 +47,7 @@ else { echo "not ok - fuzz"; echo "$out" | tail -40 | sed 's/^/#   /'; } | tee -
 
 # VM: each line is one boot; its tests run in order inside it.
 initrd=out/initramfs.cpio
-cargo build --release -q -p dm-remap-tool
+cargo build --release -q -p dm-remap-tool -p dm-remap-crash
 "$TOP/scripts/mkinitramfs.sh" "$KDIR" dm-remap.ko "$initrd"
 boots=(
 	"pass-through load_autoload load_insmod table_status linear_equivalence flush_both"
@@ -73,6 +73,10 @@ log "VM boots 'demo' and 'demo_reboot': the README's demo"
 run "$TOP/scripts/vm-run.sh" demo "$initrd" demo
 run "$TOP/scripts/vm-run.sh" demo_reboot "$initrd" demo_reboot
 unset DMR_DISKS
+# Power cuts at every write boundary of a recorded workload
+# (`scripts/crash-points.sh` with its defaults is the long run).
+log "VM crash points: 50 writes recorded, every flush and FUA write and 200 random points replayed"
+run "$TOP/scripts/crash-points.sh" 50 200
 # Power cuts at random moments (`scripts/vm-kill.sh 50` is the long run).
 log "VM power cuts: ${DMR_KILLS:-3} kills of a VM at work"
 run "$TOP/scripts/vm-kill.sh" "${DMR_KILLS:-3}"

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Power cuts at random moments: boots the VM with kill_workload (writes
 # that each carry a sequence number, remap messages, write errors that
-# relocate), kills QEMU with SIGKILL a random 3 to 22 s into the workload,
-# builds the manifest of what was acknowledged from the console log, and
-# boots again with kill_verify, which checks the metadata is clean, loads,
-# and every acknowledged write and every remap survived. The disks carry
-# over from one kill to the next.
+# relocate, reads that fail and writes that revive, fio), kills QEMU with
+# SIGKILL a random 3 to 22 s into the workload, builds the manifest of what
+# was acknowledged from the console log, and boots again with kill_verify,
+# which checks the metadata is clean, loads, and every acknowledged write,
+# pending block and remap survived. The disks carry over from one kill to
+# the next.
 #   scripts/vm-kill.sh [KILLS]      (default 50; the test command runs 3)
 # DMR_KILL_SEED picks the random moments (printed). Needs the test kernel,
 # the module and out/initramfs.cpio (scripts/test-all.sh builds them).
@@ -23,7 +24,7 @@ rm -rf "$dir" && mkdir -p "$dir"
 truncate -s 64M "$dir/main.img" "$dir/spare.img"
 truncate -s 4M "$dir/manifest.img"
 export DMR_DISKS="$dir/main.img $dir/spare.img $dir/manifest.img"
-state=$dir/state # "<block> <last acknowledged seq>" lines
+state=$dir/state # "<block> <last acknowledged seq, or L when pending>" lines
 remaps=$dir/remaps
 : >"$state"
 : >"$remaps"
@@ -39,12 +40,13 @@ for ((k = 1; k <= kills; k++)); do
 		break
 	fi
 	# What the guest printed before it died: acknowledged writes, the write
-	# in flight, remaps that returned.
+	# in flight, blocks that became pending, remaps that returned.
 	tr -d "\r" <"$klog" | sed "s/^# //" | awk -v state="$state" -v remaps="$remaps" -v out="$dir/manifest" '
 		BEGIN { while ((getline l < state) > 0) { split(l, f, " "); acked[f[1]] = f[2] }
 		        while ((getline l < remaps) > 0) rem[l] = 1 }
 		$1 == "WRITE" { inflight = $2; fb = $3; last = $2 }
 		$1 == "ACK" { acked[$3] = $2; inflight = 0 }
+		$1 == "PENDING" { acked[$2] = "L" }
 		$1 == "REMAP" { rem[$2] = 1 }
 		END {
 			printf "" > state; printf "" > remaps; printf "" > out

@@ -1,9 +1,10 @@
 # After scripts/vm-kill.sh killed a kill_workload boot: the metadata is
 # clean and loads with no repair, every acknowledged write reads back (or
 # the one write in flight at the kill, which may or may not have landed),
-# and every block remapped before the kill is still remapped. The host's
-# manifest (vdc): "<block> <last acknowledged seq> <seq in flight or 0>"
-# lines, then "R <block>" for each remap, then "END".
+# a pending block fails to read (unless a write to it was in flight), and
+# every block remapped before the kill is still remapped. The host's
+# manifest (vdc): "<block> <last acknowledged seq, or L when pending> <seq
+# in flight or 0>" lines, then "R <block>" for each remap, then "END".
 . /tests/lib.sh
 load
 tool check /dev/vdb >/tmp/check.out 2>&1 || { cat /tmp/check.out; fail "dm-remap-tool check is not clean"; }
@@ -19,9 +20,15 @@ while read -r b acked inflight; do
 		remaps=$((remaps + 1))
 		continue
 	fi
-	got=$(dd if=/dev/mapper/r bs=4096 skip="$b" count=1 iflag=direct status=none | head -c 64 | head -n 1)
-	case "$got" in
-	"DMRK $acked $b" | "DMRK $inflight $b") ;;
+	if dd if=/dev/mapper/r of=/tmp/block bs=4096 skip="$b" count=1 iflag=direct status=none 2>/dev/null; then
+		got=$(head -c 64 /tmp/block | head -n 1)
+	else
+		got=EIO
+	fi
+	case "$acked:$got" in
+	"L:EIO" | *":DMRK $inflight $b") ;;
+	L:*) fail "block $b is pending (its data was lost) and reads '$got' (in flight: $inflight)" ;;
+	*":DMRK $acked $b") ;;
 	*) fail "block $b holds '$got'; acknowledged: seq $acked (in flight: $inflight)" ;;
 	esac
 	blocks=$((blocks + 1))

@@ -1,29 +1,42 @@
 # Workload of scripts/vm-kill.sh, killed at a random moment (QEMU gets
 # SIGKILL: a power cut for the guest). Main (vda) has grown defects (every
-# 64th block from block 5 fails reads and writes); the spare is vdb. Each
-# 4 KiB write carries its sequence number and block; the console gets
-# "WRITE <seq> <block>" before it and "ACK <seq> <block>" once it is
-# acknowledged. Every 8th write is followed by a `remap` message ("REMAP
-# <block>" once it returns: committed). Writes to defective blocks are
-# relocated (write-error commits).
+# 64th block from block 5 fails reads and writes); the spare is vdb.
+# - 4 KiB writes to random blocks of the first half, each carrying its
+#   sequence number and block; the console gets "WRITE <seq> <block>"
+#   before it and "ACK <seq> <block>" once it is acknowledged. Writes to
+#   defective blocks are relocated (write-error commits).
+# - Every 10th step, a read of a defective block: one never written fails
+#   and becomes pending ("PENDING <block>"); a later write revives it.
+# - After every 8th write, a `remap` message ("REMAP <block>" once it
+#   returns: committed).
+# - fio writing and verifying the second half all along (fio_busy).
 . /tests/lib.sh
 load
 arg() { tr ' ' '\n' </proc/cmdline | sed -n "s/^$1=//p"; }
 seq=$(arg dmr.kill_seq)
 bad_table /dev/vda 5 64 256 | dmsetup create disk
 dmsetup create r --table "0 131072 remap /dev/mapper/disk /dev/vdb"
-blocks=16384
+blocks=8192
 x=$seq
 say "KILL-READY"
 while :; do
+	fio_busy $((blocks * 4096)) $((blocks * 4096))
 	x=$(((x * 1103515245 + 12345) % 2147483648))
 	b=$((x % blocks))
+	if [ $((seq % 10)) = 5 ]; then
+		d=$((5 + (x / 3) % (blocks / 64) * 64))
+		dd if=/dev/mapper/r of=/dev/null bs=4096 skip=$d count=1 iflag=direct status=none 2>/dev/null ||
+			echo "PENDING $d"
+	fi
 	printf 'DMRK %s %s\n' "$seq" "$b" | dd of=/tmp/blk bs=4096 conv=sync status=none
 	echo "WRITE $seq $b"
 	dd if=/tmp/blk of=/dev/mapper/r bs=4096 seek=$b oflag=direct status=none || fail "write $seq to block $b failed"
 	echo "ACK $seq $b"
 	if [ $((seq % 8)) = 0 ]; then
-		m=$(((x / 7) % blocks))
+		# Not a defective block of the first half: its data could not be
+		# copied, so it would be lost without a PENDING line.
+		m=$(((x / 7) % (2 * blocks)))
+		[ $((m % 64)) = 5 ] && [ $m -lt $blocks ] && m=$((m + 1))
 		dmsetup message r 0 remap $((m * 8)) >/dev/null || fail "remap of block $m failed"
 		echo "REMAP $m"
 	fi

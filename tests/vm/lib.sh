@@ -108,3 +108,23 @@ rounds_under_fio() {
 	wait $pid || { cat /tmp/fio.out; fail "fio saw an error"; }
 	[ $rounds -ge 3 ] || fail "only $rounds rounds ran during fio"
 }
+
+# Keeps fio busy in the background over $2 bytes of /dev/mapper/r from
+# byte $1: 4 KiB writes at random (a flush every 64), each verified soon
+# after (crc32c). Call it again and again while other work goes on: it
+# fails the test if the last run saw an error, and starts a new run when
+# the last one ended. fio_busy_end waits for the run in progress.
+fio_busy() {
+	if [ -n "${fio_pid:-}" ]; then
+		kill -0 "$fio_pid" 2>/dev/null && return 0
+		fio_busy_end
+	fi
+	fio --name=busy --filename=/dev/mapper/r --offset="$1" --size="$2" --rw=randwrite --bs=4k \
+		--ioengine=libaio --iodepth=4 --direct=1 --fsync=64 --verify=crc32c --verify_fatal=1 \
+		--verify_backlog=64 --rate=256k --minimal >/tmp/fio_busy.out 2>&1 &
+	fio_pid=$!
+}
+fio_busy_end() {
+	wait "$fio_pid" || { cat /tmp/fio_busy.out; fail "fio saw an error"; }
+	fio_pid= fio_runs=$((${fio_runs:-0} + 1))
+}

@@ -1,0 +1,189 @@
+//! What the workload did, from the marks it left in the log, and so what
+//! must hold at a given point.
+//!
+//! Marks (written with `dmsetup message <log dev> 0 mark <text>`; a mark
+//! is one word, so its fields are joined by `:`):
+//! - `region:<blocks>`: stamped blocks are 0 to `blocks` - 1;
+//! - `defects:<first>:<step>:<count>`: main blocks that fail every I/O;
+//! - `ready`: the table is loaded (points start after it);
+//! - `w:<block>:<stamp>`: a write of the stamp was acknowledged (it used
+//!   FUA);
+//! - `p:<block>`: a read of the block failed (it is now pending);
+//! - `r:<block>`: a `remap` message for the block returned.
+//!
+//! The workload does one thing at a time and marks it when it returns. A
+//! mark is logged when it is sent, and a FUA write when it completes, so
+//! what lies between two marks is the work of the second one: at a point,
+//! the operation of the next mark is the one in flight, which may or may
+//! not have landed.
+
+use crate::logwrites::Log;
+use std::collections::{BTreeSet, HashMap};
+
+/// What the workload knew of a stamped block.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Block {
+    /// Never written: zeros.
+    #[default]
+    Zero,
+    /// Last acknowledged write.
+    Stamp(u64),
+    /// A read failed and nothing was written since: reads must fail.
+    Lost,
+}
+
+/// One operation of the workload, as its mark tells it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    Write { block: u64, stamp: u64 },
+    FailedRead { block: u64 },
+    Remap { block: u64 },
+}
+
+/// The workload's record up to a point.
+#[derive(Debug, Default)]
+pub struct Manifest {
+    pub region: u64,
+    pub ready: Option<usize>,
+    pub blocks: HashMap<u64, Block>,
+    /// Blocks that must be remapped.
+    pub remapped: BTreeSet<u64>,
+    pub acked_writes: u64,
+    /// The operation in flight at the point.
+    pub inflight: Option<Op>,
+}
+
+fn nums(words: &[&str]) -> Result<Vec<u64>, String> {
+    words.iter().map(|w| w.parse::<u64>().map_err(|_| format!("'{w}' is not a number"))).collect()
+}
+
+impl Manifest {
+    /// Reads the marks of the first `point` entries, and the first mark
+    /// after them (the operation in flight).
+    pub fn at(log: &Log, point: usize) -> Result<Self, String> {
+        let mut m = Manifest::default();
+        let mut defects = BTreeSet::new();
+        for (i, e) in log.entries.iter().enumerate() {
+            let Some(text) = &e.mark else { continue };
+            let words: Vec<&str> = text.split(':').collect();
+            let n = nums(&words[1..]).map_err(|err| format!("mark {i} '{text}': {err}"))?;
+            let op = match (words[0], n.as_slice()) {
+                ("region", &[blocks]) => {
+                    m.region = blocks;
+                    continue;
+                }
+                ("defects", &[first, step, count]) => {
+                    defects.extend((0..count).map(|k| first + k * step));
+                    continue;
+                }
+                ("ready", &[]) => {
+                    m.ready = Some(i + 1);
+                    continue;
+                }
+                ("dm-log-writes-end", &[]) => continue,
+                ("w", &[block, stamp]) => Op::Write { block, stamp },
+                ("p", &[block]) => Op::FailedRead { block },
+                ("r", &[block]) => Op::Remap { block },
+                _ => return Err(format!("mark {i}: '{text}' is not a mark of the workload")),
+            };
+            if i >= point {
+                m.inflight = Some(op);
+                break;
+            }
+            match op {
+                Op::Write { block, stamp } => {
+                    m.blocks.insert(block, Block::Stamp(stamp));
+                    m.acked_writes += 1;
+                    if defects.contains(&block) {
+                        m.remapped.insert(block);
+                    }
+                }
+                Op::FailedRead { block } => {
+                    m.blocks.insert(block, Block::Lost);
+                    m.remapped.insert(block);
+                }
+                Op::Remap { block } => {
+                    m.remapped.insert(block);
+                }
+            }
+        }
+        if m.region == 0 {
+            return Err("the log has no 'region' mark".into());
+        }
+        Ok(m)
+    }
+
+    /// Checks one block's read result: its stamp line (`DMRC <stamp>
+    /// <block>`, or empty for zeros), or `None` when the read failed.
+    pub fn check_block(&self, block: u64, read: Option<&str>) -> Result<(), String> {
+        let want = self.blocks.get(&block).copied().unwrap_or_default();
+        let stamp = |s: u64| format!("DMRC {s} {block}");
+        let landed = match (self.inflight, read) {
+            (Some(Op::Write { block: b, stamp: s }), Some(got)) => b == block && stamp(s) == got,
+            (Some(Op::FailedRead { block: b }), None) => b == block,
+            _ => false,
+        };
+        let ok = landed
+            || match (want, read) {
+                (Block::Zero, Some(got)) => got.is_empty(),
+                (Block::Stamp(s), Some(got)) => stamp(s) == got,
+                (Block::Lost, None) => true,
+                _ => false,
+            };
+        if ok {
+            return Ok(());
+        }
+        let got = read.map_or("an I/O error".to_string(), |g| format!("'{g}'"));
+        let want = match want {
+            Block::Zero => "zeros (never written)".to_string(),
+            Block::Stamp(s) => format!("stamp {s}"),
+            Block::Lost => "an I/O error (its data was lost)".to_string(),
+        };
+        Err(format!("block {block} reads {got}; acknowledged: {want}; in flight: {:?}", self.inflight))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::logwrites::tests::{build, file_of};
+    use crate::logwrites::{FLUSH, MARK};
+
+    fn log_of(marks: &[&str]) -> Log {
+        let entries: Vec<_> =
+            marks.iter().map(|m| if m.is_empty() { (0, vec![], FLUSH, "") } else { (0, vec![], MARK, *m) }).collect();
+        Log::open(file_of(&build(&entries))).unwrap()
+    }
+
+    #[test]
+    fn follows_the_workload_to_a_point() {
+        // Entries: 0 region, 1 defects, 2 ready, 3 a flush, 4 w, 5 w, 6 p,
+        // 7 r.
+        let log = log_of(&["region:64", "defects:5:64:1", "ready", "", "w:3:1", "w:5:2", "p:7", "r:9"]);
+        let m = Manifest::at(&log, 4).unwrap();
+        assert_eq!(m.ready, Some(3));
+        assert_eq!(m.inflight, Some(Op::Write { block: 3, stamp: 1 }));
+        assert!(m.check_block(3, Some("DMRC 1 3")).is_ok() && m.check_block(3, Some("")).is_ok());
+        assert!(m.check_block(4, Some("DMRC 1 3")).is_err(), "a stamp of another block");
+        let m = Manifest::at(&log, 5).unwrap();
+        assert!(m.check_block(3, Some("DMRC 1 3")).is_ok());
+        assert!(m.check_block(3, Some("")).is_err(), "an acknowledged write is gone");
+        assert!(m.check_block(3, None).is_err());
+        let m = Manifest::at(&log, 6).unwrap();
+        assert!(m.check_block(7, Some("")).is_ok() && m.check_block(7, None).is_ok(), "a read in flight");
+        let m = Manifest::at(&log, 8).unwrap();
+        assert_eq!(m.remapped.iter().copied().collect::<Vec<_>>(), vec![5, 7, 9]);
+        assert!(m.check_block(7, None).is_ok());
+        assert!(m.check_block(7, Some("")).is_err(), "a lost block read as zeros");
+        assert!(m.check_block(5, Some("DMRC 2 5")).is_ok() && m.check_block(5, Some("DMRC 2 6")).is_err());
+        assert_eq!((m.acked_writes, m.inflight), (2, None));
+    }
+
+    #[test]
+    fn refuses_unknown_marks() {
+        assert!(Manifest::at(&log_of(&["region:8", "x:1"]), 2).is_err());
+        assert!(Manifest::at(&log_of(&["region:8", "w:1"]), 2).is_err());
+        assert!(Manifest::at(&log_of(&["region:8", "w:1:x"]), 2).is_err());
+        assert!(Manifest::at(&log_of(&["ready"]), 1).is_err());
+    }
+}

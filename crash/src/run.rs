@@ -1,0 +1,150 @@
+//! Checks every point of a plan against the real module: replay, then
+//! `dm-remap-tool check`, `dmsetup create` (a load with no repair),
+//! `dmsetup message ... list`, a read of every stamped block, `dmsetup
+//! remove`.
+
+use crate::logwrites::Log;
+use crate::manifest::Manifest;
+use crate::points::Kind;
+use crate::replay::{self, Devices};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fs::{self, OpenOptions};
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+/// The workload's block size (its stamps fill one block each).
+const BLOCK: usize = 4096;
+/// Blocks read at once.
+const CHUNK: usize = 64;
+/// The device each point is loaded as.
+const NAME: &str = "crash-point";
+
+/// Where the check copies are attached (loop devices over
+/// `<dir>/check-main.img` and `<dir>/check-spare.img`).
+pub struct Setup {
+    pub dir: PathBuf,
+    pub main_dev: PathBuf,
+    pub spare_dev: PathBuf,
+}
+
+/// The first line of a block's stamp ("" for a block of zeros).
+fn stamp_of(block: &[u8]) -> String {
+    let end = block.iter().take(64).position(|&c| c == b'\n' || c == 0).unwrap_or(64);
+    String::from_utf8_lossy(&block[..end]).into_owned()
+}
+
+fn cmd(program: &str, args: &[&str]) -> Result<String, String> {
+    let out = Command::new(program).args(args).output().map_err(|e| format!("{program}: {e}"))?;
+    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    if out.status.success() {
+        Ok(text)
+    } else {
+        Err(format!("{program} {} failed ({}):\n{text}", args.join(" "), out.status))
+    }
+}
+
+fn dmsetup(args: &[&str]) -> Result<String, String> {
+    cmd("dmsetup", &[&["--noudevsync"], args].concat())
+}
+
+/// Reads every stamped block of `device` and checks it; checks the
+/// module's list of remaps (`<main> <spare> <state>` lines). Returns how
+/// many remaps it listed.
+fn verify(m: &Manifest, device: &Path, list: &str) -> Result<usize, String> {
+    let dev = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_DIRECT)
+        .open(device)
+        .map_err(|e| format!("{}: {e}", device.display()))?;
+    // Reads CHUNK blocks at a time; a chunk that fails (it holds a lost
+    // block) is read again block by block.
+    let mut buf = vec![0u8; (CHUNK + 1) * BLOCK];
+    let at = buf.as_ptr().align_offset(BLOCK);
+    let chunk = &mut buf[at..at + CHUNK * BLOCK];
+    let mut failures = Vec::new();
+    let read_at = |buf: &mut [u8], b: u64| match dev.read_exact_at(buf, b * BLOCK as u64) {
+        Ok(()) => Ok(true),
+        Err(e) if e.raw_os_error() == Some(libc::EIO) => Ok(false),
+        Err(e) => Err(format!("{}: block {b}: {e}", device.display())),
+    };
+    for first in (0..m.region).step_by(CHUNK) {
+        let n = (m.region - first).min(CHUNK as u64) as usize;
+        let whole = read_at(&mut chunk[..n * BLOCK], first)?;
+        for (i, block) in chunk[..n * BLOCK].chunks_mut(BLOCK).enumerate() {
+            let b = first + i as u64;
+            let read = (whole || read_at(block, b)?).then(|| stamp_of(block));
+            if let Err(e) = m.check_block(b, read.as_deref()) {
+                failures.push(e);
+            }
+        }
+    }
+    let mut owner: HashMap<&str, &str> = HashMap::new();
+    let mut listed = BTreeSet::new();
+    for line in list.lines().filter(|l| !l.trim().is_empty()) {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        let (&[main, spare, _], Ok(block)) = (&f[..], f[0].parse::<u64>()) else {
+            return Err(format!("list line '{line}' is not '<main> <spare> <state>'"));
+        };
+        if let Some(other) = owner.insert(spare, main) {
+            failures.push(format!("spare block {spare} is owned by main blocks {other} and {main}"));
+        }
+        listed.insert(block);
+    }
+    for b in m.remapped.difference(&listed) {
+        failures.push(format!("block {b} was remapped before this point and is not now"));
+    }
+    if failures.is_empty() {
+        Ok(listed.len())
+    } else {
+        Err(failures.join("\n"))
+    }
+}
+
+/// Seconds spent in each step, over all points.
+#[derive(Default)]
+struct Times([f64; 6]);
+
+impl Times {
+    const STEPS: [&'static str; 6] = ["replay", "check", "create", "list", "read", "remove"];
+
+    fn time<T>(&mut self, step: usize, f: impl FnOnce() -> T) -> T {
+        let start = Instant::now();
+        let out = f();
+        self.0[step] += start.elapsed().as_secs_f64();
+        out
+    }
+}
+
+/// One point: replay, check, load, read, unload.
+fn point(log: &Log, s: &Setup, dev: Devices, p: usize, t: &mut Times) -> Result<(u64, usize), String> {
+    t.time(0, || replay::step(log, &s.dir, p, dev)).map_err(|e| format!("replay: {e}"))?;
+    let spare_img = s.dir.join("check-spare.img");
+    t.time(1, || cmd("dm-remap-tool", &["check", &spare_img.to_string_lossy()]))
+        .map_err(|e| format!("dm-remap-tool check is not clean: {e}"))?;
+    let table = format!("0 {} remap {} {}", dev.main / 512, s.main_dev.display(), s.spare_dev.display());
+    t.time(2, || dmsetup(&["create", NAME, "--table", &table])).map_err(|e| format!("the table does not load: {e}"))?;
+    let m = Manifest::at(log, p)?;
+    let checked = t
+        .time(3, || dmsetup(&["message", NAME, "0", "list"]))
+        .and_then(|list| t.time(4, || verify(&m, &Path::new("/dev/mapper").join(NAME), &list)));
+    t.time(5, || dmsetup(&["remove", NAME]))?;
+    Ok((m.acked_writes, checked?))
+}
+
+/// Checks each point in order; stops at the first that fails.
+pub fn run(log: &Log, s: &Setup, points: &BTreeMap<usize, Kind>) -> Result<String, String> {
+    let size = |name: &str| fs::metadata(s.dir.join(name)).map(|m| m.len()).map_err(|e| format!("{name}: {e}"));
+    let dev = Devices { main: size("check-main.img")?, spare: size("check-spare.img")? };
+    let (mut acked, mut remaps, mut t) = (0, 0, Times::default());
+    for (&p, kind) in points {
+        (acked, remaps) = point(log, s, dev, p, &mut t).map_err(|e| format!("point {p} ({}): {e}", kind.name()))?;
+    }
+    let times: Vec<String> = Times::STEPS.iter().zip(t.0).map(|(name, secs)| format!("{name} {secs:.0} s")).collect();
+    Ok(format!(
+        "{} points clean; at the last, {acked} writes acknowledged and {remaps} remaps; time: {}",
+        points.len(),
+        times.join(", ")
+    ))
+}
