@@ -3,14 +3,14 @@
 # that each carry a sequence number, remap messages, write errors that
 # relocate, reads that fail and writes that revive, fio), kills QEMU with
 # SIGKILL a random 3 to 22 s into the workload, builds the manifest of what
-# was acknowledged from the console log, and boots again with kill_verify,
-# which checks the metadata is clean, loads, and every acknowledged write,
-# pending block and remap survived. The disks carry over from one kill to
-# the next.
+# was acknowledged from the console log, and boots again: kill_verify
+# checks the metadata is clean, loads, and every acknowledged write,
+# pending block and remap survived, then the workload goes on in the same
+# boot until the next kill. The disks carry over from one kill to the next.
 #   scripts/vm-kill.sh [KILLS]      (default 50; the test command runs 3)
 # DMR_KILL_SEED picks the random moments (printed). Needs the test kernel,
 # the module and out/initramfs.cpio (scripts/test-all.sh builds them).
-# Prints TAP lines: one per kill and verify.
+# Prints TAP lines: one per kill, once its verify ran.
 source "$(dirname "$0")/common.sh"
 cd "$TOP"
 kills=${1:-50}
@@ -28,22 +28,42 @@ state=$dir/state # "<block> <last acknowledged seq, or L when pending>" lines
 remaps=$dir/remaps
 : >"$state"
 : >"$remaps"
-seq=1 failed=0
-for ((k = 1; k <= kills; k++)); do
-	after=$((RANDOM % 20 + 3))
-	DMR_VM_KILL="KILL-READY $after" DMR_VM_APPEND="dmr.kill_seq=$seq" \
-		"$TOP/scripts/vm-run.sh" "kill-$k" "$initrd" kill_workload || { echo "not ok - kill $k: the workload boot failed"; failed=1; break; }
+seq=1 failed=0 prev=
+# Boot k verifies kill k - 1, then runs the workload until it is killed;
+# boot kills + 1 only verifies.
+for ((k = 1; k <= kills + 1; k++)); do
 	klog=out/logs/kill-$k.log
-	if grep -qE 'FAIL:|WARNING:|BUG:|Call Trace:|KASAN:|possible circular|inconsistent lock' "$klog"; then
-		echo "not ok - kill $k: the workload failed or the kernel complained before the kill (see $klog)"
+	if ((k <= kills)); then
+		after=$((RANDOM % 20 + 3))
+		tests=kill_workload
+		((k == 1)) || tests="kill_verify kill_workload"
+		DMR_VM_KILL="KILL-READY $after" DMR_VM_APPEND="dmr.kill_seq=$seq" \
+			"$TOP/scripts/vm-run.sh" "kill-$k" "$initrd" $tests || { echo "not ok - kill $k: the boot failed (see $klog)"; failed=1; break; }
+	elif ! out=$("$TOP/scripts/vm-run.sh" "kill-$k" "$initrd" kill_verify) || grep -q '^not ok' <<<"$out"; then
+		echo "$out"
+		echo "not ok - $prev: verify failed (see $klog)"
 		failed=1
 		break
 	fi
-	# What the guest printed before it died: acknowledged writes, the write
-	# in flight, blocks that became pending, remaps that returned.
+	if grep -qE 'FAIL:|WARNING:|BUG:|Call Trace:|KASAN:|possible circular|inconsistent lock' "$klog"; then
+		echo "not ok - boot $k: a test failed or the kernel complained (see $klog)"
+		failed=1
+		break
+	fi
+	if ((k > 1)); then
+		v=$(tr -d '\r' <"$klog" | grep -o 'KILL-VERIFY.*' | head -1)
+		grep -q 'DMR-END kill_verify rc=0' "$klog" && [ -n "$v" ] ||
+			{ echo "not ok - $prev: verify failed (see $klog)"; failed=1; break; }
+		echo "ok - $prev: ${v#KILL-VERIFY }"
+	fi
+	((k <= kills)) || break
+	# What the workload printed before it died: acknowledged writes, the
+	# write in flight, blocks that became pending, remaps that returned.
 	tr -d "\r" <"$klog" | sed "s/^# //" | awk -v state="$state" -v remaps="$remaps" -v out="$dir/manifest" '
 		BEGIN { while ((getline l < state) > 0) { split(l, f, " "); acked[f[1]] = f[2] }
 		        while ((getline l < remaps) > 0) rem[l] = 1 }
+		/^DMR-BEGIN kill_workload/ { on = 1 }
+		!on { next }
 		$1 == "WRITE" { inflight = $2; fb = $3; last = $2 }
 		$1 == "ACK" { acked[$3] = $2; inflight = 0 }
 		$1 == "PENDING" { acked[$2] = "L" }
@@ -57,18 +77,9 @@ for ((k = 1; k <= kills; k++)); do
 		}'
 	next=$(cat "$state.next")
 	[ "$next" -gt "$seq" ] || { echo "not ok - kill $k: the workload wrote nothing before the kill"; failed=1; break; }
-	writes=$((next - seq))
+	prev="kill $k after ${after}s ($((next - seq)) writes issued)"
 	seq=$next
 	dd if="$dir/manifest" of="$dir/manifest.img" conv=notrunc status=none
-	if out=$("$TOP/scripts/vm-run.sh" "kill-verify-$k" "$initrd" kill_verify) && ! grep -q '^not ok' <<<"$out"; then
-		v=$(grep -o 'KILL-VERIFY.*' "out/logs/kill-verify-$k.log" | head -1 | tr -d '\r')
-		echo "ok - kill $k after ${after}s ($writes writes issued): ${v#KILL-VERIFY }"
-	else
-		echo "$out"
-		echo "not ok - kill $k after ${after}s: verify failed (see out/logs/kill-verify-$k.log)"
-		failed=1
-		break
-	fi
 done
 [ $failed = 0 ] || die "vm-kill: a kill lost data or metadata (seed $seed)"
 log "vm-kill: $kills kills, no loss (seed $seed)"
