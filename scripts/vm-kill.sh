@@ -17,6 +17,8 @@ kills=${1:-50}
 seed=${DMR_KILL_SEED:-$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')}
 RANDOM=$seed
 log "vm-kill: $kills kills, seed $seed (DMR_KILL_SEED=$seed repeats the moments)"
+# kill_verify reads every block written so far, one at a time.
+export DMR_TEST_TIMEOUT=900
 initrd=out/initramfs.cpio
 [ -f "$initrd" ] || die "no $initrd: run scripts/test-all.sh (or build the module and scripts/mkinitramfs.sh) first"
 dir=out/kill-disks
@@ -24,7 +26,9 @@ rm -rf "$dir" && mkdir -p "$dir"
 truncate -s 64M "$dir/main.img" "$dir/spare.img"
 truncate -s 4M "$dir/manifest.img"
 export DMR_DISKS="$dir/main.img $dir/spare.img $dir/manifest.img"
-state=$dir/state # "<block> <last acknowledged seq, or L when pending>" lines
+# "<block> <last acknowledged seq, or L when pending> <seq of a write in
+# flight at a kill, which may have landed, or 0>" lines
+state=$dir/state
 remaps=$dir/remaps
 : >"$state"
 : >"$remaps"
@@ -51,7 +55,7 @@ for ((k = 1; k <= kills + 1; k++)); do
 		break
 	fi
 	if ((k > 1)); then
-		v=$(tr -d '\r' <"$klog" | grep -o 'KILL-VERIFY.*' | head -1)
+		v=$(tr -d '\r' <"$klog" | grep -o 'KILL-VERIFY.*' | head -1 || true)
 		grep -q 'DMR-END kill_verify rc=0' "$klog" && [ -n "$v" ] ||
 			{ echo "not ok - $prev: verify failed (see $klog)"; failed=1; break; }
 		echo "ok - $prev: ${v#KILL-VERIFY }"
@@ -60,17 +64,22 @@ for ((k = 1; k <= kills + 1; k++)); do
 	# What the workload printed before it died: acknowledged writes, the
 	# write in flight, blocks that became pending, remaps that returned.
 	tr -d "\r" <"$klog" | sed "s/^# //" | awk -v state="$state" -v remaps="$remaps" -v out="$dir/manifest" '
-		BEGIN { while ((getline l < state) > 0) { split(l, f, " "); acked[f[1]] = f[2] }
+		BEGIN { while ((getline l < state) > 0) { split(l, f, " "); acked[f[1]] = f[2]; alt[f[1]] = f[3] }
 		        while ((getline l < remaps) > 0) rem[l] = 1 }
 		/^DMR-BEGIN kill_workload/ { on = 1 }
-		!on { next }
-		$1 == "WRITE" { inflight = $2; fb = $3; last = $2 }
-		$1 == "ACK" { acked[$3] = $2; inflight = 0 }
-		$1 == "PENDING" { acked[$2] = "L" }
-		$1 == "REMAP" { rem[$2] = 1 }
+		# Only whole lines: a kill can cut the last one short, and kernel
+		# messages can land inside one.
+		!on || $NF != "." || $2 !~ /^[0-9]+$/ { next }
+		$1 == "WRITE" && NF == 4 { inflight = $2; fb = $3; last = $2 }
+		$1 == "ACK" && NF == 4 { acked[$3] = $2; alt[$3] = 0; inflight = 0 }
+		$1 == "PENDING" && NF == 3 { acked[$2] = "L"; alt[$2] = 0 }
+		$1 == "REMAP" && NF == 3 { rem[$2] = 1 }
 		END {
+			# The write in flight may have landed: its stamp stays an
+			# alternative until the block is written again.
+			if (inflight) alt[fb] = inflight
 			printf "" > state; printf "" > remaps; printf "" > out
-			for (b in acked) { print b, acked[b] > state; print b, acked[b], (inflight && fb == b ? inflight : 0) > out }
+			for (b in acked) { print b, acked[b], alt[b] + 0 > state; print b, acked[b], alt[b] + 0 > out }
 			for (r in rem) { print r > remaps; print "R", r > out }
 			print "END" > out
 			print last + 1 > (state ".next")

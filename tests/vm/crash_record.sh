@@ -5,8 +5,9 @@
 #   <block>`), to random blocks of a 512-block region whose blocks 5, 69,
 #   ... (8 of them) fail every I/O: writes there relocate (write-error
 #   commits);
-# - reads of those failing blocks now and then: one never written becomes
-#   pending (lost), and a later write to it revives it;
+# - every 10th step, a read of one of those failing blocks: one never
+#   written becomes pending (lost); the write two steps later goes to it (a
+#   revive), the one two steps after that to another failing block;
 # - a `remap` message after every 8th write (blocks of the region and of
 #   fio's area);
 # - fio writing 4 MiB at random (with flushes) and verifying it, all along
@@ -27,7 +28,9 @@ mkdir -p /tmp/crash
 # Loop devices over tmpfs files: unlike a ram disk, loop has a write cache,
 # so flushes and FUA reach dm-log-writes instead of being dropped above it.
 disks=$(mkloop $(((main + spare) / 2)))
-logdev=$(mkloop 131072)
+# The log: fio's data (256 KiB/s) fills most of it, about 0.3 MiB per
+# write of the workload.
+logdev=$(mkloop $((65536 + 1024 * writes)))
 dmsetup create lw --table "0 $((main + spare)) log-writes $disks $logdev"
 # A mark is one word: its fields joined by ':' (crash/src/manifest.rs).
 mark() { dmsetup message lw 0 mark "$(IFS=:; echo "$*")"; }
@@ -50,6 +53,11 @@ while [ $seq -le "$writes" ]; do
 			pending=$((pending + 1))
 		fi
 	fi
+	# Two steps after a read of a failing block, a write to it (a revive
+	# if the read made it pending); four steps after, a write to another
+	# failing block (a write-error relocation if it was never used).
+	[ $((seq % 10)) = 7 ] && [ -n "${d:-}" ] && b=$d
+	[ $((seq % 10)) = 9 ] && b=$((5 + (x / 11) % 8 * 64))
 	printf 'DMRC %s %s\n' "$seq" "$b" | dd of=/tmp/crash/blk bs=4096 conv=sync status=none
 	dd if=/tmp/crash/blk of=/dev/mapper/r bs=4096 seek=$b oflag=direct,dsync conv=notrunc status=none ||
 		fail "write $seq to block $b failed"
@@ -71,5 +79,6 @@ dmsetup remove r
 dmsetup remove disk lmain lspare
 # Removing dm-log-writes logs what was never flushed, and a last mark.
 dmsetup remove lw
+dmesg | grep -q "Ran out of space on the logdev" && fail "the log device filled up"
 cp "$(losetup -nO BACK-FILE "$logdev")" /tmp/crash/log.img
 say "CRASH-RECORD $writes writes, $pending reads failed, $fio_runs fio runs verified; status: $st"

@@ -24,4 +24,7 @@ lm=$(losetup --find --show $d/replay/check-main.img)
 ls=$(losetup --find --show $d/replay/check-spare.img)
 PATH=/usr/bin:$PATH /usr/bin/dm-remap-crash run $d/log.img $d/replay --main-dev "$lm" --spare-dev "$ls" \
 	--random "${random:-200}" --seed "${seed:-1}" >$d/run.out 2>&1 || { cat $d/run.out; fail "a crash point failed"; }
+writes=$(arg dmr.crash_writes)
+grep -q "at the last, ${writes:-120} writes acknowledged" $d/run.out ||
+	{ cat $d/run.out; fail "the log does not hold all ${writes:-120} writes of the workload"; }
 say "CRASH-REPLAY $(cat $d/run.out | tr '\n' ' ')"

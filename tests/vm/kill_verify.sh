@@ -4,7 +4,7 @@
 # a pending block fails to read (unless a write to it was in flight), and
 # every block remapped before the kill is still remapped. The host's
 # manifest (vdc): "<block> <last acknowledged seq, or L when pending> <seq
-# in flight or 0>" lines, then "R <block>" for each remap, then "END".
+# of a write in flight at a kill, which may have landed, or 0>" lines, then "R <block>" for each remap, then "END".
 . /tests/lib.sh
 load
 tool check /dev/vdb >/tmp/check.out 2>&1 || { cat /tmp/check.out; fail "dm-remap-tool check is not clean"; }

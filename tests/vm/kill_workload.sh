@@ -2,11 +2,14 @@
 # SIGKILL: a power cut for the guest). Main (vda) has grown defects (every
 # 64th block from block 5 fails reads and writes); the spare is vdb.
 # - 4 KiB writes to random blocks of the first half, each carrying its
-#   sequence number and block; the console gets "WRITE <seq> <block>"
-#   before it and "ACK <seq> <block>" once it is acknowledged. Writes to
-#   defective blocks are relocated (write-error commits).
+#   sequence number and block; the console gets "WRITE <seq> <block> ."
+#   before it and "ACK <seq> <block> ." once it is acknowledged (the dot
+#   marks a whole line). Writes to defective blocks are relocated
+#   (write-error commits).
 # - Every 10th step, a read of a defective block: one never written fails
-#   and becomes pending ("PENDING <block>"); a later write revives it.
+#   and becomes pending ("PENDING <block>"); the write two steps later goes
+#   to it (a revive), and the one two steps after that to another
+#   defective block (a write-error relocation).
 # - After every 8th write, a `remap` message ("REMAP <block>" once it
 #   returns: committed).
 # - fio writing and verifying the second half all along (fio_busy).
@@ -26,19 +29,24 @@ while :; do
 	if [ $((seq % 10)) = 5 ]; then
 		d=$((5 + (x / 3) % (blocks / 64) * 64))
 		dd if=/dev/mapper/r of=/dev/null bs=4096 skip=$d count=1 iflag=direct status=none 2>/dev/null ||
-			echo "PENDING $d"
+			echo "PENDING $d ."
 	fi
+	# Two steps after a read of a failing block, a write to it (a revive
+	# if the read made it pending); four steps after, a write to another
+	# failing block (a write-error relocation if it was never used).
+	[ $((seq % 10)) = 7 ] && [ -n "${d:-}" ] && b=$d
+	[ $((seq % 10)) = 9 ] && b=$((5 + (x / 11) % (blocks / 64) * 64))
 	printf 'DMRK %s %s\n' "$seq" "$b" | dd of=/tmp/blk bs=4096 conv=sync status=none
-	echo "WRITE $seq $b"
+	echo "WRITE $seq $b ."
 	dd if=/tmp/blk of=/dev/mapper/r bs=4096 seek=$b oflag=direct status=none || fail "write $seq to block $b failed"
-	echo "ACK $seq $b"
+	echo "ACK $seq $b ."
 	if [ $((seq % 8)) = 0 ]; then
 		# Not a defective block of the first half: its data could not be
 		# copied, so it would be lost without a PENDING line.
 		m=$(((x / 7) % (2 * blocks)))
 		[ $((m % 64)) = 5 ] && [ $m -lt $blocks ] && m=$((m + 1))
 		dmsetup message r 0 remap $((m * 8)) >/dev/null || fail "remap of block $m failed"
-		echo "REMAP $m"
+		echo "REMAP $m ."
 	fi
 	seq=$((seq + 1))
 done
