@@ -23,6 +23,8 @@ pub const MARK: u64 = 1 << 3;
 const MAGIC: u64 = 0x006a_7366_7773_6872;
 const VERSION: u64 = 1;
 const HEADER: usize = 32;
+/// The last mark of a log whose target was removed.
+pub const END_MARK: &str = "dm-log-writes-end";
 
 /// One logged write, flush, discard or mark.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -112,6 +114,14 @@ impl Log {
             }
         }
         Ok(Log { file, sectorsize, entries })
+    }
+
+    /// Whether the log ends with the mark dm-log-writes adds when it is
+    /// removed. It is missing when logging stopped early (the log device
+    /// filled up, or an allocation failed) or the target was never
+    /// removed; the log then lacks writes.
+    pub fn complete(&self) -> bool {
+        self.entries.last().and_then(|e| e.mark.as_deref()) == Some(END_MARK)
     }
 }
 

@@ -34,16 +34,12 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
-    /// Check every point: replay onto `<dir>`'s images, check the spare's
-    /// copy with dm-remap-tool, load dm-remap over the copies (attached
-    /// as --main-dev and --spare-dev), read back and list.
+    /// Check every point: replay onto images in `<dir>`, check the
+    /// spare's copy with dm-remap-tool, load dm-remap over loop devices on
+    /// the copies, read back and list.
     Run {
         log: PathBuf,
         dir: PathBuf,
-        #[arg(long)]
-        main_dev: PathBuf,
-        #[arg(long)]
-        spare_dev: PathBuf,
         #[arg(long, default_value_t = 200)]
         random: usize,
         #[arg(long, default_value_t = 1)]
@@ -79,11 +75,10 @@ fn run(cli: Cli) -> Result<(), String> {
                 println!("{p} {}", kind.name());
             }
         }
-        Command::Run { log, dir, main_dev, spare_dev, random, seed } => {
+        Command::Run { log, dir, random, seed } => {
             let log = open_log(&log)?;
             let plan = plan(&log, random, seed)?;
-            let setup = run::Setup { dir, main_dev, spare_dev };
-            println!("{}", run::run(&log, &setup, &plan.points)?);
+            println!("{}", run::run(&log, &dir, &plan.points)?);
         }
     }
     Ok(())

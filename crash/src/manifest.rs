@@ -3,6 +3,7 @@
 //!
 //! Marks (written with `dmsetup message <log dev> 0 mark <text>`; a mark
 //! is one word, so its fields are joined by `:`):
+//! - `devices:<main>:<spare>`: the sizes of main and spare, in sectors;
 //! - `region:<blocks>`: stamped blocks are 0 to `blocks` - 1;
 //! - `defects:<first>:<step>:<count>`: main blocks that fail every I/O;
 //! - `ready`: the table is loaded (points start after it);
@@ -17,7 +18,7 @@
 //! the operation of the next mark is the one in flight, which may or may
 //! not have landed.
 
-use crate::logwrites::Log;
+use crate::logwrites::{Log, END_MARK};
 use std::collections::{BTreeSet, HashMap};
 
 /// What the workload knew of a stamped block.
@@ -43,6 +44,8 @@ pub enum Op {
 /// The workload's record up to a point.
 #[derive(Debug, Default)]
 pub struct Manifest {
+    /// Main's and the spare's sizes in bytes.
+    pub devices: (u64, u64),
     pub region: u64,
     pub ready: Option<usize>,
     pub blocks: HashMap<u64, Block>,
@@ -68,6 +71,10 @@ impl Manifest {
             let words: Vec<&str> = text.split(':').collect();
             let n = nums(&words[1..]).map_err(|err| format!("mark {i} '{text}': {err}"))?;
             let op = match (words[0], n.as_slice()) {
+                ("devices", &[main, spare]) => {
+                    m.devices = (main * 512, spare * 512);
+                    continue;
+                }
                 ("region", &[blocks]) => {
                     m.region = blocks;
                     continue;
@@ -80,7 +87,7 @@ impl Manifest {
                     m.ready = Some(i + 1);
                     continue;
                 }
-                ("dm-log-writes-end", &[]) => continue,
+                (END_MARK, &[]) => continue,
                 ("w", &[block, stamp]) => Op::Write { block, stamp },
                 ("p", &[block]) => Op::FailedRead { block },
                 ("r", &[block]) => Op::Remap { block },
@@ -107,8 +114,8 @@ impl Manifest {
                 }
             }
         }
-        if m.region == 0 {
-            return Err("the log has no 'region' mark".into());
+        if m.region == 0 || m.devices.0 == 0 {
+            return Err("the log has no 'devices' or 'region' mark".into());
         }
         Ok(m)
     }
@@ -157,21 +164,21 @@ mod tests {
 
     #[test]
     fn follows_the_workload_to_a_point() {
-        // Entries: 0 region, 1 defects, 2 ready, 3 a flush, 4 w, 5 w, 6 p,
-        // 7 r.
-        let log = log_of(&["region:64", "defects:5:64:1", "ready", "", "w:3:1", "w:5:2", "p:7", "r:9"]);
-        let m = Manifest::at(&log, 4).unwrap();
-        assert_eq!(m.ready, Some(3));
+        // Entries: 0 devices, 1 region, 2 defects, 3 ready, 4 a flush, 5 w,
+        // 6 w, 7 p, 8 r.
+        let log = log_of(&["devices:16:8", "region:64", "defects:5:64:1", "ready", "", "w:3:1", "w:5:2", "p:7", "r:9"]);
+        let m = Manifest::at(&log, 5).unwrap();
+        assert_eq!(m.ready, Some(4));
         assert_eq!(m.inflight, Some(Op::Write { block: 3, stamp: 1 }));
         assert!(m.check_block(3, Some("DMRC 1 3")).is_ok() && m.check_block(3, Some("")).is_ok());
         assert!(m.check_block(4, Some("DMRC 1 3")).is_err(), "a stamp of another block");
-        let m = Manifest::at(&log, 5).unwrap();
+        let m = Manifest::at(&log, 6).unwrap();
         assert!(m.check_block(3, Some("DMRC 1 3")).is_ok());
         assert!(m.check_block(3, Some("")).is_err(), "an acknowledged write is gone");
         assert!(m.check_block(3, None).is_err());
-        let m = Manifest::at(&log, 6).unwrap();
+        let m = Manifest::at(&log, 7).unwrap();
         assert!(m.check_block(7, Some("")).is_ok() && m.check_block(7, None).is_ok(), "a read in flight");
-        let m = Manifest::at(&log, 8).unwrap();
+        let m = Manifest::at(&log, 9).unwrap();
         assert_eq!(m.remapped.iter().copied().collect::<Vec<_>>(), vec![5, 7, 9]);
         assert!(m.check_block(7, None).is_ok());
         assert!(m.check_block(7, Some("")).is_err(), "a lost block read as zeros");
@@ -181,9 +188,10 @@ mod tests {
 
     #[test]
     fn refuses_unknown_marks() {
-        assert!(Manifest::at(&log_of(&["region:8", "x:1"]), 2).is_err());
-        assert!(Manifest::at(&log_of(&["region:8", "w:1"]), 2).is_err());
-        assert!(Manifest::at(&log_of(&["region:8", "w:1:x"]), 2).is_err());
+        assert!(Manifest::at(&log_of(&["devices:8:8", "region:8", "x:1"]), 3).is_err());
+        assert!(Manifest::at(&log_of(&["devices:8:8", "region:8", "w:1"]), 3).is_err());
+        assert!(Manifest::at(&log_of(&["devices:8:8", "region:8", "w:1:x"]), 3).is_err());
+        assert!(Manifest::at(&log_of(&["region:8"]), 1).is_err(), "no devices mark");
         assert!(Manifest::at(&log_of(&["ready"]), 1).is_err());
     }
 }

@@ -46,6 +46,9 @@ fn next(x: &mut u64) -> u64 {
 }
 
 pub fn plan(log: &Log, random: usize, seed: u64) -> Result<Plan, String> {
+    if !log.complete() {
+        return Err("the log lacks dm-log-writes' end mark: logging stopped early (a full log device?)".into());
+    }
     let ready = Manifest::at(log, 0)?.ready.ok_or("the log has no 'ready' mark")?;
     let n = log.entries.len();
     // last[p]: the last point whose disks equal those at point p.
@@ -75,12 +78,13 @@ pub fn plan(log: &Log, random: usize, seed: u64) -> Result<Plan, String> {
 mod tests {
     use super::*;
     use crate::logwrites::tests::{build, file_of};
-    use crate::logwrites::FLUSH;
+    use crate::logwrites::{END_MARK, FLUSH};
 
     #[test]
     fn one_point_per_state() {
         let w = |s| (s, vec![0; 512], 0, "");
         let log = build(&[
+            (0, vec![], MARK, "devices:8:8"),
             (0, vec![], MARK, "region:8"),
             (0, vec![], MARK, "ready"),
             w(1),
@@ -91,16 +95,24 @@ mod tests {
             w(3),
             (3, vec![0; 512], FUA, ""),
             w(4),
+            (0, vec![], MARK, END_MARK),
         ]);
         let log = Log::open(file_of(&log)).unwrap();
         let p = plan(&log, 0, 1).unwrap();
         // The two flushes and the mark after them: one state, checked
         // after the mark; the FUA write's state, before the next write.
-        assert_eq!(p.points.into_iter().collect::<Vec<_>>(), vec![(7, Kind::Flush), (9, Kind::Fua)]);
+        assert_eq!(p.points.into_iter().collect::<Vec<_>>(), vec![(8, Kind::Flush), (10, Kind::Fua)]);
         assert_eq!((p.barriers, p.writes), (3, 5));
         let p = plan(&log, 10, 1).unwrap();
-        // Random points: the states after each other write (2, 3, 8, 10).
+        // Random points: the other states (before each write, and the
+        // last).
         let random: Vec<usize> = p.points.iter().filter(|(_, &k)| k == Kind::Random).map(|(&p, _)| p).collect();
-        assert_eq!(random, vec![2, 3, 8, 10]);
+        assert_eq!(random, vec![3, 4, 9, 12]);
+    }
+
+    #[test]
+    fn refuses_a_log_cut_short() {
+        let log = build(&[(0, vec![], MARK, "devices:8:8"), (0, vec![], MARK, "region:8"), (0, vec![], MARK, "ready")]);
+        assert!(plan(&Log::open(file_of(&log)).unwrap(), 0, 1).is_err());
     }
 }

@@ -2,17 +2,16 @@
 //! spare: the logged device is main followed by spare (two dm-linear
 //! slices of one log, so the order of writes across both is kept).
 //!
-//! The images live in a directory with a `pos` file (how many entries they
-//! hold), so points taken in order replay only what lies between them. Each
+//! `main.img` and `spare.img` in the replay's directory hold the state the
+//! log made; points taken in order replay only what lies between them. Each
 //! step also refreshes `check-main.img` and `check-spare.img`, the copies
-//! the kernel loads (a load may write to them; the replay state stays as
-//! the log made it).
+//! the kernel loads (a load may write to them).
 
-use crate::logwrites::{Entry, Log, DISCARD, MARK};
+use crate::logwrites::{Log, DISCARD, MARK};
 use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::os::unix::fs::FileExt;
-use std::path::Path;
+use std::path::PathBuf;
 
 /// Sizes of the two devices, in bytes.
 #[derive(Clone, Copy)]
@@ -21,58 +20,78 @@ pub struct Devices {
     pub spare: u64,
 }
 
-fn image(dir: &Path, name: &str, size: u64, reset: bool) -> io::Result<File> {
-    let f = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(dir.join(name))?;
-    if reset {
-        f.set_len(0)?;
-    }
-    f.set_len(size)?;
-    Ok(f)
+/// The images of a log replayed up to `pos` entries.
+pub struct Replay<'a> {
+    log: &'a Log,
+    dir: PathBuf,
+    dev: Devices,
+    main: File,
+    spare: File,
+    pos: usize,
 }
 
-fn apply(log: &Log, e: &Entry, dev: Devices, main: &File, spare: &File, index: usize) -> io::Result<()> {
-    if e.flags & MARK != 0 || e.len == 0 {
-        return Ok(());
+fn zeroed(file: &File, size: u64) -> io::Result<()> {
+    file.set_len(0)?;
+    file.set_len(size)
+}
+
+impl<'a> Replay<'a> {
+    /// Zeroed images of the sizes of `dev` in `dir`: the state before the
+    /// log's first entry.
+    pub fn new(log: &'a Log, dir: PathBuf, dev: Devices) -> io::Result<Self> {
+        let open = |name| OpenOptions::new().read(true).write(true).create(true).truncate(true).open(dir.join(name));
+        let (main, spare) = (open("main.img")?, open("spare.img")?);
+        zeroed(&main, dev.main)?;
+        zeroed(&spare, dev.spare)?;
+        Ok(Replay { log, dir, dev, main, spare, pos: 0 })
     }
-    let end = e.byte.checked_add(e.len);
-    let (file, at) = match end {
-        Some(end) if end <= dev.main => (main, e.byte),
-        Some(end) if e.byte >= dev.main && end <= dev.main + dev.spare => (spare, e.byte - dev.main),
-        _ => {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("entry {index} writes {} bytes at byte {}, across or past the devices", e.len, e.byte),
-            ))
+
+    fn apply(&self, index: usize) -> io::Result<()> {
+        let e = &self.log.entries[index];
+        if e.flags & MARK != 0 || e.len == 0 {
+            return Ok(());
         }
-    };
-    let mut data = vec![0u8; e.len as usize];
-    if e.flags & DISCARD == 0 {
-        log.file.read_exact_at(&mut data, e.data_offset(log.sectorsize))?;
+        let dev = self.dev;
+        let (file, at) = match e.byte.checked_add(e.len) {
+            Some(end) if end <= dev.main => (&self.main, e.byte),
+            Some(end) if e.byte >= dev.main && end <= dev.main + dev.spare => (&self.spare, e.byte - dev.main),
+            _ => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("entry {index} writes {} bytes at byte {}, across or past the devices", e.len, e.byte),
+                ))
+            }
+        };
+        let mut data = vec![0u8; e.len as usize];
+        if e.flags & DISCARD == 0 {
+            self.log.file.read_exact_at(&mut data, e.data_offset(self.log.sectorsize))?;
+        }
+        file.write_all_at(&data, at)
     }
-    file.write_all_at(&data, at)
-}
 
-/// Brings the images in `dir` to the state after the first `point`
-/// entries of `log`, and refreshes the check copies.
-pub fn step(log: &Log, dir: &Path, point: usize, dev: Devices) -> io::Result<()> {
-    if point > log.entries.len() {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!("point {point} is past the log's {} entries", log.entries.len()),
-        ));
+    /// Brings the images to the state after the first `point` entries,
+    /// and refreshes the check copies.
+    pub fn to(&mut self, point: usize) -> io::Result<()> {
+        if point > self.log.entries.len() {
+            let n = self.log.entries.len();
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("point {point} is past the log's {n} entries"),
+            ));
+        }
+        if point < self.pos {
+            zeroed(&self.main, self.dev.main)?;
+            zeroed(&self.spare, self.dev.spare)?;
+            self.pos = 0;
+        }
+        for i in self.pos..point {
+            self.apply(i)?;
+        }
+        self.pos = point;
+        fs::copy(self.dir.join("main.img"), self.dir.join("check-main.img"))?;
+        fs::copy(self.dir.join("spare.img"), self.dir.join("check-spare.img"))?;
+        Ok(())
     }
-    let pos_file = dir.join("pos");
-    let pos: usize = fs::read_to_string(&pos_file).ok().and_then(|s| s.trim().parse().ok()).unwrap_or(0);
-    let reset = point < pos || pos == 0;
-    let (main, spare) = (image(dir, "main.img", dev.main, reset)?, image(dir, "spare.img", dev.spare, reset)?);
-    let from = if reset { 0 } else { pos };
-    for (i, e) in log.entries.iter().enumerate().take(point).skip(from) {
-        apply(log, e, dev, &main, &spare, i)?;
-    }
-    fs::write(&pos_file, format!("{point}\n"))?;
-    fs::copy(dir.join("main.img"), dir.join("check-main.img"))?;
-    fs::copy(dir.join("spare.img"), dir.join("check-spare.img"))?;
-    Ok(())
 }
 
 #[cfg(test)]
@@ -96,15 +115,16 @@ mod tests {
         ]);
         let log = Log::open(file_of(&log)).unwrap();
         let at = |name: &str, off: usize| fs::read(dir.join(name)).unwrap()[off];
-        step(&log, &dir, 3, dev).unwrap();
+        let mut r = Replay::new(&log, dir.clone(), dev).unwrap();
+        r.to(3).unwrap();
         assert_eq!((at("check-main.img", 512), at("check-spare.img", 0)), (1, 2));
-        step(&log, &dir, 4, dev).unwrap();
+        r.to(4).unwrap();
         assert_eq!(at("check-main.img", 512), 3);
-        step(&log, &dir, 1, dev).unwrap();
+        r.to(1).unwrap();
         assert_eq!((at("check-main.img", 512), at("check-spare.img", 0)), (1, 0));
-        fs::remove_file(dir.join("pos")).unwrap();
+        assert!(r.to(5).is_err());
         let past = Log::open(file_of(&build(&[(16, vec![1; 512], 0, "")]))).unwrap();
-        assert!(step(&past, &dir, 1, dev).is_err());
+        assert!(Replay::new(&past, dir.clone(), dev).unwrap().to(1).is_err());
         fs::remove_dir_all(&dir).unwrap();
     }
 }

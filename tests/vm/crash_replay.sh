@@ -16,15 +16,6 @@ random=$(arg dmr.crash_random)
 seed=$(arg dmr.crash_seed)
 d=/tmp/crash
 [ -f $d/log.img ] || fail "no log: crash_record must run first in this boot"
-# The images the module loads at each point, as crash_record's devices.
-mkdir -p $d/replay
-truncate -s $((16384 * 512)) $d/replay/check-main.img
-truncate -s $((4096 * 512)) $d/replay/check-spare.img
-lm=$(losetup --find --show $d/replay/check-main.img)
-ls=$(losetup --find --show $d/replay/check-spare.img)
-PATH=/usr/bin:$PATH /usr/bin/dm-remap-crash run $d/log.img $d/replay --main-dev "$lm" --spare-dev "$ls" \
-	--random "${random:-200}" --seed "${seed:-1}" >$d/run.out 2>&1 || { cat $d/run.out; fail "a crash point failed"; }
-writes=$(arg dmr.crash_writes)
-grep -q "at the last, ${writes:-120} writes acknowledged" $d/run.out ||
-	{ cat $d/run.out; fail "the log does not hold all ${writes:-120} writes of the workload"; }
-say "CRASH-REPLAY $(cat $d/run.out | tr '\n' ' ')"
+PATH=/usr/bin:$PATH /usr/bin/dm-remap-crash run $d/log.img $d/replay --random "${random:-200}" --seed "${seed:-1}" \
+	>$d/run.out 2>&1 || { cat $d/run.out; fail "a crash point failed"; }
+say "CRASH-REPLAY $(tr '\n' ' ' <$d/run.out)"
