@@ -12,7 +12,6 @@
 #include <linux/delay.h>
 #include <linux/device-mapper.h>
 #include <linux/dm-io.h>
-#include <linux/percpu.h>
 #include <linux/random.h>
 #include <linux/rcupdate.h>
 #include <linux/sched/mm.h>

@@ -32,15 +32,13 @@ impl WriteTracker {
         Ok(Self { srcu: Srcu::new()? })
     }
 
-    /// Counts a write starting; returns its section for `exit`, and what
-    /// `check` (for example "is the gate closed?") says once the write is
-    /// counted. Any context but hard IRQ.
-    pub fn enter(&self, check: impl FnOnce() -> bool) -> (SrcuIdx, bool) {
-        // `down_read` implies a full barrier: `check` reads after the
-        // write is counted, so a drain either waits for it or `check` sees
-        // what the worker did before draining.
-        let idx = self.srcu.down_read();
-        (idx, check())
+    /// Counts a write starting; returns its section for `exit`. Any
+    /// context but hard IRQ. It implies a full barrier: what the caller
+    /// reads after it (the gate's state) is read after the write is
+    /// counted, so a drain either waits for the write or the caller sees
+    /// what the worker did before draining.
+    pub fn enter(&self) -> SrcuIdx {
+        self.srcu.down_read()
     }
 
     /// Counts a write done. Any context, including hard IRQ.

@@ -227,9 +227,8 @@ impl Target for RemapTarget {
         let write = op != Op::Read;
         let mut limit = bio.sectors();
         if write {
-            let (write, gated) = self.tracker.enter(|| self.gate.is_closed());
-            bio.per_bio().state = IoState::Write { write };
-            if gated {
+            bio.per_bio().state = IoState::Write { write: self.tracker.enter() };
+            if self.gate.is_closed() {
                 match self.gate.admit(bio, sector, self.layout.block_sectors, &self.tracker) {
                     Admit::Pass(b, l) => (bio, limit) = (b, l),
                     Admit::Held(mark) => return MapResult::Held(mark),

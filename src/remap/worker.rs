@@ -391,7 +391,7 @@ impl<'a> Work<'a> {
             bio.fail();
             return;
         }
-        let (write, _) = self.tracker.enter(|| false);
+        let write = self.tracker.enter();
         bio.per_bio().state = IoState::Write { write };
         // Where to redo it from if it fails (see `PerIo::origin`).
         let mut origin = bio.bookmark();
