@@ -7,10 +7,6 @@ use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
-fn meta(e: format::FormatError) -> Error {
-    Error::Metadata(e.0.to_string_lossy().into_owned())
-}
-
 fn new_uuid() -> Result<[u8; 16]> {
     let mut u = [0u8; 16];
     File::open("/dev/urandom")
@@ -39,7 +35,7 @@ pub fn format(
         (None, None) => unreachable!("clap requires --main or --main-sectors"),
     };
     let mut dev = Spare::open(spare, true)?;
-    let g = Geometry::new(block_size, main_sectors, dev.sectors()?).map_err(meta)?;
+    let g = Geometry::new(block_size, main_sectors, dev.sectors()?)?;
     let mut buf = [0; MBLOCK];
     if !force {
         for i in 0..LOG_START + g.log_blocks {

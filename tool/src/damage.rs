@@ -52,6 +52,11 @@ const SLOT_FIELDS: [(&str, usize, usize); 16] = [
     ("tail_record", HEADER, 16),
 ];
 
+/// Where slot header field `name` lies: (offset, length).
+fn field_at(name: &str) -> (usize, usize) {
+    SLOT_FIELDS.iter().find(|f| f.0 == name).map(|f| (f.1, f.2)).expect("a field of SLOT_FIELDS")
+}
+
 /// Header fields of a log block, and its first record.
 const LOG_FIELDS: [(&str, usize, usize); 7] = [
     ("magic", 0, 8),
@@ -98,7 +103,7 @@ pub fn cases() -> Vec<(String, Expect)> {
         ("log-spare-owned-twice", Expect::Refuse),
         ("tail-spare-owned-twice", Expect::Refuse),
         ("log-past-end", Expect::Refuse),
-        ("records-past-capacity", Expect::LoadOlder),
+        ("tail-record-main-out-of-range", Expect::Refuse),
         ("equal-seq", Expect::Refuse),
         ("both-slots-torn", Expect::Refuse),
         ("both-slots-zeroed", Expect::Refuse),
@@ -174,7 +179,7 @@ pub fn apply(dev: &Spare, name: &str) -> Result<()> {
                     "main_sectors" => (g.block_size, g.main_sectors + g.block_sectors(), g.spare_sectors),
                     _ => (g.block_size, g.main_sectors, g.spare_sectors + 8 * g.block_sectors()),
                 };
-                let geometry = Geometry::new(bs, main, spare).map_err(|e| metadata(&e.0.to_string_lossy()))?;
+                let geometry = Geometry::new(bs, main, spare)?;
                 Superblock { geometry, ..mine }.encode(b);
             }
             "sealed" if field == "uuid" => {
@@ -216,7 +221,7 @@ pub fn apply(dev: &Spare, name: &str) -> Result<()> {
         format::set_record(log, i, r);
         format::reseal_log(log);
     };
-    let r0 = format::record_at(&log, 0).map_err(|e| metadata(&e.0.to_string_lossy()))?;
+    let r0 = format::record_at(&log, 0)?;
     match name {
         "log-zeroed" => log.fill(0),
         "log-record-main-out-of-range" => set_sealed_log(&mut log, 0, &format::Record { main: main_blocks, ..r0 }),
@@ -226,7 +231,7 @@ pub fn apply(dev: &Spare, name: &str) -> Result<()> {
             &format::Record { spare: (older_sb.alloc_next.max(sb.alloc_next)) as u32, ..r0 },
         ),
         "log-spare-owned-twice" => {
-            let r1 = format::record_at(&log, 1).map_err(|e| metadata(&e.0.to_string_lossy()))?;
+            let r1 = format::record_at(&log, 1)?;
             set_sealed_log(&mut log, 1, &format::Record { spare: r0.spare, ..r1 })
         }
         "tail-spare-owned-twice" => {
@@ -234,21 +239,28 @@ pub fn apply(dev: &Spare, name: &str) -> Result<()> {
                 return Err(metadata("the newest commit must have a tail"));
             }
             let b = &mut slots[newest];
-            let r = format::record_at(b, 0).map_err(|e| metadata(&e.0.to_string_lossy()))?;
+            let r = format::record_at(b, 0)?;
             format::set_record(b, 0, &format::Record { spare: r0.spare, ..r });
             format::reseal_slot(b);
         }
-        "log-past-end" | "records-past-capacity" => {
-            let records = match name {
-                "log-past-end" => sb.geometry.record_capacity(),
-                _ => sb.geometry.record_capacity() + 1,
-            };
+        "tail-record-main-out-of-range" => {
+            if sb.tail_len() == 0 {
+                return Err(metadata("the newest commit must have a tail"));
+            }
             let b = &mut slots[newest];
-            b[104..112].copy_from_slice(&records.to_le_bytes());
+            let r = format::record_at(b, 0)?;
+            format::set_record(b, 0, &format::Record { main: main_blocks, ..r });
+            format::reseal_slot(b);
+        }
+        "log-past-end" => {
+            let (at, len) = field_at("records");
+            let b = &mut slots[newest];
+            b[at..at + len].copy_from_slice(&sb.geometry.record_capacity().to_le_bytes());
             format::reseal_slot(b);
         }
         "equal-seq" => {
-            slots[older][32..40].copy_from_slice(&sb.seq.to_le_bytes());
+            let (at, len) = field_at("seq");
+            slots[older][at..at + len].copy_from_slice(&sb.seq.to_le_bytes());
             format::reseal_slot(&mut slots[older]);
         }
         "both-slots-torn" => {

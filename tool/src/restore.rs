@@ -88,8 +88,7 @@ pub fn parse_dump(text: &str, spare_sectors: u64) -> Result<([u8; 16], Geometry,
     let v: Value = serde_json::from_str(text).map_err(|e| bad(format!("not a dump: {e}")))?;
     let uuid = parse_uuid(field(&v, "uuid")?.as_str().ok_or_else(|| bad("\"uuid\" is not a string".into()))?)?;
     let block_size = u32::try_from(number(&v, "block_size")?).map_err(|_| bad("bad block_size".into()))?;
-    let g = Geometry::new(block_size, number(&v, "main_sectors")?, spare_sectors)
-        .map_err(|e| bad(e.0.to_string_lossy().into_owned()))?;
+    let g = Geometry::new(block_size, number(&v, "main_sectors")?, spare_sectors)?;
     if number(&v, "spare_sectors")? != spare_sectors {
         return Err(bad(format!(
             "the dump is of a spare of {} sectors, this one has {spare_sectors}",

@@ -20,6 +20,12 @@ pub enum Error {
 
 pub type Result<T> = std::result::Result<T, Error>;
 
+impl From<format::FormatError> for Error {
+    fn from(e: format::FormatError) -> Self {
+        Error::Metadata(e.0.to_string_lossy().into_owned())
+    }
+}
+
 /// An open spare device or image.
 pub struct Spare {
     file: File,
