@@ -133,6 +133,11 @@ impl Geometry {
         u64::from(self.block_size / 512)
     }
 
+    /// Blocks of main (a last, partial block counts).
+    pub fn main_blocks(&self) -> u64 {
+        self.main_sectors.div_ceil(self.block_sectors())
+    }
+
     /// Most records the log and a tail can hold.
     pub fn record_capacity(&self) -> u64 {
         self.log_blocks * RECORDS_PER_BLOCK as u64 + RECORDS_PER_BLOCK as u64 - 1

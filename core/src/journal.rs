@@ -75,7 +75,7 @@ pub fn replay<E>(
     mut read_log: impl FnMut(u64, &mut [u8; MBLOCK]) -> Result<(), E>,
     mut apply: impl FnMut(Record) -> Result<(), FormatError>,
 ) -> Result<(), LoadError<E>> {
-    let main_blocks = sb.geometry.main_sectors.div_ceil(sb.geometry.block_sectors());
+    let main_blocks = sb.geometry.main_blocks();
     let mut check = |b: &[u8; MBLOCK], n: usize| {
         (0..n).try_for_each(|i| {
             let r = format::record_at(b, i)?;

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 fuzz_target!(|data: &[u8]| {
     let g = Geometry::new(4096, 1 << 24, 1 << 15).unwrap();
-    let main_blocks = g.main_sectors / g.block_sectors();
+    let main_blocks = g.main_blocks();
     let (mut a, mut b) = ([0u8; MBLOCK], [0u8; MBLOCK]);
     let mut sb = format::format_slots([1; 16], g, &mut a, &mut b);
     let mut slots = [a, b];

@@ -31,7 +31,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(pick) = format::pick_slot(&a, &b) else { return };
     let slot = if pick.slot == 0 { a } else { b };
     let g = pick.sb.geometry;
-    let main_blocks = g.main_sectors.div_ceil(g.block_sectors());
+    let main_blocks = g.main_blocks();
     let mut log = [0u8; MBLOCK];
     let read = |i: u64, out: &mut [u8; MBLOCK]| -> Result<(), ()> {
         block(LOG_START + i, out);

@@ -153,8 +153,7 @@ impl Target for RemapTarget {
         let io = DmIo::new().map_err(|e| CtrError::new(c"Cannot create a dm-io client", e))?;
         let writable = ctr.is_writable();
         let (meta, records) = Metadata::open(&io, spare, g, writable)?;
-        let remaps = Remaps::new(g.main_sectors.div_ceil(g.block_sectors()))
-            .map_err(|e| CtrError::new(c"Cannot allocate the remap table", e))?;
+        let remaps = Remaps::new(g.main_blocks()).map_err(|e| CtrError::new(c"Cannot allocate the remap table", e))?;
         remaps.replace(&records, meta.sb().alloc_next).map_err(|e| match e {
             ReplaceError::NoMem => CtrError::new(c"Cannot allocate the remap table", ENOMEM),
             ReplaceError::SharedSpare => CtrError::invalid(c"Metadata gives one spare block to two main blocks"),

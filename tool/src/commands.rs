@@ -200,7 +200,7 @@ pub fn repair(spare: &Path, salvage: bool) -> Result<()> {
 fn salvage_records(dev: &Spare, pick: &format::SlotPick, why: &str) -> Result<()> {
     let sb = &pick.sb;
     let g = sb.geometry;
-    let main_blocks = g.main_sectors.div_ceil(g.block_sectors());
+    let main_blocks = g.main_blocks();
     println!("commit {}: {why}", sb.seq);
     let slot = dev.slots()?[pick.slot];
     let mut found = Vec::new();

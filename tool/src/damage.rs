@@ -149,7 +149,7 @@ pub fn apply(dev: &Spare, name: &str) -> Result<()> {
     }
     let mut log = [0u8; MBLOCK];
     dev.read(LOG_START, &mut log)?;
-    let main_blocks = sb.geometry.main_sectors.div_ceil(sb.geometry.block_sectors());
+    let main_blocks = sb.geometry.main_blocks();
     let put = |b: &mut [u8; MBLOCK], at: usize, bytes: &[u8]| b[at..at + bytes.len()].copy_from_slice(bytes);
     let tear = |b: &mut [u8; MBLOCK], at: usize, len: usize| b[at..at + len].iter_mut().for_each(|x| *x ^= 0xa5);
     if let Some(rest) = name.strip_prefix("slot-") {

@@ -17,7 +17,7 @@ fn bad(m: String) -> Error {
 /// `alloc_next` spare blocks handed out: every block in range, each main
 /// block once, each spare block once.
 pub fn validate(g: &Geometry, remaps: &[Record], alloc_next: u64) -> Result<()> {
-    let main_blocks = g.main_sectors.div_ceil(g.block_sectors());
+    let main_blocks = g.main_blocks();
     if alloc_next > g.spare_blocks {
         return Err(bad(format!("{alloc_next} spare blocks used, but the spare has {}", g.spare_blocks)));
     }
