@@ -10,6 +10,24 @@ use super::route::Lookup;
 use super::summary::Summary;
 use core::ops::DerefMut;
 
+/// A spare block that two of `remaps` share, if any (damaged metadata:
+/// writes to one main block would land in the other's data). `seen` is
+/// scratch: zeroed, one bit per spare block up to the largest used; a spare
+/// block past it is reported too.
+pub fn shared_spare(remaps: impl IntoIterator<Item = Record>, seen: &mut [u64]) -> Option<u32> {
+    for r in remaps {
+        let Some(word) = seen.get_mut((r.spare / 64) as usize) else {
+            return Some(r.spare);
+        };
+        let bit = 1 << (r.spare % 64);
+        if *word & bit != 0 {
+            return Some(r.spare);
+        }
+        *word |= bit;
+    }
+    None
+}
+
 /// One slot of the table: main block (48 bits), a used bit, the state bit
 /// and the spare block, packed in 12 bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,21 +147,10 @@ impl<S: DerefMut<Target = [Slot]>> RemapTable<S> {
         Ok(())
     }
 
-    /// A spare block that two remaps share, if any (damaged metadata:
-    /// writes to one main block would land in the other's data). `seen` is
-    /// scratch: zeroed, one bit per spare block up to the largest used.
+    /// A spare block that two remaps share, if any: [`shared_spare`] over
+    /// this table.
     pub fn shared_spare(&self, seen: &mut [u64]) -> Option<u32> {
-        for r in self.iter() {
-            let Some(word) = seen.get_mut((r.spare / 64) as usize) else {
-                return Some(r.spare);
-            };
-            let bit = 1 << (r.spare % 64);
-            if *word & bit != 0 {
-                return Some(r.spare);
-            }
-            *word |= bit;
-        }
-        None
+        shared_spare(self.iter(), seen)
     }
 
     /// Every remap, in no particular order.

@@ -1,8 +1,9 @@
 //! The subcommands.
 
+use crate::restore::shared_spare;
 use crate::spare::{Error, Result, Spare};
 use dm_remap_core::format::{self, BlockState, Geometry, Record, Superblock, LOG_START, MBLOCK};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::Read;
 use std::path::Path;
@@ -93,12 +94,7 @@ pub fn check(spare: &Path) -> Result<()> {
     println!("using commit {} (slot {})", sb.seq, ["A", "B"][Superblock::slot_of(sb.seq) as usize]);
     let records = dev.records(&pick)?;
     let map = remaps(&records);
-    let mut owner: HashMap<u32, u64> = HashMap::new();
-    for r in map.values() {
-        if let Some(other) = owner.insert(r.spare, r.main) {
-            damage.push(format!("spare block {} is used by main blocks {other} and {}", r.spare, r.main));
-        }
-    }
+    damage.extend(spare_owned_twice(&map));
     let lost = map.values().filter(|r| r.state == BlockState::Lost).count();
     println!(
         "{} records, {} remaps ({lost} with lost data), {} of {} spare blocks used",
@@ -113,6 +109,12 @@ pub fn check(spare: &Path) -> Result<()> {
     } else {
         Err(Error::Metadata(damage.join("; ")))
     }
+}
+
+/// Why the remaps `map` cannot load, if two of them share a spare block.
+fn spare_owned_twice(map: &BTreeMap<u64, Record>) -> Option<String> {
+    let (spare, mains) = shared_spare(&map.values().copied().collect::<Vec<_>>())?;
+    Some(format!("spare block {spare} is used by main blocks {mains:?}"))
 }
 
 fn state_name(r: &Record) -> &'static str {
@@ -169,15 +171,19 @@ pub fn repair(spare: &Path, salvage: bool) -> Result<()> {
     let dev = Spare::open(spare, true)?;
     let pick = dev.pick()?;
     let sb = pick.sb;
-    match dev.records(&pick) {
-        Ok(_) => {}
-        Err(Error::Metadata(why)) if salvage => return salvage_records(&dev, &pick, &why),
-        Err(Error::Metadata(why)) => {
+    let damage = match dev.records(&pick) {
+        Ok(records) => spare_owned_twice(&remaps(&records)),
+        Err(Error::Metadata(why)) => Some(why),
+        Err(e) => return Err(e),
+    };
+    match damage {
+        None => {}
+        Some(why) if salvage => return salvage_records(&dev, &pick, &why),
+        Some(why) => {
             return Err(Error::Metadata(format!(
                 "{why}; `repair --salvage` rebuilds the metadata from the records that survive"
             )))
         }
-        Err(e) => return Err(e),
     }
     // The records are sound: a damaged or stale slot can be rebuilt.
     let other = Superblock::slot_of(sb.seq + 1) as usize;
@@ -223,17 +229,11 @@ fn salvage_records(dev: &Spare, pick: &format::SlotPick, why: &str) -> Result<()
             last.insert(r.main, r);
         }
     }
-    let mut by_spare: HashMap<u32, Vec<u64>> = HashMap::new();
-    for r in last.values() {
-        by_spare.entry(r.spare).or_default().push(r.main);
-    }
-    for (spare, mains) in by_spare.iter().filter(|(_, m)| m.len() > 1) {
+    let mut remaps: Vec<Record> = last.into_values().collect();
+    while let Some((spare, mains)) = shared_spare(&remaps) {
         lost.push(format!("spare block {spare} is claimed by main blocks {mains:?}: all of them dropped"));
-        mains.iter().for_each(|m| {
-            last.remove(m);
-        });
+        remaps.retain(|r| r.spare != spare);
     }
-    let remaps: Vec<Record> = last.into_values().collect();
     let seq = crate::restore::write_pair(dev, sb.uuid, g, &remaps, sb.alloc_next)?;
     println!("rebuilt the metadata with {} remaps as commit {seq}", remaps.len());
     for l in &lost {

@@ -5,8 +5,9 @@
 use crate::spare::{Error, Result, Spare};
 use dm_remap_core::format::{self, BlockState, Geometry, Record, Superblock, LOG_START, MBLOCK};
 use dm_remap_core::journal::{self, CommitError};
+use dm_remap_core::remaps;
 use serde_json::Value;
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::path::Path;
 
 fn bad(m: String) -> Error {
@@ -21,7 +22,7 @@ pub fn validate(g: &Geometry, remaps: &[Record], alloc_next: u64) -> Result<()> 
     if alloc_next > g.spare_blocks {
         return Err(bad(format!("{alloc_next} spare blocks used, but the spare has {}", g.spare_blocks)));
     }
-    let (mut mains, mut spares) = (HashMap::new(), HashMap::new());
+    let mut mains = HashSet::new();
     for r in remaps {
         if r.main >= main_blocks {
             return Err(bad(format!("main block {} is past the end of main ({main_blocks} blocks)", r.main)));
@@ -29,14 +30,23 @@ pub fn validate(g: &Geometry, remaps: &[Record], alloc_next: u64) -> Result<()> 
         if u64::from(r.spare) >= alloc_next {
             return Err(bad(format!("spare block {} of main block {} is not allocated", r.spare, r.main)));
         }
-        if mains.insert(r.main, r.spare).is_some() {
+        if !mains.insert(r.main) {
             return Err(bad(format!("main block {} is remapped twice", r.main)));
         }
-        if let Some(other) = spares.insert(r.spare, r.main) {
-            return Err(bad(format!("spare block {} is used by main blocks {other} and {}", r.spare, r.main)));
-        }
     }
-    Ok(())
+    match shared_spare(remaps) {
+        Some((spare, mains)) => Err(bad(format!("spare block {spare} is used by main blocks {mains:?}"))),
+        None => Ok(()),
+    }
+}
+
+/// The first spare block that two of `remaps` share, if any, with the main
+/// blocks that claim it.
+pub fn shared_spare(remaps: &[Record]) -> Option<(u32, Vec<u64>)> {
+    let end = remaps.iter().map(|r| u64::from(r.spare) + 1).max().unwrap_or(0);
+    let mut seen = vec![0; end.div_ceil(64) as usize];
+    let spare = remaps::shared_spare(remaps.iter().copied(), &mut seen)?;
+    Some((spare, remaps.iter().filter(|r| r.spare == spare).map(|r| r.main).collect()))
 }
 
 /// Writes a fresh pair for `uuid` and `g` whose newest commit holds

@@ -69,6 +69,30 @@ fn every_case_loads_as_expected() {
 }
 
 #[test]
+fn salvage_leaves_metadata_that_loads() {
+    // Whatever the damage, `repair --salvage` either says why it cannot
+    // (no commit to start from) or leaves metadata that loads.
+    let mut wrong = Vec::new();
+    let mut salvaged = Vec::new();
+    for (name, expect) in damage::cases() {
+        let path = image(&name);
+        damage::apply(&Spare::open(&path, true).unwrap(), &name).unwrap();
+        if commands::repair(&path, true).is_ok() {
+            match load(&path) {
+                Ok(_) if expect == Expect::Refuse => salvaged.push(name),
+                Ok(_) => {}
+                Err(e) => wrong.push(format!("{name}: repaired, then {e}")),
+            }
+        }
+        std::fs::remove_file(&path).unwrap();
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    for name in ["log-spare-owned-twice", "tail-spare-owned-twice", "log-zeroed"] {
+        assert!(salvaged.iter().any(|s| s == name), "{name} not salvaged: {salvaged:?}");
+    }
+}
+
+#[test]
 fn restore_round_trips_and_salvage_keeps_what_survives() {
     let path = image("roundtrip");
     let before = load(&path).unwrap();
