@@ -52,4 +52,5 @@ cp -r "$TOP/tests/vm" "$ROOT/tests"
 cp "$TOP/tests/vm/init" "$ROOT/init"
 chmod +x "$ROOT/init"
 
+mkdir -p "$(dirname "$OUT")"
 (cd "$ROOT" && find . | cpio -o -H newc --quiet) >"$OUT"
