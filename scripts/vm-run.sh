@@ -45,6 +45,7 @@ qemu=(qemu-system-x86_64 "${accel[@]}" -m 2G -smp 2
 	-append "console=ttyS0 panic=-1 brd.rd_nr=4 brd.rd_size=65536 dmr.tests=$tests dmr.timeout=$PER_TEST ${DMR_VM_APPEND:-}")
 if [ -n "${DMR_VM_KILL:-}" ]; then
 	read -r marker after <<<"$DMR_VM_KILL"
+	: >"$LOG" # before the first grep, which can come before QEMU's redirection
 	"${qemu[@]}" </dev/null >"$LOG" 2>&1 &
 	pid=$!
 	for ((i = 0; i < limit; i++)); do
