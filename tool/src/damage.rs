@@ -234,22 +234,17 @@ pub fn apply(dev: &Spare, name: &str) -> Result<()> {
             let r1 = format::record_at(&log, 1)?;
             set_sealed_log(&mut log, 1, &format::Record { spare: r0.spare, ..r1 })
         }
-        "tail-spare-owned-twice" => {
+        "tail-spare-owned-twice" | "tail-record-main-out-of-range" => {
             if sb.tail_len() == 0 {
                 return Err(metadata("the newest commit must have a tail"));
             }
             let b = &mut slots[newest];
             let r = format::record_at(b, 0)?;
-            format::set_record(b, 0, &format::Record { spare: r0.spare, ..r });
-            format::reseal_slot(b);
-        }
-        "tail-record-main-out-of-range" => {
-            if sb.tail_len() == 0 {
-                return Err(metadata("the newest commit must have a tail"));
-            }
-            let b = &mut slots[newest];
-            let r = format::record_at(b, 0)?;
-            format::set_record(b, 0, &format::Record { main: main_blocks, ..r });
+            let bad = match name {
+                "tail-spare-owned-twice" => format::Record { spare: r0.spare, ..r },
+                _ => format::Record { main: main_blocks, ..r },
+            };
+            format::set_record(b, 0, &bad);
             format::reseal_slot(b);
         }
         "log-past-end" => {
