@@ -32,7 +32,6 @@ rm -rf "$build" && mkdir -p "$build"
 cp -r Kbuild Makefile src core bindings "$build/"
 rm -rf "$build/bindings/generated"
 make -s -C "$build" KDIR="$KDIR" modules >&2
-cargo build --release -q -p dm-remap-tool
 "$TOP/scripts/mkinitramfs.sh" "$KDIR" "$build/dm-remap.ko" "$out/initramfs.cpio"
 # tsc=reliable: guest time under icount is exact, but a long stretch of
 # work can make the clocksource watchdog distrust the TSC and fall back to

@@ -7,7 +7,6 @@ cd "$TOP"
 KDIR=$("$TOP/scripts/build-kernel.sh")
 make -s KDIR="$KDIR" modules >&2
 mkdir -p out
-cargo build --release -q -p dm-remap-tool
 "$TOP/scripts/mkinitramfs.sh" "$KDIR" dm-remap.ko out/initramfs.cpio
 # Two boots over the same virtio disks: main (vda), spare (vdb), notes (vdc).
 DMR_DISKS=$(vm_disks out/demo-disks 2)

@@ -5,6 +5,7 @@
 # (check, dump and repair on any image).
 #   scripts/fuzz.sh [SECONDS] [TARGET...]
 # runs each target SECONDS (default 600) from its corpus in out/fuzz/corpus,
+# built with overflow checks and debug assertions as in the kernel,
 # seeded from fuzz/seeds (text) and from images the tool makes (binary);
 # prints executions, coverage and corpus size per target; fails on a crash
 # (the input is kept in fuzz/artifacts/<target>/).
@@ -28,7 +29,7 @@ export RUSTC_BOOTSTRAP=1
 san=address
 ls "$(rustc --print sysroot)"/lib/rustlib/*/lib/librustc-*_rt.asan.a >/dev/null 2>&1 || san=none
 log "building the fuzz targets (sanitizer: $san)"
-(cd fuzz && cargo fuzz build -O -s "$san" >/dev/null 2>&1) || (cd fuzz && cargo fuzz build -O -s "$san") ||
+(cd fuzz && cargo fuzz build -O -a -s "$san" >/dev/null 2>&1) || (cd fuzz && cargo fuzz build -O -a -s "$san") ||
 	die "building the fuzz targets failed"
 
 # Binary seeds, made by the tool: a formatted pair, and one with 300
@@ -64,7 +65,18 @@ seed log_block "$work/images/log0"
 { printf '\0'; cat "$work/images/area"; } >"$work/images/area-0"
 { printf '\0'; cat "$work/images/fresh-area"; } >"$work/images/fresh-area-0"
 seed replay_area "$work/images/area-0" "$work/images/fresh-area-0"
-seed tool_image "$work/images/area"
+seed tool_image "$work/images/area-0"
+# Every case of the damage generator (its extreme geometry among them),
+# as metadata areas taken as they are.
+mkdir -p "$work/images/damaged"
+$tool damage --list | while read -r name _; do
+	cp "$img" "$work/images/damaged/img"
+	$tool damage "$work/images/damaged/img" "$name" || die "damage $name failed"
+	{ printf '\0'; head -c 12288 "$work/images/damaged/img"; } >"$work/images/damaged/$name"
+done
+rm "$work/images/damaged/img"
+seed tool_image "$work/images/damaged/"*
+seed replay_area "$work/images/damaged/"*
 head -c 2100 /dev/urandom >"$work/images/random-records"
 seed commit_replay "$work/images/random-records"
 seed table_line fuzz/seeds/table_line/*
@@ -74,7 +86,7 @@ failed=()
 for t in "${targets[@]}"; do
 	log "fuzzing $t for ${secs}s"
 	out=$work/$t.log
-	if (cd fuzz && cargo fuzz run -O -s "$san" "$t" "../$work/corpus/$t" -- \
+	if (cd fuzz && cargo fuzz run -O -a -s "$san" "$t" "../$work/corpus/$t" -- \
 		-max_total_time="$secs" -close_fd_mask=1 -print_final_stats=1 -rss_limit_mb=4096) >"$out" 2>&1; then
 		execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out" | tail -1)
 		cov=$(grep -o 'cov: [0-9]*' "$out" | tail -1 | cut -d' ' -f2)

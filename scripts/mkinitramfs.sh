@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Build the test VM's initramfs: busybox, the real dmsetup, dd, cmp, fio,
 # losetup, blkdiscard and kmod from this machine's Debian packages (with the
-# shared libraries ldd names), dm-remap-tool and dm-remap-crash (cargo build
-# --release), dm-remap.ko installed under /lib/modules with depmod so
+# shared libraries ldd names), dm-remap-tool and dm-remap-crash (built here,
+# so every caller gets them from a fresh clone), dm-remap.ko installed under /lib/modules with depmod so
 # `dmsetup create` can autoload it, and the tests of tests/vm.
 # Usage: mkinitramfs.sh <kernel build dir> <module .ko> <output .cpio>
 source "$(dirname "$0")/common.sh"
 
 KDIR=$1 KO=$2 OUT=$3
 KREL=$(cat "$KDIR/include/config/kernel.release")
+cargo build --release -q --manifest-path "$TOP/Cargo.toml" -p dm-remap-tool -p dm-remap-crash || die "building dm-remap-tool and dm-remap-crash failed"
 ROOT=$(mktemp -d)
 trap 'rm -rf "$ROOT"' EXIT
 

@@ -86,6 +86,8 @@ impl Record {
     }
 }
 
+const TOO_LARGE: FormatError = FormatError(c"Spare device too large: at most 2^32 - 1 spare blocks");
+
 /// Where everything lives on the spare device, fixed at format time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Geometry {
@@ -112,6 +114,11 @@ impl Geometry {
         }
         let bs = u64::from(block_size / 512);
         let approx = spare_sectors / bs;
+        // More than twice the spare blocks a pair can have is refused
+        // before any arithmetic on it (sizes read from a disk are input).
+        if approx > 2 * u64::from(u32::MAX) {
+            return Err(TOO_LARGE);
+        }
         let log_blocks = (2 * approx).div_ceil(RECORDS_PER_BLOCK as u64) + 1;
         let meta = (LOG_START + log_blocks) * MBLOCK_SECTORS;
         let data_start = meta.div_ceil(bs) * bs;
@@ -120,7 +127,7 @@ impl Geometry {
             return Err(FormatError(c"Spare device too small for its metadata and one block"));
         }
         if spare_blocks > u64::from(u32::MAX) {
-            return Err(FormatError(c"Spare device too large: at most 2^32 - 1 spare blocks"));
+            return Err(TOO_LARGE);
         }
         if main_sectors / bs == 0 {
             return Err(FormatError(c"Main device smaller than one block"));
@@ -244,6 +251,10 @@ impl Superblock {
             records: le64(b, 104),
             alloc_next: le64(b, 112),
         };
+        if sb.seq == u64::MAX {
+            // The next commit would have no number.
+            return Err(FormatError(c"Metadata commit number is at its limit"));
+        }
         if sb.records > geometry.record_capacity() || sb.alloc_next > geometry.spare_blocks {
             return Err(FormatError(c"Metadata counters are out of range"));
         }

@@ -99,6 +99,26 @@ fn geometry_layout() {
 }
 
 #[test]
+fn any_sizes_are_refused_or_give_a_bounded_geometry() {
+    // Sizes come from a disk: none may overflow anything derived from them.
+    let sizes = [0, 1, 7, 8, 2048, 1 << 32, 1 << 40, 1 << 62, 1 << 63, (1 << 63) + (1 << 62), u64::MAX - 1, u64::MAX];
+    let mut valid = 0;
+    for shift in 0..=21 {
+        for &main in &sizes {
+            for &spare in &sizes {
+                let Ok(g) = Geometry::new(1 << shift, main, spare) else { continue };
+                valid += 1;
+                assert!(g.spare_blocks <= u64::from(u32::MAX) && g.data_start < spare);
+                assert!(g.record_capacity() >= 2 * g.spare_blocks);
+                assert!(g.spare_sector(g.spare_blocks as u32 - 1) + g.block_sectors() <= spare);
+                assert_eq!(g.main_blocks(), main.div_ceil(g.block_sectors()));
+            }
+        }
+    }
+    assert!(valid > 0);
+}
+
+#[test]
 fn format_round_trip() {
     let (d, sb) = Disk::format(geometry());
     let (loaded, map) = d.load().unwrap();

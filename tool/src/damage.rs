@@ -68,8 +68,75 @@ const LOG_FIELDS: [(&str, usize, usize); 7] = [
     ("record", HEADER, 16),
 ];
 
-/// Every case, with what a loader must do.
-pub fn cases() -> Vec<(String, Expect)> {
+/// A damage case: its name, what a loader must do, and, where the case
+/// names one, the reason the loader must give (for `Refuse`, the refusal;
+/// for `LoadOlder`, why the newest slot was passed over).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Case {
+    pub name: String,
+    pub expect: Expect,
+    pub reason: Option<&'static str>,
+}
+
+/// Every case: the damage cases, then the extreme-geometry ones.
+pub fn cases() -> Vec<Case> {
+    let plain = damage_cases().into_iter().map(|(name, expect)| Case { name, expect, reason: None });
+    plain.chain(extreme_cases()).collect()
+}
+
+/// Values of an 8-byte size or count field that reach every overflow.
+const EXTREME_U64: [(&str, u64); 5] = [("0", 0), ("1", 1), ("2^32", 1 << 32), ("2^63", 1 << 63), ("max", u64::MAX)];
+/// The same for the 4-byte block_size.
+const EXTREME_U32: [(&str, u64); 4] = [("0", 0), ("1", 1), ("2^31", 1 << 31), ("max", u32::MAX as u64)];
+
+const INCONSISTENT: &str = "Metadata geometry is inconsistent";
+const OUT_OF_RANGE: &str = "Metadata counters are out of range";
+
+/// Every size and count field of the newest slot set to an extreme value,
+/// sealed (`slot-newest-<field>=<value>`; spare_sectors with a block_size
+/// of 512, where arithmetic on it overflows first): loading passes the slot over
+/// for its reason and loads the older commit, or refuses. A value a valid
+/// commit can hold (0 or 1 records) is no damage and is left out.
+fn extreme_cases() -> Vec<Case> {
+    let mut v = Vec::new();
+    let mut add = |field: &str, value: &str, expect, reason| {
+        v.push(Case { name: format!("slot-newest-{field}={value}"), expect, reason: Some(reason) });
+    };
+    for (value, _) in EXTREME_U32 {
+        add("block_size", value, Expect::LoadOlder, "block_size must be a power of two from 512 to 1048576");
+    }
+    for (value, x) in EXTREME_U64 {
+        let (expect, reason) = match x {
+            0 | 1 => (Expect::LoadOlder, "Main device smaller than one block"),
+            // Valid alone: a slot of a bigger main, so of another pair.
+            _ => (Expect::Refuse, "Metadata slots belong to different devices"),
+        };
+        add("main_sectors", value, expect, reason);
+        let reason = match x {
+            0 | 1 => "Spare device too small for its metadata and one block",
+            x if x < 1 << 40 => INCONSISTENT,
+            _ => "Spare device too large: at most 2^32 - 1 spare blocks",
+        };
+        add("spare_sectors", value, Expect::LoadOlder, reason);
+        for field in ["log_blocks", "data_start", "spare_blocks"] {
+            add(field, value, Expect::LoadOlder, INCONSISTENT);
+        }
+        if x > 1 {
+            add("records", value, Expect::LoadOlder, OUT_OF_RANGE);
+        }
+        let (expect, reason) = match x {
+            // The slot is sound; its records lie past its allocator.
+            0 | 1 => (Expect::Refuse, "Metadata record points outside the devices"),
+            _ => (Expect::LoadOlder, OUT_OF_RANGE),
+        };
+        add("alloc_next", value, expect, reason);
+    }
+    add("seq", "max", Expect::LoadOlder, "Metadata commit number is at its limit");
+    v
+}
+
+/// The damage cases, with what a loader must do.
+fn damage_cases() -> Vec<(String, Expect)> {
     let mut v = Vec::new();
     for (which, fallback) in [("newest", Expect::LoadOlder), ("older", Expect::LoadNewest)] {
         for (field, _, _) in SLOT_FIELDS {
@@ -132,6 +199,10 @@ fn bad_value(field: &str, which: &str, sb: &Superblock, other: &Superblock) -> V
     v.to_le_bytes().to_vec()
 }
 
+fn unknown() -> Error {
+    Error::Usage("unknown damage case".into())
+}
+
 fn metadata(m: &str) -> Error {
     Error::Metadata(m.to_string())
 }
@@ -152,17 +223,32 @@ pub fn apply(dev: &Spare, name: &str) -> Result<()> {
     let main_blocks = sb.geometry.main_blocks();
     let put = |b: &mut [u8; MBLOCK], at: usize, bytes: &[u8]| b[at..at + bytes.len()].copy_from_slice(bytes);
     let tear = |b: &mut [u8; MBLOCK], at: usize, len: usize| b[at..at + len].iter_mut().for_each(|x| *x ^= 0xa5);
+    if let Some((field, value)) = name.strip_prefix("slot-newest-").and_then(|r| r.split_once('=')) {
+        let (at, len) = SLOT_FIELDS.iter().find(|f| f.0 == field).map(|f| (f.1, f.2)).ok_or_else(unknown)?;
+        let values: &[(&str, u64)] = if len == 4 { &EXTREME_U32 } else { &EXTREME_U64 };
+        let x = values.iter().find(|v| v.0 == value).ok_or_else(unknown)?.1;
+        let b = &mut slots[newest];
+        put(b, at, &x.to_le_bytes()[..len]);
+        if field == "spare_sectors" {
+            // The smallest block size, where arithmetic on it overflows first.
+            let (at, len) = field_at("block_size");
+            put(b, at, &512u64.to_le_bytes()[..len]);
+        }
+        format::reseal_slot(b);
+        dev.write(newest as u64, b)?;
+        return dev.sync();
+    }
     if let Some(rest) = name.strip_prefix("slot-") {
-        let (which, rest) = rest.split_once('-').ok_or_else(|| Error::Usage("unknown damage case".into()))?;
-        let (field, how) = rest.rsplit_once('-').ok_or_else(|| Error::Usage("unknown damage case".into()))?;
+        let (which, rest) = rest.split_once('-').ok_or_else(unknown)?;
+        let (field, how) = rest.rsplit_once('-').ok_or_else(unknown)?;
         let (i, other) = match which {
             "newest" => (newest, older_sb),
             "older" => (older, sb),
-            _ => return Err(Error::Usage("unknown damage case".into())),
+            _ => return Err(unknown()),
         };
         let mine = if i == newest { sb } else { older_sb };
         let &(_, at, len) =
-            SLOT_FIELDS.iter().find(|f| f.0 == field).ok_or_else(|| Error::Usage("unknown damage case".into()))?;
+            SLOT_FIELDS.iter().find(|f| f.0 == field).ok_or_else(unknown)?;
         let b = &mut slots[i];
         match how {
             "torn" => tear(b, at, len),
@@ -190,7 +276,7 @@ pub fn apply(dev: &Spare, name: &str) -> Result<()> {
                 put(b, at, &bad_value(field, which, &mine, &other)[..len]);
                 format::reseal_slot(b);
             }
-            _ => return Err(Error::Usage("unknown damage case".into())),
+            _ => return Err(unknown()),
         }
         dev.write(i as u64, &slots[i])?;
         return dev.sync();
@@ -264,7 +350,7 @@ pub fn apply(dev: &Spare, name: &str) -> Result<()> {
             }
         }
         "both-slots-zeroed" => slots = [[0; MBLOCK]; 2],
-        _ => return Err(Error::Usage("unknown damage case".into())),
+        _ => return Err(unknown()),
     }
     dev.write(0, &slots[0])?;
     dev.write(1, &slots[1])?;

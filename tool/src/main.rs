@@ -66,7 +66,7 @@ enum Command {
         input: PathBuf,
     },
     /// For tests: damage the metadata in a named way (`--list` names every
-    /// case and what loading must then do).
+    /// case, what loading must then do, and the reason it must give, or -).
     Damage {
         spare: Option<PathBuf>,
         case: Option<String>,
@@ -86,7 +86,9 @@ fn main() -> ExitCode {
         Command::Repair { spare, salvage } => commands::repair(&spare, salvage),
         Command::Restore { spare, input } => restore::restore(&spare, &input),
         Command::Damage { list: true, .. } => {
-            damage::cases().iter().for_each(|(name, expect)| println!("{name} {}", expect.name()));
+            for c in damage::cases() {
+                println!("{} {} {}", c.name, c.expect.name(), c.reason.unwrap_or("-"));
+            }
             Ok(())
         }
         Command::Damage { spare: Some(spare), case: Some(case), .. } => {

@@ -3,7 +3,7 @@
 //! `damage_matrix` checks the kernel against the same expectations).
 
 use dm_remap_core::format::{BlockState, Geometry, Record};
-use dm_remap_tool::damage::{self, Expect};
+use dm_remap_tool::damage::{self, Case, Expect};
 use dm_remap_tool::spare::Spare;
 use dm_remap_tool::{commands, restore};
 use std::path::{Path, PathBuf};
@@ -31,8 +31,14 @@ fn image(name: &str) -> PathBuf {
 
 /// What the tool loads: the commit number and remap count, or why not.
 fn load(path: &Path) -> Result<(u64, usize), String> {
+    load_why(path).map(|(loaded, _)| loaded)
+}
+
+/// `load`, with why a slot was passed over (the first slot error).
+fn load_why(path: &Path) -> Result<((u64, usize), Option<String>), String> {
     let dev = Spare::open(path, false).map_err(|e| format!("{e:?}"))?;
     let pick = dev.pick().map_err(|e| format!("{e:?}"))?;
+    let passed_over = pick.errors.iter().flatten().next().map(|e| e.0.to_string_lossy().into_owned());
     let records = dev.records(&pick).map_err(|e| format!("{e:?}"))?;
     let mut last = std::collections::BTreeMap::new();
     for r in records {
@@ -40,7 +46,7 @@ fn load(path: &Path) -> Result<(u64, usize), String> {
     }
     let remaps: Vec<Record> = last.into_values().collect();
     restore::validate(&pick.sb.geometry, &remaps, pick.sb.alloc_next).map_err(|e| format!("{e:?}"))?;
-    Ok((pick.sb.seq, remaps.len()))
+    Ok(((pick.sb.seq, remaps.len()), passed_over))
 }
 
 #[test]
@@ -50,17 +56,18 @@ fn every_case_loads_as_expected() {
     let fresh = image("fresh");
     assert_eq!(load(&fresh), Ok((3, REMAPS as usize)));
     let mut wrong = Vec::new();
-    for (name, expect) in &cases {
+    for Case { name, expect, reason } in &cases {
         let path = image(name);
         damage::apply(&Spare::open(&path, true).unwrap(), name).unwrap();
-        let got = load(&path);
-        let ok = match expect {
-            Expect::LoadNewest => got == Ok((3, REMAPS as usize)),
-            Expect::LoadOlder => matches!(got, Ok((_, 0))),
-            Expect::Refuse => got.is_err(),
+        let got = load_why(&path);
+        let ok = match (expect, &got) {
+            (Expect::LoadNewest, Ok((loaded, _))) => *loaded == (3, REMAPS as usize),
+            (Expect::LoadOlder, Ok(((_, 0), why))) => reason.is_none_or(|r| why.as_deref() == Some(r)),
+            (Expect::Refuse, Err(why)) => reason.is_none_or(|r| why.contains(r)),
+            _ => false,
         };
         if !ok {
-            wrong.push(format!("{name}: expected {}, got {got:?}", expect.name()));
+            wrong.push(format!("{name}: expected {} ({reason:?}), got {got:?}", expect.name()));
         }
         std::fs::remove_file(&path).unwrap();
     }
@@ -74,7 +81,7 @@ fn salvage_leaves_metadata_that_loads() {
     // (no commit to start from) or leaves metadata that loads.
     let mut wrong = Vec::new();
     let mut salvaged = Vec::new();
-    for (name, expect) in damage::cases() {
+    for Case { name, expect, .. } in damage::cases() {
         let path = image(&name);
         damage::apply(&Spare::open(&path, true).unwrap(), &name).unwrap();
         if commands::repair(&path, true).is_ok() {
