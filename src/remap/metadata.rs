@@ -138,15 +138,25 @@ impl Metadata {
     }
 
     /// If another table of the pair committed since we loaded, that
-    /// commit's header and the records to replay. Nothing changes until the
-    /// caller, having used the records, `adopt`s the header.
+    /// commit's header and the records to replay. Only a newer commit is
+    /// taken: a newest slot damaged since leaves the state as it is, with a
+    /// warning (the next commit rewrites that slot). Nothing changes until
+    /// the caller, having used the records, `adopt`s the header.
     pub fn refresh(&mut self, io: &DmIo, spare: &DmDev) -> Result<Option<(Superblock, KVVec<Record>)>> {
         let mut slots = IoBuf::new(2 * MBLOCK)?;
         io.read(spare, 0, &mut slots)?;
         let (a, b) = slots.split_at(MBLOCK);
         let (a, b) = (a.first_chunk().ok_or(EIO)?, b.first_chunk().ok_or(EIO)?);
         let pick = format::pick_slot(a, b).map_err(|_| code::EIO)?;
-        if pick.sb.seq == self.sb.seq {
+        if pick.sb.seq < self.sb.seq {
+            pr_warn!(
+                "the spare's newest valid commit is {}, older than the {} in use: keeping {} (a damaged slot)\n",
+                pick.sb.seq,
+                self.sb.seq,
+                self.sb.seq
+            );
+        }
+        if pick.sb.seq <= self.sb.seq {
             return Ok(None);
         }
         if pick.sb.geometry != self.sb.geometry || pick.sb.uuid != self.sb.uuid {

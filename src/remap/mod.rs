@@ -6,6 +6,7 @@ mod inflight;
 mod kunit_tests;
 mod messages;
 mod metadata;
+mod outage;
 mod recover;
 mod remaps;
 mod stats;
@@ -29,6 +30,7 @@ use kernel::new_mutex;
 use kernel::prelude::*;
 use kernel::sync::Mutex;
 use metadata::Metadata;
+use outage::Outages;
 use remaps::{Remaps, ReplaceError};
 use stats::{Cause, IoStats};
 use worker::Request;
@@ -96,8 +98,8 @@ enum Place {
 pub struct RemapTarget {
     begin: u64,
     len: u64,
+    /// Claimed, as the spare: no other remap device uses either.
     main: DevId,
-    /// Claimed: no other remap device uses it.
     spare: DevId,
     geometry: Geometry,
     layout: Layout,
@@ -117,6 +119,10 @@ pub struct RemapTarget {
     pending_reported: AtomicBool,
     /// Whether a metadata failure was reported by an event.
     failure_reported: AtomicBool,
+    /// Devices that do not answer (see `outage`).
+    outages: Outages,
+    /// Whether the table has resumed once (it is, or was, the live one).
+    resumed: AtomicBool,
     tracker: WriteTracker,
     gate: Gate,
     /// Work for the worker from messages.
@@ -129,13 +135,19 @@ pub struct RemapTarget {
 
 impl Target for RemapTarget {
     const NAME: &'static CStr = c"remap";
-    const VERSION: [u32; 3] = [0, 4, 0];
+    const VERSION: [u32; 3] = [0, 5, 0];
     const WORKQUEUE: &'static CStr = c"dm_remap";
     type PerBio = PerIo;
 
     fn new(ctr: &mut Ctr<'_>, args: ArgSet<'_>) -> Result<Self, CtrError> {
         let t = table::parse(args).map_err(|e| CtrError::invalid(e.0))?;
-        let main_id = ctr.get_device(t.main, c"Main device lookup failed")?;
+        // Both devices are claimed: another remap table naming either, as
+        // its main or as its spare (which it would format), is refused.
+        let main_id = ctr.get_exclusive_device(
+            t.main,
+            c"Main device lookup failed",
+            c"Main device is in use by another remap device or segment",
+        )?;
         let spare_id = ctr.get_exclusive_device(
             t.spare,
             c"Spare device lookup failed",
@@ -200,6 +212,8 @@ impl Target for RemapTarget {
             spare_level: AtomicU8::new(level),
             pending_reported: AtomicBool::new(false),
             failure_reported: AtomicBool::new(false),
+            outages: Outages::new(),
+            resumed: AtomicBool::new(false),
             tracker,
             gate,
             requests,
@@ -291,6 +305,11 @@ impl Target for RemapTarget {
             }
         }
         if status == 0 {
+            if self.outages.any_down() {
+                // A device may be back: the worker probes it.
+                self.outages.note_answer();
+                ctx.kick();
+            }
             return EndIo::Done(bio);
         }
         self.stats.count_error(bio.is_read());
@@ -318,11 +337,9 @@ impl Target for RemapTarget {
         worker::Work::new(self, ctx).run();
     }
 
-    fn presuspend(&self, ctx: &TaskCtx<'_>) {
-        // Finish a relocation in progress: it holds writes, which DM is
-        // about to wait for.
-        ctx.flush_work();
-    }
+    // No presuspend: DM waits for the bios the worker holds, and the worker
+    // completes them; waiting for the worker itself could last as long as
+    // failures keep arriving.
 
     fn postsuspend(&self, ctx: &TaskCtx<'_>) {
         // No I/O is in flight now: commit what completed writes queued.
@@ -330,6 +347,12 @@ impl Target for RemapTarget {
     }
 
     fn preresume(&self, ctx: &TaskCtx<'_>) -> Result {
+        // Only the live table commits: once this one has run, its state is
+        // the newest, and a resume reads nothing (a spare that fails reads
+        // cannot fail it).
+        if self.resumed.load(Ordering::Relaxed) {
+            return Ok(());
+        }
         // A table loaded while another table of the same pair was still
         // committing remaps: pick up what it committed.
         // State changes only once every step succeeded: a failed refresh
@@ -347,6 +370,7 @@ impl Target for RemapTarget {
             meta.adopt(sb);
             self.spare_used.store(meta.sb().alloc_next, Ordering::Relaxed);
         }
+        self.resumed.store(true, Ordering::Relaxed);
         Ok(())
     }
 
@@ -371,9 +395,10 @@ impl Target for RemapTarget {
                     pending: lost,
                 });
                 let s = &self.stats;
+                let [main, spare] = self.outages.status_chars();
                 write!(
                     out,
-                    "{} {used}/{total} {lost} {reads} {writes} {state} {} {} {} {} {} {health}",
+                    "{} {used}/{total} {lost} {reads} {writes} {state} {} {} {} {} {} {health} {main}{spare}",
                     self.remaps.len(),
                     s.relocated(Cause::WriteError),
                     s.relocated(Cause::ReadError),

@@ -22,10 +22,15 @@
 //!
 //! A spare block whose write fails is retired (the allocator never hands
 //! it out again, and the commit records its position) and the next one is
-//! tried. If the commit fails, its blocks are fenced: the in-memory table
+//! tried.
+//!
+//! None of this happens while a device does not answer at all (see
+//! `outage`): the errors pass up, and a batch during which a device went
+//! down keeps nothing. If the commit fails, its blocks are fenced: the in-memory table
 //! records them as lost, so no I/O reaches them until a reload finds out
 //! from the metadata which way the commit went.
 
+use super::outage::Role;
 use super::stats::Cause;
 use super::worker::Work;
 use super::{IoState, MetaState, PerIo, RemapTarget};
@@ -119,7 +124,10 @@ impl Work<'_> {
             let _ = bios.push((bio, Redo::Failed), GFP_KERNEL);
         }
         let mut meta = self.meta.lock();
-        if self.may_commit().is_err() || self.state_is(MetaState::Full) {
+        // A device that does not answer at all is down, not failing
+        // sectors: its errors pass up and nothing is recorded.
+        let near = bios.first().map_or(0, |(bio, _)| self.blocks_of(bio).0);
+        if self.may_commit().is_err() || self.state_is(MetaState::Full) || !self.both_answer(near) {
             drop(meta);
             for (bio, _) in bios {
                 self.finish(bio, Redo::Failed);
@@ -145,6 +153,16 @@ impl Work<'_> {
             };
             *redo = r.unwrap_or(Redo::Failed);
         }
+        // A block found unreadable, or a spare block that failed a write,
+        // counts only if the devices still answer (an outage may have
+        // begun during the batch): else nothing of the batch is kept.
+        let suspect = moves.retired > 0 || moves.records.iter().any(|r| r.state == BlockState::Lost);
+        if suspect && !self.both_answer(near) {
+            moves.records = KVVec::new();
+            moves.alloc = Allocator::new(meta.sb().alloc_next, self.geometry.spare_blocks);
+            moves.retired = 0;
+            bios.iter_mut().for_each(|(_, redo)| *redo = Redo::Failed);
+        }
         if moves.alloc.free() == 0 {
             self.set_state(MetaState::Full);
         }
@@ -157,22 +175,15 @@ impl Work<'_> {
         } else if self.remaps.reserve(moves.records.len()).is_err() {
             Err(())
         } else {
-            match self.commit(&mut meta, &moves.records, &moves.alloc) {
+            match self.commit(&mut meta, &mut moves.records, &moves.alloc) {
                 Ok(_) => {
                     // Room was reserved above: this cannot fail.
                     let _ = self.remaps.insert(&moves.records);
                     self.after_commit(&moves.alloc);
                     Ok(())
                 }
-                Err(_) => {
-                    // The slot write may or may not have reached the disk:
-                    // fence the blocks until a reload reads which.
-                    for r in moves.records.iter_mut() {
-                        r.state = BlockState::Lost;
-                    }
-                    let _ = self.remaps.insert(&moves.records);
-                    Err(())
-                }
+                // (A failed write fenced the blocks.)
+                Err(_) => Err(()),
             }
         };
         drop(meta);
@@ -199,6 +210,11 @@ impl Work<'_> {
             self.finish(bio, redo);
         }
         self.raise_events();
+    }
+
+    /// Whether main (probed near main block `near`) and the spare answer.
+    fn both_answer(&self, near: u64) -> bool {
+        self.answers(Role::Main, near) && self.answers(Role::Spare, 0)
     }
 
     /// Main blocks `[first, end)` that a failed bio covered.

@@ -3,6 +3,7 @@
 //! commits. Everything queued when it runs goes into one commit.
 
 use super::copy::{Copier, CopyError};
+use super::outage::Role;
 use super::stats::Cause;
 use super::{IoState, MetaState, PerIo, Place, RemapTarget};
 use crate::dm::{BioList, DmDev, HeldBio, TaskCtx};
@@ -90,6 +91,8 @@ struct Planned {
 }
 
 pub(super) const NOMEM: &str = "out of memory";
+const MAIN_DOWN: &str = "the main device does not answer";
+const SPARE_DOWN: &str = "the spare device does not answer";
 
 /// The target as its work sees it, with the devices and the context that
 /// the `dm` layer lends it for one run.
@@ -116,6 +119,7 @@ impl<'a> Work<'a> {
     /// and revived blocks.
     pub(super) fn run(&self) {
         loop {
+            self.reprobe();
             // Failed I/O first: its bios wait, and users with them.
             let failed = self.failed.lock().take();
             let idle = failed.is_empty();
@@ -208,7 +212,7 @@ impl<'a> Work<'a> {
             // The table's next version exists before anything is committed.
             Err(NOMEM)
         } else {
-            self.commit(&mut meta, &records, &alloc)
+            self.commit(&mut meta, &mut records, &alloc)
         };
         if committed.is_ok() {
             // Room was reserved while planning and above: this cannot fail.
@@ -287,9 +291,15 @@ impl<'a> Work<'a> {
                 None => Err("not enough free spare blocks"),
                 Some(spare) => copier.copy(block, run, spare).map_err(|e| match e {
                     CopyError::NoMem => NOMEM,
+                    CopyError::Spare if !self.answers(Role::Spare, spare) => SPARE_DOWN,
                     CopyError::Spare => "cannot write to the spare device",
                 }),
             };
+            // Unreadable blocks are lost only if main answers other I/O.
+            let result = result.and_then(|states| match states.contains(&BlockState::Lost) {
+                true if !self.answers(Role::Main, block) => Err(MAIN_DOWN),
+                _ => Ok(states),
+            });
             let pushed = result.and_then(|states| {
                 for (i, state) in states.iter().enumerate() {
                     let spare = (alloc.next() - run + i as u64) as u32;
@@ -328,11 +338,14 @@ impl<'a> Work<'a> {
     }
 
     /// Writes a commit of `records` with the allocator at `alloc`; returns
-    /// its sequence number.
+    /// its sequence number. Room for `records` in the remap table must be
+    /// reserved. If a write of the commit failed, the slot may or may not
+    /// be on disk: the blocks are fenced (recorded as lost in the table, so
+    /// that no I/O reaches them) until a reload reads which way it went.
     pub(super) fn commit(
         &self,
         meta: &mut super::Metadata,
-        records: &[Record],
+        records: &mut [Record],
         alloc: &Allocator,
     ) -> Result<u64, &'static str> {
         self.may_commit()?;
@@ -345,6 +358,9 @@ impl<'a> Work<'a> {
             Err(CommitError::Io(_)) => {
                 pr_err!("metadata commit failed: no more remaps until the table is reloaded\n");
                 self.set_state(MetaState::Failed);
+                records.iter_mut().for_each(|r| r.state = BlockState::Lost);
+                // Room was reserved by the caller.
+                let _ = self.remaps.insert(records);
                 Err("metadata commit failed")
             }
         }
@@ -376,6 +392,11 @@ impl<'a> Work<'a> {
         if fire {
             self.ctx.raise_event();
         }
+    }
+
+    /// Raises a table event.
+    pub(super) fn event(&self) {
+        self.ctx.raise_event();
     }
 
     /// Sends a write that the gate held (it lies within one block) where

@@ -16,23 +16,24 @@ dmsetup remove r2
 dmsetup create r --table "$t"
 # 64 MiB spare, 4 KiB blocks: 136 metadata blocks, then 16248 spare blocks.
 s=$(dmsetup status r)
-[ "$s" = "0 2048 remap 0 0/16248 0 0 0 ok 0 0 0 0 0 healthy" ] || fail "status is '$s'"
+[ "$s" = "0 2048 remap 0 0/16248 0 0 0 ok 0 0 0 0 0 healthy AA" ] || fail "status is '$s'"
 dmsetup message r 0 clear_stats || fail "clear_stats refused"
 dmsetup message r 0 bogus 2>/dev/null && fail "unknown message accepted"
 dmesg | grep -q 'message rejected: unknown message' || fail "no reason logged"
 dmsetup message r 0 clear_stats x 2>/dev/null && fail "clear_stats with an argument accepted"
 dmsetup remove r
 
-# I/O errors are counted by kind: main is a dm-error device. The read
-# fails (block 0 becomes pending); the write of block 1 is relocated and
-# succeeds, but its error on main is counted.
+# I/O errors are counted by kind: blocks 0 and 1 of main fail (dm-error
+# segments; the rest answers). The read fails (block 0 becomes pending);
+# the write of block 1 is relocated and succeeds, but its error on main is
+# counted.
 fresh_spare /dev/ram1
-dmsetup create bad --table "0 4096 error"
+bad_table /dev/ram0 0 1 2 | dmsetup create bad
 dmsetup create r --table "0 4096 remap /dev/mapper/bad /dev/ram1"
 dd if=/dev/mapper/r of=/dev/null bs=4096 count=1 iflag=direct status=none 2>/dev/null && fail "read did not fail"
 dd if=/dev/zero of=/dev/mapper/r bs=4096 seek=1 count=1 oflag=direct status=none || fail "write was not relocated"
 s=$(dmsetup status r)
-[ "$(echo "$s" | cut -d' ' -f4-)" = "2 2/16248 1 1 1 ok 1 1 0 0 0 degraded" ] || fail "status after errors is '$s'"
+[ "$(echo "$s" | cut -d' ' -f4-)" = "2 2/16248 1 1 1 ok 1 1 0 0 0 degraded AA" ] || fail "status after errors is '$s'"
 dmsetup message r 0 clear_stats
 [ "$(echo "$(dmsetup status r)" | cut -d' ' -f7,8,10-14)" = "0 0 0 0 0 0 0" ] || fail "clear_stats did not clear"
 dmsetup remove r

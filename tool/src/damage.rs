@@ -247,8 +247,7 @@ pub fn apply(dev: &Spare, name: &str) -> Result<()> {
             _ => return Err(unknown()),
         };
         let mine = if i == newest { sb } else { older_sb };
-        let &(_, at, len) =
-            SLOT_FIELDS.iter().find(|f| f.0 == field).ok_or_else(unknown)?;
+        let &(_, at, len) = SLOT_FIELDS.iter().find(|f| f.0 == field).ok_or_else(unknown)?;
         let b = &mut slots[i];
         match how {
             "torn" => tear(b, at, len),

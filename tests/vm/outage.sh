@@ -1,0 +1,98 @@
+# A device outage is not bad media. Main behind dm-linear is swapped for an
+# `error` table for a while and back: reads and writes during the outage
+# fail, no spare block is used, nothing becomes pending, status shows main
+# down (D) and an event fires; afterwards, without a reload, every block
+# reads its data (writes made during it fail or read back what they wrote)
+# and status shows main alive again. Then a null_blk main powered off
+# (configfs): the same, while its disk is gone.
+. /tests/lib.sh
+load
+fresh_spare /dev/ram1
+n=$(sectors /dev/ram0)
+dd if=/dev/urandom of=/dev/ram0 bs=1M count=4 oflag=direct status=none
+dd if=/dev/ram0 of=/tmp/before bs=1M count=4 iflag=direct status=none
+dmsetup create dmain --table "0 $n linear /dev/ram0 0"
+dmsetup create r --table "0 $n remap /dev/mapper/dmain /dev/ram1"
+ev0=$(events r)
+[ "$(status_field r 13)" = AA ] || fail "devices field: $(dmsetup status r)"
+swap() { dmsetup suspend dmain && dmsetup load dmain --table "$1" && dmsetup resume dmain; }
+
+swap "0 $n error"
+# 40 blocks read, 20 written (fresh data, kept to compare), each alone.
+i=0
+while [ $i -lt 40 ]; do
+	dd if=/dev/mapper/r of=/dev/null bs=4096 skip=$((i * 8)) count=1 iflag=direct status=none 2>/dev/null &&
+		fail "read of block $((i * 8)) succeeded during the outage"
+	i=$((i + 1))
+done
+dd if=/dev/urandom of=/tmp/during bs=4096 count=20 status=none
+i=0 wfail=0
+while [ $i -lt 20 ]; do
+	dd if=/tmp/during of=/dev/mapper/r bs=4096 skip=$i seek=$((i * 8 + 4)) count=1 oflag=direct conv=notrunc \
+		status=none 2>/dev/null || wfail=$((wfail + 1))
+	i=$((i + 1))
+done
+s=$(dmsetup status r)
+say "during the outage: $s ($wfail of 20 writes failed)"
+[ "$(status_field r 1)" = 0 ] || fail "remaps made during an outage: $s"
+[ "$(status_field r 2)" = 0/$(status_field r 2 | cut -d/ -f2) ] || fail "spare used during an outage: $s"
+[ "$(status_field r 3)" = 0 ] || fail "blocks pending after an outage: $s"
+[ "$(status_field r 13)" = DA ] || fail "main not shown down: $s"
+[ "$(events r)" -gt "$ev0" ] || fail "no event for the outage"
+dmesg | grep -q "main device does not answer" || fail "outage not logged"
+
+swap "0 $n linear /dev/ram0 0"
+# Back in service by itself: the next reads succeed, and a probe (its
+# back-off is at most 5 s) shows main alive again.
+t=0
+until [ "$(status_field r 13)" = AA ]; do
+	dd if=/dev/mapper/r of=/dev/null bs=4096 count=1 iflag=direct status=none || fail "read after the outage failed"
+	t=$((t + 1))
+	[ $t -le 20 ] || fail "main still shown down 10 s after the outage: $(dmsetup status r)"
+	sleep 0.5
+done
+dmesg | grep -q "main device answers again" || fail "return not logged"
+# Every block reads: what was there, or what a write during the outage wrote.
+i=0
+while [ $i -lt 20 ]; do
+	b=$((i * 8 + 4))
+	dd if=/dev/mapper/r of=/tmp/got bs=4096 skip=$b count=1 iflag=direct status=none || fail "block $b unreadable"
+	dd if=/tmp/before of=/tmp/old bs=4096 skip=$b count=1 status=none
+	dd if=/tmp/during of=/tmp/new bs=4096 skip=$i count=1 status=none
+	cmp -s /tmp/got /tmp/old || cmp -s /tmp/got /tmp/new || fail "block $b holds neither its old data nor the write"
+	dd if=/tmp/old of=/dev/mapper/r bs=4096 seek=$b count=1 oflag=direct conv=notrunc status=none
+	i=$((i + 1))
+done
+dd if=/dev/mapper/r of=/tmp/after bs=1M count=4 iflag=direct status=none || fail "reads after the outage failed"
+cmp -s /tmp/before /tmp/after || fail "data differs after the outage"
+s=$(dmsetup status r)
+[ "$(status_field r 1)" = 0 ] && [ "$(status_field r 3)" = 0 ] || fail "status after the outage: $s"
+dmsetup remove r
+dmsetup remove dmain
+say "outage via dm-error: 40 reads and 20 writes failed up, nothing relocated or pending, data intact, back in service"
+
+# null_blk powered off: its disk goes away under the table.
+fresh_spare /dev/ram1
+grep -q " /sys/kernel/config " /proc/mounts || mount -t configfs configfs /sys/kernel/config
+cfg=/sys/kernel/config/nullb/outage
+mkdir $cfg
+echo 64 >$cfg/size && echo 1 >$cfg/memory_backed && echo 1 >$cfg/power
+nb=/dev/outage
+[ -b $nb ] || fail "null_blk made no $nb"
+dd if=/tmp/before of=$nb bs=1M oflag=direct status=none
+m=$(sectors $nb)
+dmsetup create r --table "0 $m remap $nb /dev/ram1"
+echo 0 >$cfg/power
+i=0
+while [ $i -lt 10 ]; do
+	dd if=/dev/mapper/r of=/dev/null bs=4096 skip=$((i * 8)) count=1 iflag=direct status=none 2>/dev/null &&
+		fail "read from a powered-off null_blk succeeded"
+	i=$((i + 1))
+done
+s=$(dmsetup status r)
+[ "$(status_field r 1)" = 0 ] && [ "$(status_field r 3)" = 0 ] || fail "null_blk off: remaps or pending: $s"
+[ "$(status_field r 13)" = DA ] || fail "null_blk off: main not shown down: $s"
+dmsetup remove r
+echo 1 >$cfg/power
+rmdir $cfg
+say "outage via null_blk power: 10 reads failed up, nothing relocated or pending"
