@@ -15,28 +15,50 @@ use core::ptr::NonNull;
 const REQ_OP_MASK: u32 = (1 << ffi::REQ_OP_BITS) - 1;
 const REQ_PREFLUSH: u32 = 1 << ffi::req_flag_bits___REQ_PREFLUSH;
 
-/// Per-bio data: a plain value (`Copy`, so never dropped) that DM stores
-/// in front of each clone; `map` starts from `INIT`. DM aligns that area
-/// to 8 bytes.
-pub trait PerBio: Copy + Send + 'static {
+/// Per-bio data: a value that DM stores in front of each clone; `map`
+/// starts from `INIT`. DM aligns that area to 8 bytes and frees it without
+/// running any drop code, so the type must need none (checked at build
+/// time); it need not be `Copy` (a value that must be used once, such as an
+/// SRCU section, can live there).
+pub trait PerBio: Sized + Send + 'static {
     /// The value every bio starts with.
     const INIT: Self;
-    /// Checked at build time: DM's per-bio area is 8-byte aligned.
-    const ALIGN_OK: () = assert!(core::mem::align_of::<Self>() <= 8);
+    /// Checked at build time: DM's per-bio area is 8-byte aligned, and is
+    /// never dropped.
+    const LAYOUT_OK: () = assert!(core::mem::align_of::<Self>() <= 8 && !core::mem::needs_drop::<Self>());
 }
 
-/// The per-bio data of `bio`.
+/// DM's per-bio area of a target with per-bio data `P`: the layer's part,
+/// then the target's.
+struct Slot<P> {
+    /// Where the bio stood when it was last pointed at a device (by
+    /// `remap` or `submit`): [`HeldBio::rewind`] goes back there. Only the
+    /// layer writes it, so it always describes this bio.
+    mark: Bookmark,
+    /// The target ended this bio itself (it held it from `end_io`, or from
+    /// `map` and failed it): DM runs `end_io` once more, which completes it
+    /// without asking the target.
+    ended: bool,
+    user: P,
+}
+
+/// The `per_io_data_size` of a target with per-bio data `P`.
+pub(super) const fn per_io_size<P: PerBio>() -> usize {
+    core::mem::size_of::<Slot<P>>()
+}
+
+/// The per-bio area of `bio`.
 ///
 /// # Safety
 ///
 /// `bio` must be a clone made by DM for a target whose
-/// `per_io_data_size` is `size_of::<P>()`.
-unsafe fn per_bio_ptr<P: PerBio>(bio: NonNull<ffi::bio>) -> NonNull<P> {
+/// `per_io_data_size` is `per_io_size::<P>()`.
+unsafe fn per_bio_ptr<P: PerBio>(bio: NonNull<ffi::bio>) -> NonNull<Slot<P>> {
     #[allow(clippy::let_unit_value)]
-    let () = P::ALIGN_OK;
+    let () = P::LAYOUT_OK;
     // SAFETY: caller's contract; DM reserves that many bytes before the
     // clone, aligned to 8, so the pointer is not NULL.
-    unsafe { NonNull::new_unchecked(ffi::dm_per_bio_data(bio.as_ptr(), core::mem::size_of::<P>()).cast()) }
+    unsafe { NonNull::new_unchecked(ffi::dm_per_bio_data(bio.as_ptr(), per_io_size::<P>()).cast()) }
 }
 
 /// What every view of a target's bio offers, borrowed ([`Bio`]) or held
@@ -45,10 +67,10 @@ unsafe fn per_bio_ptr<P: PerBio>(bio: NonNull<ffi::bio>) -> NonNull<P> {
 /// Invariant: `ptr` points to a live clone that DM made for a target with
 /// per-bio data of type `P`, and nobody else touches it while this exists.
 ///
-/// `per` is `ptr`'s per-bio data (found once: DM's lookup is a call).
+/// `slot` is `ptr`'s per-bio area (found once: DM's lookup is a call).
 pub struct BioData<P: PerBio> {
     ptr: NonNull<ffi::bio>,
-    per: NonNull<P>,
+    slot: NonNull<Slot<P>>,
 }
 
 impl<P: PerBio> BioData<P> {
@@ -59,7 +81,7 @@ impl<P: PerBio> BioData<P> {
     /// the view exists.
     unsafe fn new(ptr: NonNull<ffi::bio>) -> Self {
         // SAFETY: caller's contract.
-        Self { ptr, per: unsafe { per_bio_ptr(ptr) } }
+        Self { ptr, slot: unsafe { per_bio_ptr(ptr) } }
     }
 
     fn raw(&self) -> &ffi::bio {
@@ -82,17 +104,35 @@ impl<P: PerBio> BioData<P> {
         u64::from(self.raw().bi_iter.bi_size >> 9)
     }
 
+    fn slot(&mut self) -> &mut Slot<P> {
+        // SAFETY: the area belongs to the clone, which is exclusively ours
+        // (type invariant), and was written in `map` before any read.
+        unsafe { self.slot.as_mut() }
+    }
+
+    fn slot_ref(&self) -> &Slot<P> {
+        // SAFETY: as in `slot`.
+        unsafe { self.slot.as_ref() }
+    }
+
     /// This bio's per-bio data.
     pub fn per_bio(&mut self) -> &mut P {
-        // SAFETY: the data belongs to the clone, which is exclusively ours
-        // (type invariant), and was written in `map` before any read.
-        unsafe { self.per.as_mut() }
+        &mut self.slot().user
     }
 
     /// This bio's per-bio data, to read.
     pub fn per_bio_ref(&self) -> &P {
-        // SAFETY: as in `per_bio`.
-        unsafe { self.per.as_ref() }
+        &self.slot_ref().user
+    }
+
+    /// Points the bio at `sector` of `dev` (dm-linear's remapping) and
+    /// marks where it stands, for `rewind`.
+    fn point_at(&mut self, dev: &DmDev, sector: u64) {
+        set_dev(self.ptr, dev);
+        let it = &mut self.raw_mut().bi_iter;
+        it.bi_sector = sector;
+        let mark = Bookmark { sector, size: it.bi_size, idx: it.bi_idx, done: it.bi_bvec_done };
+        self.slot().mark = mark;
     }
 
     /// What the bio does.
@@ -122,12 +162,9 @@ impl<P: PerBio> BioData<P> {
         self.raw().bi_opf & REQ_PREFLUSH != 0 && self.raw().bi_iter.bi_size == 0
     }
 
-    /// Where the bio stands now: its device sector, size and position in
-    /// its data, to come back to with [`HeldBio::rewind`] after the bio was
-    /// advanced by its completion.
-    pub fn bookmark(&self) -> Bookmark {
-        let it = self.raw().bi_iter;
-        Bookmark { sector: it.bi_sector, size: it.bi_size, idx: it.bi_idx, done: it.bi_bvec_done }
+    /// Whether the target ended this bio itself (see `Slot::ended`).
+    pub(super) fn ended(&self) -> bool {
+        self.slot_ref().ended
     }
 }
 
@@ -142,20 +179,18 @@ pub enum Op {
     Other,
 }
 
-/// A bio's position (its `bi_iter`), saved by [`BioData::bookmark`].
-#[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
-pub struct Bookmark {
-    /// Device sector.
-    pub sector: u64,
-    /// Bytes.
-    pub size: u32,
+/// A bio's position (its `bi_iter`) when it was pointed at a device.
+#[derive(Clone, Copy)]
+struct Bookmark {
+    sector: u64,
+    size: u32,
     idx: u32,
     done: u32,
 }
 
 impl Bookmark {
     /// No position: sector 0, no bytes.
-    pub const ZERO: Self = Bookmark { sector: 0, size: 0, idx: 0, done: 0 };
+    const ZERO: Self = Bookmark { sector: 0, size: 0, idx: 0, done: 0 };
 }
 
 /// A bio borrowed from DM for the duration of one callback.
@@ -180,7 +215,7 @@ impl<P: PerBio> DerefMut for Bio<'_, P> {
     }
 }
 
-impl<P: PerBio> Bio<'_, P> {
+impl<'a, P: PerBio> Bio<'a, P> {
     /// A bio given to `map`; its per-bio data starts as `P::INIT`.
     ///
     /// # Safety
@@ -195,8 +230,8 @@ impl<P: PerBio> Bio<'_, P> {
         let per = unsafe { per_bio_ptr::<P>(ptr) };
         // SAFETY: the clone's per-bio area is ours to write (uninitialised:
         // `write`). Written, it meets `BioData`'s invariant.
-        unsafe { per.as_ptr().write(P::INIT) };
-        Self { data: BioData { ptr, per }, _owner: PhantomData }
+        unsafe { per.as_ptr().write(Slot { mark: Bookmark::ZERO, ended: false, user: P::INIT }) };
+        Self { data: BioData { ptr, slot: per }, _owner: PhantomData }
     }
 
     fn ptr(&self) -> NonNull<ffi::bio> {
@@ -209,14 +244,19 @@ impl<P: PerBio> Bio<'_, P> {
     }
 
     /// Keeps only the first `sectors` sectors in this bio; DM sends the
-    /// rest to `map` again as a new bio. `sectors` must be at least one and
-    /// less than `self.sectors()`; only in `map`.
-    pub fn accept_partial(&mut self, sectors: u64) {
-        debug_assert!(sectors > 0 && sectors < self.sectors());
+    /// rest to `map` again as a new bio. Fails, changing nothing, unless
+    /// `sectors` is at least one and less than `self.sectors()`, or for an
+    /// empty flush (DM duplicates those: they cannot be split).
+    pub fn accept_partial(&mut self, sectors: u64) -> Result<(), OutOfBounds> {
+        if sectors == 0 || sectors >= self.sectors() || self.is_empty_flush() {
+            return Err(OutOfBounds);
+        }
         // SAFETY: `ptr` is the clone DM passed to map, not a duplicate bio
-        // (callers never split empty flushes, the only duplicated bios), and the new
-        // length is within the bio.
+        // (not an empty flush, the only duplicated bios), and the new
+        // length is within the bio (checked above; it fits in u32 since
+        // the bio's size does).
         unsafe { ffi::dm_accept_partial_bio(self.as_ptr(), sectors as u32) };
+        Ok(())
     }
 
     /// Which of a target's duplicated bios this is (0 for the first), for
@@ -233,13 +273,13 @@ impl<P: PerBio> Bio<'_, P> {
 
     /// Points the bio at `sector` of `dev` (dm-linear's remapping).
     pub fn remap(&mut self, dev: &DmDev, sector: u64) {
-        remap(self.ptr(), dev, sector);
+        self.data.point_at(dev, sector);
     }
 
     /// Takes the bio over: the target will submit it later. The returned
     /// mark is what `map` returns.
-    pub fn hold(self) -> (HeldBio<P>, Held) {
-        (HeldBio { data: self.data }, Held(()))
+    pub fn hold(self) -> (HeldBio<P, FromMap>, Held<'a>) {
+        (HeldBio { data: self.data, _from: PhantomData }, Held(PhantomData))
     }
 }
 
@@ -266,7 +306,7 @@ impl<P: PerBio> DerefMut for DoneBio<'_, P> {
     }
 }
 
-impl<P: PerBio> DoneBio<'_, P> {
+impl<'a, P: PerBio> DoneBio<'a, P> {
     /// # Safety
     ///
     /// As for [`Bio::from_raw`], for a clone that completed (so `map`
@@ -285,8 +325,8 @@ impl<P: PerBio> DoneBio<'_, P> {
 
     /// Takes the bio over: the target will complete it later. The returned
     /// mark is what `end_io` returns.
-    pub fn hold(self) -> (HeldBio<P>, Held) {
-        (HeldBio { data: self.data }, Held(()))
+    pub fn hold(self) -> (HeldBio<P, FromEndIo>, Held<'a>) {
+        (HeldBio { data: self.data, _from: PhantomData }, Held(PhantomData))
     }
 }
 
@@ -296,34 +336,42 @@ fn set_dev(bio: NonNull<ffi::bio>, dev: &DmDev) {
     unsafe { ffi::dmr_bio_set_dev(bio.as_ptr(), dev.bdev()) };
 }
 
-fn remap(bio: NonNull<ffi::bio>, dev: &DmDev, sector: u64) {
-    set_dev(bio, dev);
-    // SAFETY: as above; the bio is the caller's to modify.
-    unsafe { (*bio.as_ptr()).bi_iter.bi_sector = sector };
-}
-
 /// Proof that a callback handed its bio to a [`HeldBio`]: only
-/// [`Bio::hold`] makes one.
-pub struct Held(());
+/// [`Bio::hold`] and [`DoneBio::hold`] make one, with the lifetime of the
+/// callback's bio, so it cannot outlive that callback.
+pub struct Held<'a>(PhantomData<&'a mut ffi::bio>);
 
-/// A bio the target took over from `map` (to submit) or `end_io` (to
-/// complete). Dropping it fails the bio with an I/O error, so a held bio
-/// is never forgotten.
+/// A length that does not fit in the bio (see [`Bio::accept_partial`]).
+#[derive(Debug)]
+pub struct OutOfBounds;
+
+/// Where a [`HeldBio`] was taken: in `map`, before any I/O (it can only
+/// be submitted or failed).
+pub struct FromMap;
+/// Where a [`HeldBio`] was taken: in `end_io`, after its I/O (it can be
+/// rewound, its data read or filled, and completed or failed).
+pub struct FromEndIo;
+
+/// A bio the target took over from `map` (`S` = [`FromMap`]: to submit)
+/// or `end_io` ([`FromEndIo`]: to complete). Dropping it fails the bio with
+/// an I/O error, so a held bio is never forgotten; a bio the target ends
+/// itself does not come back to its `end_io`.
 ///
 /// Invariant: as for [`BioData`]; DM does not touch the bio until the
 /// target submits or ends it, which consumes the `HeldBio`.
-pub struct HeldBio<P: PerBio> {
+pub struct HeldBio<P: PerBio, S> {
     data: BioData<P>,
+    _from: PhantomData<S>,
 }
 
-impl<P: PerBio> Deref for HeldBio<P> {
+impl<P: PerBio, S> Deref for HeldBio<P, S> {
     type Target = BioData<P>;
     fn deref(&self) -> &BioData<P> {
         &self.data
     }
 }
 
-impl<P: PerBio> DerefMut for HeldBio<P> {
+impl<P: PerBio, S> DerefMut for HeldBio<P, S> {
     fn deref_mut(&mut self) -> &mut BioData<P> {
         &mut self.data
     }
@@ -331,34 +379,46 @@ impl<P: PerBio> DerefMut for HeldBio<P> {
 
 // SAFETY: a held bio is owned by whoever holds the `HeldBio`; bios may be
 // submitted or ended from any thread.
-unsafe impl<P: PerBio> Send for HeldBio<P> {}
+unsafe impl<P: PerBio, S> Send for HeldBio<P, S> {}
 
-impl<P: PerBio> HeldBio<P> {
+impl<P: PerBio, S> HeldBio<P, S> {
     /// Gives up ownership without ending the bio.
     fn into_ptr(self) -> NonNull<ffi::bio> {
         core::mem::ManuallyDrop::new(self).data.ptr
     }
 
-    /// Points the bio at `sector` of `dev` and submits it (a bio held
-    /// from `map`); `end_io` sees it complete.
-    pub fn submit(self, dev: &DmDev, sector: u64) {
+    /// Ends the bio with an I/O error.
+    pub fn fail(mut self) {
+        self.data.slot().ended = true;
+        // SAFETY: we own the bio; ending it hands it back to DM.
+        unsafe { ffi::dmr_bio_io_error(self.into_ptr().as_ptr()) };
+    }
+}
+
+impl<P: PerBio> HeldBio<P, FromMap> {
+    /// Points the bio at `sector` of `dev` and submits it; `end_io` sees
+    /// it complete.
+    pub fn submit(mut self, dev: &DmDev, sector: u64) {
+        self.data.point_at(dev, sector);
         let bio = self.into_ptr();
-        remap(bio, dev, sector);
         // SAFETY: the bio is a DM clone that `map` returned as submitted
         // and that we own; DM accounts it and submits it.
         unsafe { ffi::dm_submit_bio_remap(bio.as_ptr(), core::ptr::null_mut()) };
     }
+}
 
-    /// Completes the bio with its current status (for a bio held from
-    /// `end_io`, whose `end_io` then runs again).
-    pub fn complete(self) {
+impl<P: PerBio> HeldBio<P, FromEndIo> {
+    /// Completes the bio with the status it completed with.
+    pub fn complete(mut self) {
+        self.data.slot().ended = true;
         // SAFETY: we own the bio; ending it hands it back to DM.
         unsafe { ffi::bio_endio(self.into_ptr().as_ptr()) };
     }
 
     /// Completes the bio successfully, whatever error it completed with
-    /// before (for a bio held from `end_io` whose I/O the target redid).
-    pub fn complete_ok(self) {
+    /// (its I/O was redone).
+    pub fn complete_ok(mut self) {
+        self.data.slot().ended = true;
         let bio = self.into_ptr().as_ptr();
         // SAFETY: we own the bio; DM's endio reads `bi_status` afresh.
         unsafe {
@@ -367,9 +427,11 @@ impl<P: PerBio> HeldBio<P> {
         }
     }
 
-    /// Puts the bio back where `mark` (taken from this bio before it was
-    /// submitted) says: its data and size as they were then.
-    pub fn rewind(&mut self, mark: &Bookmark) {
+    /// Puts the bio back where it stood when it was last pointed at a
+    /// device (its completion advanced it): its sector, its data and size
+    /// as they were then. A bio never pointed at a device has no data.
+    pub fn rewind(&mut self) {
+        let mark = self.data.slot_ref().mark;
         let it = &mut self.raw_mut().bi_iter;
         it.bi_sector = mark.sector;
         it.bi_size = mark.size;
@@ -380,8 +442,9 @@ impl<P: PerBio> HeldBio<P> {
     /// Copies the bio's data (`sectors() * 512` bytes) into `buf`.
     pub fn copy_out(&self, buf: &mut [u8]) {
         assert!(buf.len() as u64 >= self.sectors() * 512);
-        // SAFETY: we own the bio; `buf` has room for its data; the helper
-        // walks a copy of `bi_iter` and changes nothing.
+        // SAFETY: we own the bio; `buf` has room for its data, which its
+        // `bi_iter` describes (the layer's own mark, or its position after
+        // completion); the helper walks a copy of `bi_iter`.
         unsafe { ffi::dmr_bio_copy_out(self.ptr.as_ptr(), buf.as_mut_ptr().cast()) };
     }
 
@@ -392,16 +455,11 @@ impl<P: PerBio> HeldBio<P> {
         // we hold has not completed).
         unsafe { ffi::dmr_bio_copy_in(self.ptr.as_ptr(), buf.as_ptr().cast()) };
     }
-
-    /// Completes the bio with an I/O error.
-    pub fn fail(self) {
-        // SAFETY: we own the bio; ending it hands it back to DM.
-        unsafe { ffi::dmr_bio_io_error(self.into_ptr().as_ptr()) };
-    }
 }
 
-impl<P: PerBio> Drop for HeldBio<P> {
+impl<P: PerBio, S> Drop for HeldBio<P, S> {
     fn drop(&mut self) {
+        self.data.slot().ended = true;
         // SAFETY: we own the bio and nothing uses it after drop.
         unsafe { ffi::dmr_bio_io_error(self.data.ptr.as_ptr()) };
     }
@@ -413,16 +471,16 @@ impl<P: PerBio> Drop for HeldBio<P> {
 ///
 /// Invariant: every bio on the list is a held bio owned by the list, and
 /// `tail` is the last one (NULL when empty).
-pub struct BioList<P: PerBio> {
+pub struct BioList<P: PerBio, S> {
     head: *mut ffi::bio,
     tail: *mut ffi::bio,
-    _p: PhantomData<P>,
+    _p: PhantomData<HeldBio<P, S>>,
 }
 
 // SAFETY: the list owns its bios (see `HeldBio`'s `Send`).
-unsafe impl<P: PerBio> Send for BioList<P> {}
+unsafe impl<P: PerBio, S> Send for BioList<P, S> {}
 
-impl<P: PerBio> BioList<P> {
+impl<P: PerBio, S> BioList<P, S> {
     /// An empty list.
     pub const fn new() -> Self {
         Self { head: core::ptr::null_mut(), tail: core::ptr::null_mut(), _p: PhantomData }
@@ -434,7 +492,7 @@ impl<P: PerBio> BioList<P> {
     }
 
     /// Appends `bio`.
-    pub fn push(&mut self, bio: HeldBio<P>) {
+    pub fn push(&mut self, bio: HeldBio<P, S>) {
         let bio = bio.into_ptr().as_ptr();
         // SAFETY: we own `bio` (now the list's) and the bios on the list;
         // a held bio's `bi_next` is unused by the block layer.
@@ -450,7 +508,7 @@ impl<P: PerBio> BioList<P> {
     }
 
     /// Removes and returns the first bio.
-    pub fn pop(&mut self) -> Option<HeldBio<P>> {
+    pub fn pop(&mut self) -> Option<HeldBio<P, S>> {
         let ptr = NonNull::new(self.head)?;
         // SAFETY: `head` is a bio the list owns.
         unsafe {
@@ -462,7 +520,7 @@ impl<P: PerBio> BioList<P> {
         }
         // SAFETY: a held bio's per-bio data was written in `map`, and the
         // list hands its ownership over.
-        Some(HeldBio { data: unsafe { BioData::new(ptr) } })
+        Some(HeldBio { data: unsafe { BioData::new(ptr) }, _from: PhantomData })
     }
 
     /// Moves every bio out, leaving the list empty.
@@ -471,7 +529,7 @@ impl<P: PerBio> BioList<P> {
     }
 }
 
-impl<P: PerBio> Drop for BioList<P> {
+impl<P: PerBio, S> Drop for BioList<P, S> {
     fn drop(&mut self) {
         while let Some(bio) = self.pop() {
             bio.fail();

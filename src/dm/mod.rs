@@ -11,7 +11,9 @@
 //!   owns for the duration of one callback; only a `Bio` can be split or
 //!   redirected;
 //!   a `HeldBio` owns one that a callback took over, until it is
-//!   submitted or completed;
+//!   submitted (taken in `map`) or completed (taken in `end_io`): its type
+//!   says which; a bio the target ends itself does not reach its `end_io`
+//!   again; `rewind` goes back to where the layer itself marked the bio;
 //! - the layer owns each target's devices (`DmDev`, a `dm_get_device()`
 //!   reference, and this module's claim on it if the target asked for one)
 //!   and its work item; the target keeps `DevId`s, and a hook borrows the
@@ -34,7 +36,7 @@ mod srcu;
 mod sync;
 mod target;
 
-pub use bio::{Bio, BioList, Bookmark, DoneBio, Held, HeldBio, Op, PerBio};
+pub use bio::{Bio, BioList, DoneBio, FromEndIo, FromMap, Held, HeldBio, Op, PerBio};
 pub use device::{DevId, DeviceVisitor, DmDev};
 pub use instance::{Ctx, TaskCtx};
 pub use io::{random_bytes, DmIo, IoBuf, Write};

@@ -22,7 +22,8 @@ unsafe impl Send for Srcu {}
 unsafe impl Sync for Srcu {}
 
 /// The index of a read-side section, to hand back to [`Srcu::up_read`].
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+/// Not `Copy` nor `Clone`: a section ends once.
+#[derive(PartialEq, Eq, Debug)]
 pub struct SrcuIdx(u8);
 
 impl Srcu {

@@ -23,7 +23,7 @@ pub enum MapResult<'a, P: PerBio> {
     /// The bio is invalid for this target: DM fails it with an I/O error.
     Kill(Bio<'a, P>),
     /// The target holds the bio and submits or fails it later.
-    Held(Held),
+    Held(Held<'a>),
 }
 
 /// What `end_io` did with a completed bio.
@@ -31,7 +31,7 @@ pub enum EndIo<'a, P: PerBio> {
     /// DM completes the bio.
     Done(DoneBio<'a, P>),
     /// The target holds the bio and completes it later.
-    Held(Held),
+    Held(Held<'a>),
 }
 
 /// Which status `dmsetup` asked for.
@@ -320,7 +320,7 @@ unsafe fn emitter<'a>(result: *mut c_char, maxlen: c_uint) -> Emitter<'a> {
 unsafe extern "C" fn ctr_fn<T: Target>(ti: *mut ffi::dm_target, argc: c_uint, argv: *mut *mut c_char) -> c_int {
     // DM reserves this much per-bio data in front of every clone.
     // SAFETY: `ti` is the valid target under construction.
-    unsafe { (*ti).per_io_data_size = core::mem::size_of::<T::PerBio>() as c_uint };
+    unsafe { (*ti).per_io_data_size = super::bio::per_io_size::<T::PerBio>() as c_uint };
     let build = || -> Result<NonNull<Instance<T>>, CtrError> {
         // SAFETY: DM passes `argc` valid strings that live through ctr.
         let args =
@@ -398,6 +398,10 @@ unsafe extern "C" fn end_io_fn<T: Target>(ti: *mut ffi::dm_target, bio: *mut ffi
     // SAFETY: as in map (`map` initialised the per-bio data); `error`
     // points to the bio's status.
     let (inst, bio, status) = unsafe { (instance::<T>(ti), DoneBio::from_raw(bio), *error) };
+    // A bio the target ended itself: done, without asking it again.
+    if bio.ended() {
+        return ffi::DM_ENDIO_DONE as c_int;
+    }
     let raw = bio.as_ptr();
     (match inst.target().end_io(inst.ctx(), bio, status) {
         EndIo::Done(b) => {

@@ -18,7 +18,7 @@
 
 use super::{IoState, PerIo};
 use crate::dm::Held;
-use crate::dm::{new_irq_spinlock, Bio, BioList, IrqSpinLock, Srcu, SrcuIdx};
+use crate::dm::{new_irq_spinlock, Bio, BioList, FromMap, IrqSpinLock, Srcu, SrcuIdx};
 use core::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use kernel::prelude::*;
 
@@ -57,7 +57,7 @@ struct GateInner {
     /// Main blocks being relocated, as `[first, end)` ranges.
     ranges: KVec<(u64, u64)>,
     /// Writes held until the gate opens.
-    held: BioList<PerIo>,
+    held: BioList<PerIo, FromMap>,
 }
 
 /// Holds writes to blocks being relocated.
@@ -72,7 +72,7 @@ pub enum Admit<'a> {
     /// first held block).
     Pass(Bio<'a, PerIo>, u64),
     /// The write starts in a held block: the gate keeps it.
-    Held(Held),
+    Held(Held<'a>),
 }
 
 impl Gate {
@@ -100,7 +100,7 @@ impl Gate {
     }
 
     /// Lets writes through again; returns the held ones, to resubmit.
-    pub fn open(&self) -> BioList<PerIo> {
+    pub fn open(&self) -> BioList<PerIo, FromMap> {
         let mut g = self.inner.lock();
         let ranges = core::mem::take(&mut g.ranges);
         self.closed.store(false, SeqCst);
@@ -125,12 +125,12 @@ impl Gate {
             Some(_) => {
                 let end = (first + 1) * bs - sector;
                 if end < sectors {
-                    bio.accept_partial(end);
+                    // `end` lies within the bio: this cannot fail.
+                    let _ = bio.accept_partial(end);
                 }
-                if let IoState::Write { write } = bio.per_bio().state {
+                if let IoState::Write { write } = core::mem::replace(&mut bio.per_bio().state, IoState::Plain) {
                     tracker.exit(write);
                 }
-                bio.per_bio().state = IoState::Plain;
                 let (bio, mark) = bio.hold();
                 g.held.push(bio);
                 Admit::Held(mark)

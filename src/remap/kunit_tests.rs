@@ -4,7 +4,7 @@
 
 use super::inflight::WriteTracker;
 use super::remaps::Remaps;
-use crate::dm::{sleep_ms, NoIo};
+use crate::dm::{sleep_ms, NoIo, SrcuIdx};
 use crate::kunit::{check, kunit_suite, Test};
 use crate::remap_core::alloc::Allocator;
 use crate::remap_core::args::{parse_u64, ArgError, ArgSet};
@@ -200,17 +200,26 @@ fn write_tracker(t: &Test) {
         check!(t, false);
         return;
     };
-    let a = w.enter();
+    /// A write in flight, ended when dropped (also if the work that owns
+    /// it cannot be spawned).
+    struct InFlight(Arc<WriteTracker>, Option<SrcuIdx>);
+    impl Drop for InFlight {
+        fn drop(&mut self) {
+            if let Some(idx) = self.1.take() {
+                self.0.exit(idx);
+            }
+        }
+    }
+    let a = InFlight(w.clone(), Some(w.enter()));
     let b = w.enter();
     w.exit(b);
-    let (w2, done2) = (w.clone(), done.clone());
+    let done2 = done.clone();
     let spawned = workqueue::system().try_spawn(GFP_KERNEL, move || {
         sleep_ms(50);
         done2.store(true, Ordering::SeqCst);
-        w2.exit(a);
+        drop(a);
     });
     if spawned.is_err() {
-        w.exit(a);
         check!(t, false);
         return;
     }

@@ -13,7 +13,7 @@ mod stats;
 mod worker;
 
 use crate::dm::{
-    new_irq_spinlock, Bio, BioList, Bookmark, Ctr, CtrError, Ctx, DevId, DeviceVisitor, DmDev, DmIo, DoneBio, EndIo,
+    new_irq_spinlock, Bio, BioList, Ctr, CtrError, Ctx, DevId, DeviceVisitor, DmDev, DmIo, DoneBio, EndIo, FromEndIo,
     IrqSpinLock, MapResult, MessageError, Op, PerBio, QueueLimits, SrcuIdx, StatusType, Target, TaskCtx,
 };
 use crate::remap_core::args::ArgSet;
@@ -49,8 +49,8 @@ enum MetaState {
     ReadOnly = 3,
 }
 
-/// What a bio of the target is doing, in DM's per-bio data.
-#[derive(Clone, Copy)]
+/// What a bio of the target is doing, in DM's per-bio data. Not `Copy`:
+/// a write's SRCU section ends once.
 pub enum IoState {
     /// Nothing to do when it completes.
     Plain,
@@ -64,23 +64,23 @@ pub enum IoState {
     Revived { block: u64 },
     /// A bio that failed on main with a media error, handed to the worker.
     Failed,
-    /// Completed by the worker: nothing more to do.
-    Finished,
 }
 
+/// No redo (see `PerIo::redo_at`).
+const NO_REDO: u64 = u64::MAX;
+
 /// DM's per-bio data of the target.
-#[derive(Clone, Copy)]
 pub struct PerIo {
     pub state: IoState,
     /// For a bio sent to main or to the spare block of a remap: its target
-    /// sector (as `sector`) and where its data started, so that the worker
-    /// can redo it after a media error (its completion advanced it). A
-    /// size of 0: nothing to redo.
-    pub origin: Bookmark,
+    /// sector, so that the worker can redo it after a media error (the
+    /// `dm` layer rewinds the bio to where it was sent). `NO_REDO` for
+    /// anything else.
+    pub redo_at: u64,
 }
 
 impl PerBio for PerIo {
-    const INIT: Self = PerIo { state: IoState::Plain, origin: Bookmark::ZERO };
+    const INIT: Self = PerIo { state: IoState::Plain, redo_at: NO_REDO };
 }
 
 /// Where a piece of a bio goes.
@@ -128,9 +128,9 @@ pub struct RemapTarget {
     /// Work for the worker from messages.
     requests: Pin<KBox<Mutex<KVec<Request>>>>,
     /// `Revive` writes that completed, from `end_io`.
-    revived: Pin<KBox<IrqSpinLock<BioList<PerIo>>>>,
+    revived: Pin<KBox<IrqSpinLock<BioList<PerIo, FromEndIo>>>>,
     /// Bios that failed on main with a media error, from `end_io`.
-    failed: Pin<KBox<IrqSpinLock<BioList<PerIo>>>>,
+    failed: Pin<KBox<IrqSpinLock<BioList<PerIo, FromEndIo>>>>,
 }
 
 impl Target for RemapTarget {
@@ -252,28 +252,28 @@ impl Target for RemapTarget {
         // where the bio starts, to redo it if main fails it).
         if self.remaps.len() == 0 && limit == bio.sectors() {
             bio.remap(ctx.dev(self.main), sector);
-            bio.per_bio().origin = bio.bookmark();
+            bio.per_bio().redo_at = sector;
             return MapResult::Remapped(bio);
         }
         let (len, place) = self.place(sector, limit, op);
-        if len > 0 && len < bio.sectors() {
-            bio.accept_partial(len);
+        if len < bio.sectors() && bio.accept_partial(len).is_err() {
+            self.untrack(bio.per_bio());
+            return MapResult::Kill(bio);
         }
         match place {
             Place::Main(s) => {
                 bio.remap(ctx.dev(self.main), s);
-                bio.per_bio().origin = bio.bookmark();
+                bio.per_bio().redo_at = sector;
             }
             Place::Spare(s) => {
                 // The worker finds the spare block from the target sector.
-                let mut origin = bio.bookmark();
-                origin.sector = sector;
-                bio.per_bio().origin = origin;
                 bio.remap(ctx.dev(self.spare), s);
+                bio.per_bio().redo_at = sector;
             }
             Place::Revive(block, s) => {
-                if let IoState::Write { write } = bio.per_bio().state {
-                    bio.per_bio().state = IoState::Revive { write, block };
+                let state = &mut bio.per_bio().state;
+                if let IoState::Write { write } = core::mem::replace(state, IoState::Plain) {
+                    *state = IoState::Revive { write, block };
                 }
                 bio.remap(ctx.dev(self.spare), s);
             }
@@ -287,9 +287,8 @@ impl Target for RemapTarget {
 
     #[inline]
     fn end_io<'a>(&self, ctx: Ctx<'_>, mut bio: DoneBio<'a, PerIo>, status: u8) -> EndIo<'a, PerIo> {
-        match bio.per_bio_ref().state {
-            // The worker redid it and counted what there was to count.
-            IoState::Finished => return EndIo::Done(bio),
+        // (Bios the worker ends do not come back here: see `HeldBio`.)
+        match core::mem::replace(&mut bio.per_bio().state, IoState::Plain) {
             IoState::Plain | IoState::Revived { .. } | IoState::Failed => {}
             IoState::Write { write } => self.tracker.exit(write),
             IoState::Revive { write, block } => {
@@ -316,7 +315,7 @@ impl Target for RemapTarget {
         // A media error of a read or write on main: the worker finds the
         // failing blocks and relocates them, then completes the bio. Only
         // while remaps can be made; otherwise the error passes up.
-        let redo = bio.per_bio_ref().origin.size != 0 && matches!(bio.op(), Op::Read | Op::Write);
+        let redo = bio.per_bio_ref().redo_at != NO_REDO && matches!(bio.op(), Op::Read | Op::Write);
         match policy::classify(status) {
             ErrorClass::Media if redo && self.state_is(MetaState::Ok) => {
                 bio.per_bio().state = IoState::Failed;
@@ -475,10 +474,11 @@ impl RemapTarget {
 
     /// Forgets that a bio is a write in flight (it fails without I/O).
     fn untrack(&self, io: &mut PerIo) {
-        if let IoState::Write { write } | IoState::Revive { write, .. } = io.state {
+        if let IoState::Write { write } | IoState::Revive { write, .. } =
+            core::mem::replace(&mut io.state, IoState::Plain)
+        {
             self.tracker.exit(write);
         }
-        io.state = IoState::Plain;
     }
 
     fn set_state(&self, s: MetaState) {

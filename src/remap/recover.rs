@@ -33,8 +33,8 @@
 use super::outage::Role;
 use super::stats::Cause;
 use super::worker::Work;
-use super::{IoState, MetaState, PerIo, RemapTarget};
-use crate::dm::{sleep_ms, BioList, DmDev, HeldBio, IoBuf, Op, Write};
+use super::{MetaState, PerIo, RemapTarget};
+use crate::dm::{sleep_ms, BioList, DmDev, FromEndIo, HeldBio, IoBuf, Op, Write};
 use crate::remap_core::alloc::Allocator;
 use crate::remap_core::format::{BlockState, Record};
 use crate::remap_core::route::block_pieces;
@@ -111,10 +111,12 @@ impl Piece {
 
 impl Work<'_> {
     /// Redoes bios that failed on main with a media error, in one commit.
-    pub(super) fn recover(&self, mut failed: BioList<PerIo>) {
+    pub(super) fn recover(&self, mut failed: BioList<PerIo, FromEndIo>) {
         let mut bios = KVec::new();
         let mut ranges = KVec::new();
-        while let Some(bio) = failed.pop() {
+        while let Some(mut bio) = failed.pop() {
+            // Back to where it was sent: its completion advanced it.
+            bio.rewind();
             let (first, end) = self.blocks_of(&bio);
             if bios.reserve(1, GFP_KERNEL).is_err() || ranges.push((first, end), GFP_KERNEL).is_err() {
                 self.finish(bio, Redo::Failed);
@@ -145,8 +147,6 @@ impl Work<'_> {
             causes: [0; 4],
         };
         for (bio, redo) in bios.iter_mut() {
-            let origin = bio.per_bio().origin;
-            bio.rewind(&origin);
             let r = match bio.op() {
                 Op::Read => self.redo_read(bio, &mut moves),
                 _ => self.redo_write(bio, &mut moves),
@@ -218,11 +218,11 @@ impl Work<'_> {
     }
 
     /// Main blocks `[first, end)` that a failed bio covered.
-    fn blocks_of(&self, bio: &HeldBio<PerIo>) -> (u64, u64) {
-        let o = bio.per_bio_ref().origin;
+    fn blocks_of(&self, bio: &HeldBio<PerIo, FromEndIo>) -> (u64, u64) {
+        let start = bio.per_bio_ref().redo_at;
         let bs = self.layout.block_sectors;
-        let sectors = u64::from(o.size / 512).max(1);
-        (o.sector / bs, (o.sector + sectors - 1) / bs + 1)
+        let sectors = bio.sectors().max(1);
+        (start / bs, (start + sectors - 1) / bs + 1)
     }
 
     /// The pieces of a bio at main sector `start` of `sectors` sectors, one
@@ -259,8 +259,8 @@ impl Work<'_> {
     /// Redoes a write, block by block: each block's part is written again
     /// where the block lives (main, or its spare block); a block that still
     /// fails moves to a new spare block.
-    fn redo_write(&self, bio: &mut HeldBio<PerIo>, moves: &mut Moves) -> Result<Redo> {
-        let start = bio.per_bio_ref().origin.sector;
+    fn redo_write(&self, bio: &mut HeldBio<PerIo, FromEndIo>, moves: &mut Moves) -> Result<Redo> {
+        let start = bio.per_bio_ref().redo_at;
         // Whether the failed bio's own flush happened is unknown: flush
         // both devices again before its data is written.
         if bio.is_preflush() {
@@ -309,8 +309,8 @@ impl Work<'_> {
 
     /// Redoes a read, block by block, with retries, where each block lives
     /// (main, or its spare block).
-    fn redo_read(&self, bio: &mut HeldBio<PerIo>, moves: &mut Moves) -> Result<Redo> {
-        let start = bio.per_bio_ref().origin.sector;
+    fn redo_read(&self, bio: &mut HeldBio<PerIo, FromEndIo>, moves: &mut Moves) -> Result<Redo> {
+        let start = bio.per_bio_ref().redo_at;
         let mut data = IoBuf::new((bio.sectors() * 512) as usize)?;
         let bs = self.layout.block_sectors;
         let single = start / bs == (start + bio.sectors() - 1) / bs;
@@ -379,8 +379,7 @@ impl Work<'_> {
     }
 
     /// Completes a failed bio held from `end_io`.
-    fn finish(&self, mut bio: HeldBio<PerIo>, redo: Redo) {
-        bio.per_bio().state = IoState::Finished;
+    fn finish(&self, bio: HeldBio<PerIo, FromEndIo>, redo: Redo) {
         match redo {
             Redo::Done => bio.complete_ok(),
             Redo::Failed => bio.fail(),

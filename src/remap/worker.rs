@@ -6,7 +6,7 @@ use super::copy::{Copier, CopyError};
 use super::outage::Role;
 use super::stats::Cause;
 use super::{IoState, MetaState, PerIo, Place, RemapTarget};
-use crate::dm::{BioList, DmDev, HeldBio, TaskCtx};
+use crate::dm::{BioList, DmDev, FromEndIo, FromMap, HeldBio, TaskCtx};
 use crate::remap_core::alloc::Allocator;
 use crate::remap_core::format::{BlockState, Record};
 use crate::remap_core::geometry;
@@ -140,7 +140,7 @@ impl<'a> Work<'a> {
 
     /// Handles one batch: relocations, revived blocks and commit requests,
     /// in one commit.
-    fn batch(&self, requests: KVec<Request>, mut revived: BioList<PerIo>) {
+    fn batch(&self, requests: KVec<Request>, mut revived: BioList<PerIo, FromEndIo>) {
         let mut meta = self.meta.lock();
         let mut alloc = Allocator::new(meta.sb().alloc_next, self.geometry.spare_blocks);
         let mut plan: KVec<Planned> = KVec::new();
@@ -401,7 +401,7 @@ impl<'a> Work<'a> {
 
     /// Sends a write that the gate held (it lies within one block) where
     /// the remap table says now.
-    pub(super) fn resubmit(&self, mut bio: HeldBio<PerIo>) {
+    pub(super) fn resubmit(&self, mut bio: HeldBio<PerIo, FromMap>) {
         let Some(sector) = geometry::target_offset(self.begin, bio.sector()) else {
             bio.fail();
             return;
@@ -412,22 +412,21 @@ impl<'a> Work<'a> {
             bio.fail();
             return;
         }
-        let write = self.tracker.enter();
-        bio.per_bio().state = IoState::Write { write };
-        // Where to redo it from if it fails (see `PerIo::origin`).
-        let mut origin = bio.bookmark();
-        origin.sector = sector;
+        bio.per_bio().state = IoState::Write { write: self.tracker.enter() };
         match place {
             Place::Main(s) => {
-                bio.per_bio().origin = origin;
+                bio.per_bio().redo_at = sector;
                 bio.submit(self.main, s);
             }
             Place::Spare(s) => {
-                bio.per_bio().origin = origin;
+                bio.per_bio().redo_at = sector;
                 bio.submit(self.spare, s);
             }
             Place::Revive(block, s) => {
-                bio.per_bio().state = IoState::Revive { write, block };
+                let state = &mut bio.per_bio().state;
+                if let IoState::Write { write } = core::mem::replace(state, IoState::Plain) {
+                    *state = IoState::Revive { write, block };
+                }
                 bio.submit(self.spare, s);
             }
             Place::Fail => {
