@@ -94,6 +94,13 @@ impl DmDev {
         unsafe { ffi::dmr_bdev_logical_block_size(self.bdev()).max(ffi::dmr_bdev_physical_block_size(self.bdev())) }
     }
 
+    /// The smallest I/O the device accepts: its logical block size, in
+    /// bytes.
+    pub fn logical_block_size(&self) -> u32 {
+        // SAFETY: the block device is open while we hold the dm_dev.
+        unsafe { ffi::dmr_bdev_logical_block_size(self.bdev()) }
+    }
+
     /// The device's `major:minor` name, as DM prints it in tables.
     pub fn name(&self) -> &CStr {
         // SAFETY: DM fills `name` with a NUL-terminated string at open time.

@@ -290,14 +290,25 @@ impl Work<'_> {
                 continue;
             }
             // The block fails where it lives: move it, with the rest of its
-            // data from there.
+            // data from there (a sector at a time if the block does not
+            // read whole).
             let mut full = IoBuf::new((self.block_len(block) * 512) as usize)?;
             let (dev, sector) = self.at(home, 0);
+            let (from, to) = (p.start - block * bs, p.end - block * bs);
             if !whole && self.io.read(dev, sector, &mut full).is_err() {
-                // Neither written nor readable: its content is lost.
-                let spare = moves.alloc.take(1).ok_or(ENOSPC)? as u32;
-                moves.push(block, spare, BlockState::Lost, Some(Cause::WriteError))?;
-                return Ok(Redo::Failed);
+                let len = self.block_len(block);
+                let rest_read =
+                    self.read_units(home, &mut full, 0, from)? & self.read_units(home, &mut full, to, len)?;
+                if !rest_read {
+                    if !self.reads_any(home, len)? {
+                        // Neither written nor readable: its content is lost.
+                        let spare = moves.alloc.take(1).ok_or(ENOSPC)? as u32;
+                        moves.push(block, spare, BlockState::Lost, Some(Cause::WriteError))?;
+                    }
+                    // (Else it stays on main, where its readable sectors
+                    // still read: the write fails, nothing is recorded.)
+                    return Ok(Redo::Failed);
+                }
             }
             let at = ((p.start - block * bs) * 512) as usize;
             full[at..at + piece.len()].copy_from_slice(&piece);
@@ -342,6 +353,18 @@ impl Work<'_> {
                 }
                 failures += 1;
             }
+            let (from, to) = (p.start - block * bs, p.end - block * bs);
+            if !ok && self.read_units(home, &mut full, from, to)? {
+                // The block does not read whole, but the sectors asked for
+                // do: it stays on main, its readable sectors readable.
+                data[off..off + len].copy_from_slice(&full[at..at + len]);
+                continue;
+            }
+            if !ok && self.reads_any(home, self.block_len(block))? {
+                // Some of it reads: not pending (see above); this read fails.
+                redo = Redo::Failed;
+                continue;
+            }
             if ok {
                 data[off..off + len].copy_from_slice(&full[at..at + len]);
                 if failures > 0 {
@@ -362,6 +385,36 @@ impl Work<'_> {
             bio.copy_in(&data);
         }
         Ok(redo)
+    }
+
+    /// Reads sectors `[from, to)` of the block at `home` into the same
+    /// place of `full` (the block's buffer), a logical block of its device
+    /// at a time; what does not read is left as it is. True when all read.
+    fn read_units(&self, home: Home, full: &mut IoBuf, from: u64, to: u64) -> Result<bool> {
+        let (dev, start) = self.at(home, 0);
+        let unit = u64::from(dev.logical_block_size() / 512).max(1);
+        let mut one = IoBuf::new((unit * 512) as usize)?;
+        let mut all = true;
+        let mut s = from - from % unit;
+        while s < to {
+            if self.io.read(dev, start + s, &mut one).is_ok() {
+                let at = (s * 512) as usize;
+                full[at..at + one.len()].copy_from_slice(&one);
+            } else {
+                all = false;
+            }
+            s += unit;
+        }
+        Ok(all)
+    }
+
+    /// Whether any logical block of the `len` sectors of the block at
+    /// `home` reads.
+    fn reads_any(&self, home: Home, len: u64) -> Result<bool> {
+        let (dev, start) = self.at(home, 0);
+        let unit = u64::from(dev.logical_block_size() / 512).max(1);
+        let mut one = IoBuf::new((unit * 512) as usize)?;
+        Ok((0..len.div_ceil(unit)).any(|i| self.io.read(dev, start + i * unit, &mut one).is_ok()))
     }
 
     /// Writes a block's data to a new spare block; a spare block whose
