@@ -4,8 +4,10 @@
   vm_log.py tests LOG TEST...   one result per test run in the boot, then
                                 the boot's own checks (completed, no splat
                                 outside a test, kmemleak clean)
-  vm_log.py kunit LOG...        one result per case of the dm_remap KUnit
-                                suite, over every run of it in these logs
+  vm_log.py kunit SRC LOG...    one result per case of the dm_remap KUnit
+                                suite that SRC declares (kunit_suite!),
+                                over every run of it in these logs: a case
+                                missing from them fails
 
 Prints `ok - name` / `not ok - name` lines, each failure followed by `#`
 diagnostics; scripts/test-all.sh numbers and counts them.
@@ -103,7 +105,18 @@ def tests(log, names):
         print(f"ok - vm boot {boot}: kmemleak clean # SKIP kernel without kmemleak")
 
 
-def kunit(logs):
+def declared_cases(src):
+    """The case names of the kunit_suite! in the Rust file `src`."""
+    with open(src) as f:
+        text = f.read()
+    m = re.search(r"kunit_suite!\(\s*\"dm_remap\",\s*\[([^\]]*)\]", text)
+    if not m:
+        raise SystemExit(f"{src}: no kunit_suite!(\"dm_remap\", [...])")
+    return [c.strip() for c in m.group(1).split(",") if c.strip()]
+
+
+def kunit(src, logs):
+    declared = declared_cases(src)
     cases, runs = {}, 0
     for log in logs:
         in_suite = False
@@ -119,10 +132,13 @@ def kunit(logs):
     result(runs > 0, "kunit: dm_remap suite ran", ["no KTAP output from the dm_remap suite"])
     for name, oks in cases.items():
         result(all(oks), f"kunit: {name} ({len(oks)} runs)", [f"failed in {oks.count(False)} of {len(oks)} runs"])
+    for name in declared:
+        if name not in cases:
+            result(False, f"kunit: {name}", ["declared by the suite, missing from every log"])
 
 
 if __name__ == "__main__":
     if sys.argv[1] == "tests":
         tests(sys.argv[2], sys.argv[3:])
     else:
-        kunit(sys.argv[2:])
+        kunit(sys.argv[2], sys.argv[3:])

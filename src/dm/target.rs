@@ -187,20 +187,13 @@ impl Ctr<'_> {
         &self.devices[id.0]
     }
 
-    /// Opens `path` like `get_device`, and claims it for this mapped
-    /// device alone: no other mapped device, and no other target of this
-    /// table, may claim the same block device through this module until
-    /// the target is destroyed (a table reloaded into the same mapped
-    /// device may). `busy` explains a device that another one claimed.
-    pub fn get_exclusive_device(
-        &mut self,
-        path: &CStr,
-        msg: &'static CStr,
-        busy: &'static CStr,
-    ) -> Result<DevId, CtrError> {
-        let id = self.get_device(path, msg)?;
-        self.devices[id.0].claim().map_err(|e| CtrError::new(busy, e))?;
-        Ok(id)
+    /// Claims device `id` for this mapped device alone: no other mapped
+    /// device, and no other target of this table, may claim the same
+    /// block device through this module until the target is destroyed (a
+    /// table reloaded into the same mapped device may). `busy` explains a
+    /// device that another one claimed.
+    pub fn claim(&mut self, id: DevId, busy: &'static CStr) -> Result<(), CtrError> {
+        self.devices[id.0].claim().map_err(|e| CtrError::new(busy, e))
     }
 
     /// Whether the table was loaded read-write (not `dmsetup --readonly`).

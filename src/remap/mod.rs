@@ -141,22 +141,16 @@ impl Target for RemapTarget {
 
     fn new(ctr: &mut Ctr<'_>, args: ArgSet<'_>) -> Result<Self, CtrError> {
         let t = table::parse(args).map_err(|e| CtrError::invalid(e.0))?;
-        // Both devices are claimed: another remap table naming either, as
-        // its main or as its spare (which it would format), is refused.
-        let main_id = ctr.get_exclusive_device(
-            t.main,
-            c"Main device lookup failed",
-            c"Main device is in use by another remap device or segment",
-        )?;
-        let spare_id = ctr.get_exclusive_device(
-            t.spare,
-            c"Spare device lookup failed",
-            c"Spare device is in use by another remap device or segment",
-        )?;
-        let (main, spare) = (ctr.dev(main_id), ctr.dev(spare_id));
-        if main.is_same_device(spare) {
+        let main_id = ctr.get_device(t.main, c"Main device lookup failed")?;
+        let spare_id = ctr.get_device(t.spare, c"Spare device lookup failed")?;
+        if ctr.dev(main_id).is_same_device(ctr.dev(spare_id)) {
             return Err(CtrError::invalid(c"Main and spare are the same device"));
         }
+        // Both devices are claimed: another remap table naming either, as
+        // its main or as its spare (which it would format), is refused.
+        ctr.claim(main_id, c"Main device is in use by another remap device or segment")?;
+        ctr.claim(spare_id, c"Spare device is in use by another remap device or segment")?;
+        let (main, spare) = (ctr.dev(main_id), ctr.dev(spare_id));
         geometry::check(ctr.len(), main.sectors(), spare.sectors()).map_err(|e| CtrError::invalid(e.0))?;
         if t.block_size < main.io_granularity().max(spare.io_granularity()) {
             return Err(CtrError::invalid(c"block_size is smaller than a device's logical or physical block size"));

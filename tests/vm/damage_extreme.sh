@@ -2,5 +2,5 @@
 # commit slot at 0, 1, 2^32, 2^63 and the maximum, sealed with a valid
 # checksum. The kernel and the tool pass the slot over or refuse the pair,
 # each with the reason the damage generator names; nothing panics.
-EXTREME=1
+PART=extreme
 . /tests/damage_metadata.sh

@@ -1,6 +1,6 @@
 //! The subcommands.
 
-use crate::restore::shared_spare;
+use crate::restore::{self, shared_spare};
 use crate::spare::{Error, Result, Spare};
 use dm_remap_core::format::{self, BlockState, Geometry, Record, Superblock, LOG_START, MBLOCK};
 use std::collections::BTreeMap;
@@ -113,8 +113,7 @@ pub fn check(spare: &Path) -> Result<()> {
 
 /// Why the remaps `map` cannot load, if two of them share a spare block.
 fn spare_owned_twice(map: &BTreeMap<u64, Record>) -> Option<String> {
-    let (spare, mains) = shared_spare(&map.values().copied().collect::<Vec<_>>())?;
-    Some(format!("spare block {spare} is used by main blocks {mains:?}"))
+    restore::spare_owned_twice(&map.values().copied().collect::<Vec<_>>())
 }
 
 fn state_name(r: &Record) -> &'static str {

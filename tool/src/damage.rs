@@ -80,8 +80,54 @@ pub struct Case {
 
 /// Every case: the damage cases, then the extreme-geometry ones.
 pub fn cases() -> Vec<Case> {
-    let plain = damage_cases().into_iter().map(|(name, expect)| Case { name, expect, reason: None });
+    let plain = damage_cases().into_iter().map(|(name, expect)| {
+        let reason = reason_of(&name);
+        Case { name, expect, reason }
+    });
     plain.chain(extreme_cases()).collect()
+}
+
+const CORRUPT_LOG: &str = "Metadata log block is corrupt";
+const FOREIGN_LOG: &str = "Metadata log block does not belong to this commit";
+const OUTSIDE: &str = "Metadata record points outside the devices";
+const BAD_STATE: &str = "Metadata record with an unknown state";
+
+/// The reason a loader gives for damage case `name` (see `Case`): none
+/// where the damaged slot is still valid (a compatible feature, a commit
+/// number).
+fn reason_of(name: &str) -> Option<&'static str> {
+    if let Some(rest) = name.strip_prefix("slot-") {
+        let (field, how) = rest.split_once('-')?.1.rsplit_once('-')?;
+        return Some(match (field, how) {
+            ("magic", _) => "Metadata slot has a bad magic number",
+            (_, "torn") => "Metadata slot has a bad checksum",
+            ("version", _) => "Metadata has an unsupported format version",
+            ("compat" | "seq", _) => return None,
+            ("incompat", _) => "Metadata uses an unknown incompatible feature",
+            ("uuid" | "block_size" | "main_sectors" | "spare_sectors", _) => {
+                "Metadata slots belong to different devices"
+            }
+            ("log_blocks" | "data_start" | "spare_blocks", _) => INCONSISTENT,
+            ("records" | "alloc_next", _) => OUT_OF_RANGE,
+            _ => BAD_STATE,
+        });
+    }
+    if let Some((field, how)) = name.strip_prefix("log-").and_then(|r| r.rsplit_once('-')) {
+        match (field, how) {
+            ("magic", _) | (_, "torn") => return Some(CORRUPT_LOG),
+            ("record", "sealed") => return Some(BAD_STATE),
+            (_, "sealed") => return Some(FOREIGN_LOG),
+            _ => {}
+        }
+    }
+    Some(match name {
+        "log-zeroed" | "log-past-end" => CORRUPT_LOG,
+        "log-spare-owned-twice" | "tail-spare-owned-twice" => "Metadata gives one spare block to two main blocks",
+        "equal-seq" => "Metadata slots hold the same commit number",
+        "both-slots-torn" => "Both metadata slots are corrupt",
+        "both-slots-zeroed" => "Spare holds data but no valid metadata",
+        _ => OUTSIDE,
+    })
 }
 
 /// Values of an 8-byte size or count field that reach every overflow.

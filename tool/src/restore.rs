@@ -34,10 +34,19 @@ pub fn validate(g: &Geometry, remaps: &[Record], alloc_next: u64) -> Result<()> 
             return Err(bad(format!("main block {} is remapped twice", r.main)));
         }
     }
-    match shared_spare(remaps) {
-        Some((spare, mains)) => Err(bad(format!("spare block {spare} is used by main blocks {mains:?}"))),
+    match spare_owned_twice(remaps) {
+        Some(why) => Err(bad(why)),
         None => Ok(()),
     }
+}
+
+/// Why `remaps` cannot load, if two of them share a spare block (in the
+/// kernel's words, then which).
+pub fn spare_owned_twice(remaps: &[Record]) -> Option<String> {
+    let (spare, mains) = shared_spare(remaps)?;
+    Some(format!(
+        "Metadata gives one spare block to two main blocks: spare block {spare} is used by main blocks {mains:?}"
+    ))
 }
 
 /// The first spare block that two of `remaps` share, if any, with the main

@@ -82,6 +82,14 @@ impl Spare {
     pub fn pick(&self) -> Result<SlotPick> {
         let [a, b] = self.slots()?;
         if format::is_zero(&a) && format::is_zero(&b) {
+            let mut log = [0; MBLOCK];
+            if self.read(LOG_START, &mut log).is_ok() && !format::is_zero(&log) {
+                // (The kernel's words: it would not format it either.)
+                return Err(Error::Metadata(format!(
+                    "{}: Spare holds data but no valid metadata (both commit slots are zero)",
+                    self.path
+                )));
+            }
             return Err(Error::Metadata(format!("{}: not formatted (metadata area is all zeros)", self.path)));
         }
         format::pick_slot(&a, &b).map_err(|e| Error::Metadata(format!("{}: {}", self.path, e.0.to_string_lossy())))

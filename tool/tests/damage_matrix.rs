@@ -2,7 +2,8 @@
 //! tool's reader does what the case says the kernel must do (the VM test
 //! `damage_matrix` checks the kernel against the same expectations).
 
-use dm_remap_core::format::{BlockState, Geometry, Record};
+use dm_remap_core::format::{BlockState, Geometry, Record, Superblock, LOG_START, MBLOCK};
+use dm_remap_core::journal;
 use dm_remap_tool::damage::{self, Case, Expect};
 use dm_remap_tool::spare::Spare;
 use dm_remap_tool::{commands, restore};
@@ -10,32 +11,50 @@ use std::path::{Path, PathBuf};
 
 const MAIN_SECTORS: u64 = 1 << 21; // 1 GiB
 const SPARE_SECTORS: u64 = 1 << 17; // 64 MiB
-const REMAPS: u64 = 300; // a full log block and a tail
+/// Remaps of the older commit (its tail) and of the newest (a full log
+/// block and a tail): a fallback must load exactly the older's.
+const OLDER: u64 = 100;
+const REMAPS: u64 = 300;
+const OLDER_SEQ: u64 = 3;
+const NEWEST_SEQ: u64 = 4;
 
+fn remap(i: u64) -> Record {
+    Record { main: i * 3, spare: i as u32, state: if i % 50 == 0 { BlockState::Lost } else { BlockState::Remapped } }
+}
+
+/// A pair with two non-empty commits: 100 remaps, then 200 more.
 fn image(name: &str) -> PathBuf {
     let path = std::env::temp_dir().join(format!("dmr-damage-{}-{name}", std::process::id()));
     let f = std::fs::File::create(&path).unwrap();
     f.set_len(SPARE_SECTORS * 512).unwrap();
     let dev = Spare::open(&path, true).unwrap();
     let g = Geometry::new(4096, MAIN_SECTORS, SPARE_SECTORS).unwrap();
-    let remaps: Vec<Record> = (0..REMAPS)
-        .map(|i| Record {
-            main: i * 3,
-            spare: i as u32,
-            state: if i % 50 == 0 { BlockState::Lost } else { BlockState::Remapped },
-        })
-        .collect();
-    restore::write_pair(&dev, [7; 16], g, &remaps, REMAPS).unwrap();
+    let older: Vec<Record> = (0..OLDER).map(remap).collect();
+    assert_eq!(restore::write_pair(&dev, [7; 16], g, &older, OLDER).unwrap(), OLDER_SEQ);
+    let pick = dev.pick().unwrap();
+    let more: Vec<Record> = (OLDER..REMAPS).map(remap).collect();
+    let (mut next, mut log) = ([0u8; MBLOCK], [0u8; MBLOCK]);
+    let prev = dev.slots().unwrap()[pick.slot];
+    let sb = journal::prepare_commit(&pick.sb, &prev, &more, REMAPS, &mut next, &mut log, |i, b| {
+        dev.write(LOG_START + i, b)
+    })
+    .unwrap();
+    dev.sync().unwrap();
+    dev.write(Superblock::slot_of(sb.seq), &next).unwrap();
+    dev.sync().unwrap();
+    assert_eq!(sb.seq, NEWEST_SEQ);
     path
 }
 
 /// What the tool loads: the commit number and remap count, or why not.
 fn load(path: &Path) -> Result<(u64, usize), String> {
-    load_why(path).map(|(loaded, _)| loaded)
+    load_why(path).map(|((seq, remaps), _)| (seq, remaps.len()))
 }
 
-/// `load`, with why a slot was passed over (the first slot error).
-fn load_why(path: &Path) -> Result<((u64, usize), Option<String>), String> {
+/// The commit number and the remaps (by main block) the tool loads, with
+/// why a slot was passed over (the first slot error); or why not.
+type Loaded = ((u64, Vec<Record>), Option<String>);
+fn load_why(path: &Path) -> Result<Loaded, String> {
     let dev = Spare::open(path, false).map_err(|e| format!("{e:?}"))?;
     let pick = dev.pick().map_err(|e| format!("{e:?}"))?;
     let passed_over = pick.errors.iter().flatten().next().map(|e| e.0.to_string_lossy().into_owned());
@@ -46,7 +65,7 @@ fn load_why(path: &Path) -> Result<((u64, usize), Option<String>), String> {
     }
     let remaps: Vec<Record> = last.into_values().collect();
     restore::validate(&pick.sb.geometry, &remaps, pick.sb.alloc_next).map_err(|e| format!("{e:?}"))?;
-    Ok(((pick.sb.seq, remaps.len()), passed_over))
+    Ok(((pick.sb.seq, remaps), passed_over))
 }
 
 #[test]
@@ -54,25 +73,46 @@ fn every_case_loads_as_expected() {
     let cases = damage::cases();
     assert!(cases.len() >= 85, "{} cases", cases.len());
     let fresh = image("fresh");
-    assert_eq!(load(&fresh), Ok((3, REMAPS as usize)));
+    let list = |n: u64| {
+        let mut v: Vec<Record> = (0..n).map(remap).collect();
+        v.sort_by_key(|r| r.main);
+        v
+    };
+    let (newest, older) = (list(REMAPS), list(OLDER));
+    assert_eq!(load_why(&fresh), Ok(((NEWEST_SEQ, newest.clone()), None)));
     let mut wrong = Vec::new();
+    let mut fell_back = 0;
     for Case { name, expect, reason } in &cases {
         let path = image(name);
         damage::apply(&Spare::open(&path, true).unwrap(), name).unwrap();
         let got = load_why(&path);
+        // A case that changes a commit number loads that number.
+        let seq_ok = |seq: u64, want: u64| seq == want || name.contains("-seq");
         let ok = match (expect, &got) {
-            (Expect::LoadNewest, Ok((loaded, _))) => *loaded == (3, REMAPS as usize),
-            (Expect::LoadOlder, Ok(((_, 0), why))) => reason.is_none_or(|r| why.as_deref() == Some(r)),
+            (Expect::LoadNewest, Ok(((seq, remaps), why))) => {
+                seq_ok(*seq, NEWEST_SEQ) && *remaps == newest && reason.is_none_or(|r| why.as_deref() == Some(r))
+            }
+            (Expect::LoadOlder, Ok(((seq, remaps), why))) => {
+                fell_back += 1;
+                seq_ok(*seq, OLDER_SEQ) && *remaps == older && reason.is_none_or(|r| why.as_deref() == Some(r))
+            }
             (Expect::Refuse, Err(why)) => reason.is_none_or(|r| why.contains(r)),
             _ => false,
         };
         if !ok {
+            let got = got.map(|((seq, remaps), why)| (seq, remaps.len(), why));
             wrong.push(format!("{name}: expected {} ({reason:?}), got {got:?}", expect.name()));
         }
         std::fs::remove_file(&path).unwrap();
     }
     std::fs::remove_file(&fresh).unwrap();
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    assert!(fell_back >= 50, "only {fell_back} fallbacks");
+    let unexplained: Vec<_> = cases.iter().filter(|c| c.reason.is_none()).map(|c| c.name.as_str()).collect();
+    assert_eq!(
+        unexplained,
+        ["slot-newest-compat-sealed", "slot-newest-seq-sealed", "slot-older-compat-sealed", "slot-older-seq-sealed"]
+    );
 }
 
 #[test]
