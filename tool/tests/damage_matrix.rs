@@ -19,7 +19,11 @@ const OLDER_SEQ: u64 = 3;
 const NEWEST_SEQ: u64 = 4;
 
 fn remap(i: u64) -> Record {
-    Record { main: i * 3, spare: i as u32, state: if i % 50 == 0 { BlockState::Lost } else { BlockState::Remapped } }
+    Record {
+        main: i * 3,
+        spare: i as u32,
+        state: if i.is_multiple_of(50) { BlockState::Lost } else { BlockState::Remapped },
+    }
 }
 
 /// A pair with two non-empty commits: 100 remaps, then 200 more.
