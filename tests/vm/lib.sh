@@ -56,6 +56,13 @@ status_field() { dmsetup status "$1" | awk -v f="$2" '{print $(3 + f)}'; }
 # update: drop it first.
 tool() { echo 1 >/proc/sys/vm/drop_caches; /usr/bin/dm-remap-tool "$@"; }
 
+# Inverts the byte at offset $2 of device $1 (written through, so that it
+# lands even while a target holds the device open).
+flip() {
+	b=$(dd if="$1" bs=1 skip="$2" count=1 status=none | od -An -tu1 | tr -d ' ')
+	printf "$(printf '\\%03o' $((b ^ 255)))" | dd of="$1" bs=1 seek="$2" count=1 conv=notrunc,fsync status=none
+}
+
 # The sequence number of the last commit on spare $1.
 commit_seq() { tool dump "$1" | awk '/^format:/{print $4}'; }
 

@@ -10,10 +10,6 @@ dmsetup create r --table "$T"
 dmsetup message r 0 remap 0 300 >/dev/null      # commit 3: log block 0 + tail
 dmsetup reload r --table "$T"                   # loads commit 3, inactive
 dmsetup message r 0 remap 8000 300 >/dev/null   # live table: commit 4, log block 1
-flip() { # device, byte offset: inverts one byte (written back: the target holds the device open)
-	b=$(dd if="$1" bs=1 skip="$2" count=1 status=none | od -An -tu1 | tr -d ' ')
-	printf "$(printf '\\%03o' $((b ^ 255)))" | dd of="$1" bs=1 seek="$2" count=1 conv=notrunc,fsync status=none
-}
 flip /dev/ram1 $((3 * 4096 + 200))              # log block 1 (metadata block 3)
 dmsetup resume r 2>/dev/null && fail "resume with a damaged log block succeeded"
 flip /dev/ram1 $((3 * 4096 + 200))
