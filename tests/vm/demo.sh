@@ -20,7 +20,8 @@ show dd if=/dev/urandom of=/mnt/after bs=1M count=40 conv=fsync status=none
 show sha256sum /mnt/before /mnt/after | tee /tmp/sums
 show dmsetup status safe
 say "(fields: remaps, spare used/total, pending, read and write errors, state,"
-say " relocations on write errors, read errors, recovered reads, messages, ignored errors, health)"
+say " relocations on write errors, read errors, recovered reads, messages, ignored errors, health,"
+say " devices: A alive or D down, main then spare)"
 show dmsetup info -c -o name,events safe
 show dmsetup message safe 0 list | head -3
 show umount /mnt
