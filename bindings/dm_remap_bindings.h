@@ -47,6 +47,8 @@ bool dmr_gfp_kernel_may_do_io(void);
 void dmr_table_event(struct dm_target *ti);
 int dmr_claim_device(struct dm_target *ti, struct dm_dev *dev);
 void dmr_release_device(struct dm_target *ti, struct dm_dev *dev);
+void dmr_claim_set_note(struct dm_target *ti, struct dm_dev *dev, u64 note);
+u64 dmr_claim_sibling_note(struct dm_target *ti, struct dm_dev *dev);
 void dmr_rcu_read_lock(void);
 void dmr_rcu_read_unlock(void);
 

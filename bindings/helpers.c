@@ -174,6 +174,8 @@ struct dmr_claim {
 	dev_t dev;
 	struct mapped_device *md;
 	struct dm_table *table;
+	/* What the claiming target says of the device (dm-remap: its commit). */
+	u64 note;
 };
 
 static LIST_HEAD(dmr_claims);
@@ -205,6 +207,31 @@ int dmr_claim_device(struct dm_target *ti, struct dm_dev *dev)
 	if (r)
 		kfree(claim);
 	return r;
+}
+
+void dmr_claim_set_note(struct dm_target *ti, struct dm_dev *dev, u64 note)
+{
+	struct dmr_claim *c;
+
+	mutex_lock(&dmr_claims_lock);
+	list_for_each_entry(c, &dmr_claims, list)
+		if (c->dev == dev->bdev->bd_dev && c->table == ti->table)
+			c->note = note;
+	mutex_unlock(&dmr_claims_lock);
+}
+
+u64 dmr_claim_sibling_note(struct dm_target *ti, struct dm_dev *dev)
+{
+	struct mapped_device *md = dm_table_get_md(ti->table);
+	struct dmr_claim *c;
+	u64 note = 0;
+
+	mutex_lock(&dmr_claims_lock);
+	list_for_each_entry(c, &dmr_claims, list)
+		if (c->dev == dev->bdev->bd_dev && c->md == md && c->table != ti->table)
+			note = max(note, c->note);
+	mutex_unlock(&dmr_claims_lock);
+	return note;
 }
 
 void dmr_release_device(struct dm_target *ti, struct dm_dev *dev)

@@ -88,7 +88,7 @@ clean=out/clean-tree
 rm -rf "$clean" && mkdir -p "$clean"
 git ls-files -z -co --exclude-standard | rsync -a --from0 --ignore-missing-args --files-from=- . "$clean"
 if (cd "$clean" && scripts/demo.sh) >out/demo.out 2>&1; then
-	echo "ok - demo: scripts/demo.sh in a clean tree ($(grep -c '^ok ' "$clean"/out/demo*.tap) boot checks)" >>"$results"
+	echo "ok - demo: scripts/demo.sh in a clean tree ($(cat "$clean"/out/demo*.tap | grep -c '^ok ') boot checks)" >>"$results"
 else { echo "not ok - demo: scripts/demo.sh in a clean tree"; tail -30 out/demo.out | sed 's/^/#   /'; } | tee -a "$results"; fi
 cp "$clean"/out/logs/demo*.log out/logs/ 2>/dev/null || true
 # Power cuts at every write boundary of a recorded workload

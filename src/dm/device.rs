@@ -62,6 +62,25 @@ impl DmDev {
         Ok(())
     }
 
+    /// Notes `note` on this target's claim of the device, for a table
+    /// reloaded into the same mapped device to read (`sibling_note`).
+    /// Nothing if the device is not claimed. Process context (a mutex).
+    pub fn set_claim_note(&self, note: u64) {
+        if self.claimed {
+            // SAFETY: `ti` and `dev` as in `claim`; the helper takes its
+            // own lock and only finds this target's own claim.
+            unsafe { ffi::dmr_claim_set_note(self.ti.as_ptr(), self.as_ptr(), note) };
+        }
+    }
+
+    /// The largest note that another table of the same mapped device (the
+    /// live one, during a reload) left on its claim of this device; 0 if
+    /// none. Process context (a mutex).
+    pub fn sibling_note(&self) -> u64 {
+        // SAFETY: as in `set_claim_note`; the helper only reads the list.
+        unsafe { ffi::dmr_claim_sibling_note(self.ti.as_ptr(), self.as_ptr()) }
+    }
+
     fn raw(&self) -> &ffi::dm_dev {
         // SAFETY: valid until drop (type invariant).
         unsafe { self.dev.as_ref() }

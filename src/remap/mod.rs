@@ -158,7 +158,18 @@ impl Target for RemapTarget {
         let g = Geometry::new(t.block_size, main.sectors(), spare.sectors()).map_err(|e| CtrError::invalid(e.0))?;
         let io = DmIo::new().map_err(|e| CtrError::new(c"Cannot create a dm-io client", e))?;
         let writable = ctr.is_writable();
+        // A reload while the live table runs: the commit on disk must be
+        // the live table's (noted once durable, so read before the disk)
+        // or newer; an older one means its newest slot was damaged since,
+        // and loading would move backwards.
+        let live = spare.sibling_note();
         let (meta, records) = Metadata::open(&io, spare, g, writable)?;
+        if live > meta.sb().seq {
+            return Err(CtrError::invalid(
+                c"The spare's newest commit slot is damaged and the live table holds that commit: send it the commit message (it rewrites the slot), then reload",
+            ));
+        }
+        spare.set_claim_note(meta.sb().seq);
         let remaps = Remaps::new(g.main_blocks()).map_err(|e| CtrError::new(c"Cannot allocate the remap table", e))?;
         remaps.replace(&records, meta.sb().alloc_next).map_err(|e| match e {
             ReplaceError::NoMem => CtrError::new(c"Cannot allocate the remap table", ENOMEM),
@@ -361,6 +372,7 @@ impl Target for RemapTarget {
                 }
             })?;
             meta.adopt(sb);
+            ctx.dev(self.spare).set_claim_note(sb.seq);
             self.spare_used.store(meta.sb().alloc_next, Ordering::Relaxed);
         }
         self.resumed.store(true, Ordering::Relaxed);

@@ -350,7 +350,11 @@ impl<'a> Work<'a> {
     ) -> Result<u64, &'static str> {
         self.may_commit()?;
         match meta.commit(&self.io, self.spare, records, alloc.next()) {
-            Ok(()) => Ok(meta.sb().seq),
+            Ok(()) => {
+                // For a reload of this device to check it loads this.
+                self.spare.set_claim_note(meta.sb().seq);
+                Ok(meta.sb().seq)
+            }
             Err(CommitError::LogFull) => {
                 self.set_state(MetaState::Full);
                 Err("the metadata log is full")

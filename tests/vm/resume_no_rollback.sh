@@ -1,7 +1,9 @@
 # Resume never moves backwards: the newest commit slot damaged after the
 # commit (the older slot still valid) leaves a suspend/resume with every
 # remap, and data written to the remapped blocks since reads back; a
-# reload reports the damage in the kernel log.
+# reload, which would load the older commit, is refused with the remedy
+# (the `commit` message rewrites the slot from the live table), and works
+# after it.
 . /tests/lib.sh
 load
 fresh_spare /dev/ram1
@@ -16,9 +18,19 @@ dmsetup suspend r
 dmsetup resume r
 [ "$(status_field r 1)" = 8 ] || fail "suspend/resume rolled back: $(dmsetup status r)"
 expect /dev/mapper/r 0 64 /tmp/a
+# A reload would load the older commit: it is refused, with the remedy.
 dmesg -c >/dev/null
-dmsetup reload r --table "$T"
-dmsetup resume r
+dmsetup reload r --table "$T" 2>/dev/null && fail "a reload that moves backwards was accepted"
 dmesg | grep -q "metadata slot [AB] is invalid" || fail "the reload did not report the damaged slot: $(dmesg)"
+dmesg | grep -q "send it the commit message" || fail "the reload was not refused for its reason: $(dmesg)"
+dmsetup message r 0 commit >/dev/null
+dmsetup reload r --table "$T" || fail "the reload after a commit was refused"
+dmsetup resume r
+[ "$(status_field r 1)" = 8 ] || fail "the reload lost remaps: $(dmsetup status r)"
+expect /dev/mapper/r 0 64 /tmp/a
 dmsetup remove r
-say "a damaged newest slot: suspend/resume kept commit $seq's remaps; the reload reported it"
+dmsetup create r --table "$T"
+[ "$(status_field r 1)" = 8 ] || fail "re-creation lost remaps: $(dmsetup status r)"
+expect /dev/mapper/r 0 64 /tmp/a
+dmsetup remove r
+say "a damaged newest slot: suspend/resume kept commit $seq's remaps; a reload was refused until a commit rewrote it"
