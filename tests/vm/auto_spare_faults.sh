@@ -17,7 +17,6 @@ for b in 50 60 61; do dmsetup message dust 0 addbadblock $b 255; done
 dmsetup message dust 0 enable
 T="0 $(sectors /dev/ram0) remap /dev/mapper/dust /dev/mapper/sp"
 dmsetup create r --table "$T"
-swap_spare() { dmsetup suspend sp; dmsetup reload sp --table "$1"; dmsetup resume sp; }
 
 # A: spare data blocks 0-3 (sectors 1088.. of a 64 MiB spare) fail writes.
 swap_spare "0 1088 linear /dev/ram1 0

@@ -6,11 +6,8 @@
 # every acknowledged write reads back.
 . /tests/lib.sh
 load
-fresh_spare /dev/ram1
 wipe /dev/ram0 8
-n=$(sectors /dev/ram1)
-dmsetup create sp --table "0 $n linear /dev/ram1 0"
-swap_spare() { dmsetup suspend sp; dmsetup reload sp --table "$1"; dmsetup resume sp; }
+linear_spare
 T="0 131072 remap /dev/ram0 /dev/mapper/sp"
 for how in "corrupt_bio_byte 1 w 0 0" "drop_writes"; do
 	set -- $how

@@ -7,11 +7,8 @@
 # suspend/resume and after a reload.
 . /tests/lib.sh
 load
-fresh_spare /dev/ram1
 wipe /dev/ram0 8
-n=$(sectors /dev/ram1)
-dmsetup create sp --table "0 $n linear /dev/ram1 0"
-swap_spare() { dmsetup suspend sp; dmsetup reload sp --table "$1"; dmsetup resume sp; }
+linear_spare
 T="0 131072 remap /dev/ram0 /dev/mapper/sp"
 dmsetup create r --table "$T"
 put /dev/mapper/r 32768 64 /tmp/a                 # blocks 4096-4103

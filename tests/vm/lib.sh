@@ -56,6 +56,16 @@ status_field() { dmsetup status "$1" | awk -v f="$2" '{print $(3 + f)}'; }
 # update: drop it first.
 tool() { echo 1 >/proc/sys/vm/drop_caches; /usr/bin/dm-remap-tool "$@"; }
 
+# A blank spare /dev/ram1 under `sp`, a dm-linear device whose table
+# swap_spare swaps for $1 (faults injected at a chosen moment); sets n to
+# the spare's size.
+linear_spare() {
+	fresh_spare /dev/ram1
+	n=$(sectors /dev/ram1)
+	dmsetup create sp --table "0 $n linear /dev/ram1 0"
+}
+swap_spare() { dmsetup suspend sp; dmsetup reload sp --table "$1"; dmsetup resume sp; }
+
 # Inverts the byte at offset $2 of device $1 (written through, so that it
 # lands even while a target holds the device open).
 flip() {

@@ -17,14 +17,18 @@ ev0=$(events r)
 [ "$(status_field r 13)" = AA ] || fail "devices field: $(dmsetup status r)"
 swap() { dmsetup suspend dmain && dmsetup load dmain --table "$1" && dmsetup resume dmain; }
 
+reads_fail() { # count: reads of blocks 0, 8, 16, ... of r, each alone, must fail
+	i=0
+	while [ $i -lt "$1" ]; do
+		dd if=/dev/mapper/r of=/dev/null bs=4096 skip=$((i * 8)) count=1 iflag=direct status=none 2>/dev/null &&
+			fail "read of block $((i * 8)) succeeded during the outage"
+		i=$((i + 1))
+	done
+}
+
 swap "0 $n error"
 # 40 blocks read, 20 written (fresh data, kept to compare), each alone.
-i=0
-while [ $i -lt 40 ]; do
-	dd if=/dev/mapper/r of=/dev/null bs=4096 skip=$((i * 8)) count=1 iflag=direct status=none 2>/dev/null &&
-		fail "read of block $((i * 8)) succeeded during the outage"
-	i=$((i + 1))
-done
+reads_fail 40
 dd if=/dev/urandom of=/tmp/during bs=4096 count=20 status=none
 i=0 wfail=0
 while [ $i -lt 20 ]; do
@@ -83,12 +87,7 @@ dd if=/tmp/before of=$nb bs=1M oflag=direct status=none
 m=$(sectors $nb)
 dmsetup create r --table "0 $m remap $nb /dev/ram1"
 echo 0 >$cfg/power
-i=0
-while [ $i -lt 10 ]; do
-	dd if=/dev/mapper/r of=/dev/null bs=4096 skip=$((i * 8)) count=1 iflag=direct status=none 2>/dev/null &&
-		fail "read from a powered-off null_blk succeeded"
-	i=$((i + 1))
-done
+reads_fail 10
 s=$(dmsetup status r)
 [ "$(status_field r 1)" = 0 ] && [ "$(status_field r 3)" = 0 ] || fail "null_blk off: remaps or pending: $s"
 [ "$(status_field r 13)" = DA ] || fail "null_blk off: main not shown down: $s"
