@@ -25,6 +25,7 @@ mod remap_core {
     pub mod emit;
     pub mod format;
     pub mod geometry;
+    pub mod held;
     pub mod journal;
     pub mod message;
     pub mod policy;

@@ -12,6 +12,7 @@ pub mod crc32c;
 pub mod emit;
 pub mod format;
 pub mod geometry;
+pub mod held;
 pub mod journal;
 pub mod message;
 pub mod policy;

@@ -19,6 +19,7 @@
 use super::{IoState, PerIo};
 use crate::dm::Held;
 use crate::dm::{new_irq_spinlock, Bio, BioList, FromMap, IrqSpinLock, Srcu, SrcuIdx};
+use crate::remap_core::held;
 use core::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use kernel::prelude::*;
 
@@ -54,8 +55,10 @@ impl WriteTracker {
 }
 
 struct GateInner {
-    /// Main blocks being relocated, as `[first, end)` ranges.
+    /// Main blocks being relocated, as `[first, end)` ranges: the first
+    /// `merged` are sorted and disjoint (the rest is left from merging).
     ranges: KVec<(u64, u64)>,
+    merged: usize,
     /// Writes held until the gate opens.
     held: BioList<PerIo, FromMap>,
 }
@@ -77,7 +80,7 @@ pub enum Admit<'a> {
 
 impl Gate {
     pub fn new() -> Result<Self> {
-        let inner = GateInner { ranges: KVec::new(), held: BioList::new() };
+        let inner = GateInner { ranges: KVec::new(), merged: 0, held: BioList::new() };
         Ok(Self {
             closed: AtomicBool::new(false),
             inner: KBox::pin_init(new_irq_spinlock!(inner, "dm_remap_gate"), GFP_KERNEL)?,
@@ -91,8 +94,12 @@ impl Gate {
 
     /// Holds writes to main blocks in `ranges` from now on.
     pub fn close(&self, mut ranges: KVec<(u64, u64)>) {
+        // Sorted and disjoint, so that `admit` searches them in log time
+        // under its IRQ-safe lock, however many there are.
+        let n = held::merge(&mut ranges);
         let mut g = self.inner.lock();
         core::mem::swap(&mut g.ranges, &mut ranges);
+        g.merged = n;
         self.closed.store(true, SeqCst);
         drop(g);
         // The previous (empty) vector is freed outside the lock.
@@ -103,6 +110,7 @@ impl Gate {
     pub fn open(&self) -> BioList<PerIo, FromMap> {
         let mut g = self.inner.lock();
         let ranges = core::mem::take(&mut g.ranges);
+        g.merged = 0;
         self.closed.store(false, SeqCst);
         let held = g.held.take();
         drop(g);
@@ -118,7 +126,7 @@ impl Gate {
         let sectors = bio.sectors();
         let (first, last) = (sector / bs, (sector + sectors - 1) / bs);
         let mut g = self.inner.lock();
-        let held = g.ranges.iter().filter(|&&(a, b)| a <= last && first < b).map(|&(a, _)| a.max(first)).min();
+        let held = held::first_held(&g.ranges[..g.merged], first, last);
         match held {
             None => Admit::Pass(bio, sectors),
             Some(b) if b > first => Admit::Pass(bio, b * bs - sector),

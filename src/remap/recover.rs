@@ -40,6 +40,7 @@ use crate::remap_core::format::{BlockState, Record};
 use crate::remap_core::route::block_pieces;
 use kernel::alloc::KVVec;
 use kernel::prelude::*;
+use kernel::rbtree::RBTree;
 
 /// Spare blocks tried for one block before giving up on the spare.
 const SPARE_ATTEMPTS: u32 = 8;
@@ -72,6 +73,9 @@ enum Redo {
 struct Moves {
     alloc: Allocator,
     records: KVVec<Record>,
+    /// The index in `records` of each main block's latest move (an error
+    /// storm's lookups stay logarithmic).
+    latest: RBTree<u64, usize>,
     /// Spare blocks whose write failed, skipped for good.
     retired: u64,
     /// Moves by cause (see `Cause`), counted once committed.
@@ -82,11 +86,12 @@ impl Moves {
     /// The current home of main block `block`: a move of this batch, or
     /// the remap table.
     fn lookup(&self, e: &RemapTarget, block: u64) -> Option<Record> {
-        self.records.iter().rev().find(|r| r.main == block).copied().or_else(|| e.remaps.get(block))
+        self.latest.get(&block).map(|&i| self.records[i]).or_else(|| e.remaps.get(block))
     }
 
     /// Records a move of main block `main` to spare block `spare`.
     fn push(&mut self, main: u64, spare: u32, state: BlockState, cause: Option<Cause>) -> Result {
+        self.latest.try_create_and_insert(main, self.records.len(), GFP_KERNEL)?;
         self.records.push(Record { main, spare, state }, GFP_KERNEL)?;
         if let Some(c) = cause {
             self.causes[c as usize] += 1;
@@ -143,6 +148,7 @@ impl Work<'_> {
         let mut moves = Moves {
             alloc: Allocator::new(meta.sb().alloc_next, self.geometry.spare_blocks),
             records: KVVec::new(),
+            latest: RBTree::new(),
             retired: 0,
             causes: [0; 4],
         };
@@ -159,6 +165,7 @@ impl Work<'_> {
         let suspect = moves.retired > 0 || moves.records.iter().any(|r| r.state == BlockState::Lost);
         if suspect && !self.both_answer(near) {
             moves.records = KVVec::new();
+            moves.latest = RBTree::new();
             moves.alloc = Allocator::new(meta.sb().alloc_next, self.geometry.spare_blocks);
             moves.retired = 0;
             bios.iter_mut().for_each(|(_, redo)| *redo = Redo::Failed);
