@@ -14,7 +14,7 @@
 
 use super::worker::Work;
 use crate::dm::IoBuf;
-use core::sync::atomic::{AtomicBool, AtomicI64, Ordering::Relaxed};
+use core::sync::atomic::{AtomicBool, AtomicI64, AtomicU8, Ordering::Relaxed};
 use kernel::prelude::*;
 use kernel::time::Ktime;
 
@@ -31,7 +31,9 @@ const MAX_BACKOFF_MS: i64 = 5_000;
 /// Which devices are down: read by `end_io` and `status`, changed by the
 /// worker only.
 pub struct Outages {
-    down: [AtomicBool; 2],
+    /// Bit `1 << role` set while that device is down (one load for
+    /// `end_io` to see that all is well).
+    down: AtomicU8,
     /// An I/O succeeded while a device was down (`end_io`): probe it when
     /// due.
     answered: AtomicBool,
@@ -44,7 +46,7 @@ pub struct Outages {
 impl Outages {
     pub fn new() -> Self {
         Self {
-            down: [const { AtomicBool::new(false) }; 2],
+            down: AtomicU8::new(0),
             answered: AtomicBool::new(false),
             due_ms: [const { AtomicI64::new(0) }; 2],
             backoff_ms: [const { AtomicI64::new(FIRST_BACKOFF_MS) }; 2],
@@ -53,13 +55,13 @@ impl Outages {
 
     /// Whether device `role` is down.
     pub fn is_down(&self, role: Role) -> bool {
-        self.down[role as usize].load(Relaxed)
+        self.down.load(Relaxed) & (1 << role as u8) != 0
     }
 
     /// Whether either device is down.
     #[inline]
     pub fn any_down(&self) -> bool {
-        self.is_down(Role::Main) || self.is_down(Role::Spare)
+        self.down.load(Relaxed) != 0
     }
 
     /// From `end_io`, while a device is down: an I/O succeeded.
@@ -139,13 +141,13 @@ impl Work<'_> {
             let backoff = o.backoff_ms[i].load(Relaxed);
             o.due_ms[i].store(now + backoff, Relaxed);
             o.backoff_ms[i].store((backoff * 2).min(MAX_BACKOFF_MS), Relaxed);
-            if !o.down[i].swap(true, Relaxed) {
+            if o.down.fetch_or(1 << i, Relaxed) & (1 << i) == 0 {
                 pr_warn!("{} device does not answer: errors pass up, nothing is relocated until it does\n", name);
                 self.event();
             }
         } else {
             o.backoff_ms[i].store(FIRST_BACKOFF_MS, Relaxed);
-            if o.down[i].swap(false, Relaxed) {
+            if o.down.fetch_and(!(1 << i), Relaxed) & (1 << i) != 0 {
                 pr_info!("{} device answers again: back in service\n", name);
                 self.event();
             }

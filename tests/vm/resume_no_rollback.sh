@@ -11,13 +11,16 @@ T="0 65536 remap /dev/ram0 /dev/ram1"
 dmsetup create r --table "$T"
 dmsetup message r 0 remap 0 8 >/dev/null
 put /dev/mapper/r 0 64 /tmp/a                   # blocks 0-7, now on the spare
+kept() { # after what: the 8 remaps and their data are still there
+	[ "$(status_field r 1)" = 8 ] || fail "$1 lost remaps: $(dmsetup status r)"
+	expect /dev/mapper/r 0 64 /tmp/a
+}
 seq=$(commit_seq /dev/ram1)
 slot=$((seq % 2 == 1 ? 0 : 1))                  # odd commits in slot A
 flip /dev/ram1 $((slot * 4096 + 100))
 dmsetup suspend r
 dmsetup resume r
-[ "$(status_field r 1)" = 8 ] || fail "suspend/resume rolled back: $(dmsetup status r)"
-expect /dev/mapper/r 0 64 /tmp/a
+kept "suspend/resume"
 # A reload would load the older commit: it is refused, with the remedy.
 dmesg -c >/dev/null
 dmsetup reload r --table "$T" 2>/dev/null && fail "a reload that moves backwards was accepted"
@@ -26,11 +29,9 @@ dmesg | grep -q "send it the commit message" || fail "the reload was not refused
 dmsetup message r 0 commit >/dev/null
 dmsetup reload r --table "$T" || fail "the reload after a commit was refused"
 dmsetup resume r
-[ "$(status_field r 1)" = 8 ] || fail "the reload lost remaps: $(dmsetup status r)"
-expect /dev/mapper/r 0 64 /tmp/a
+kept "the reload"
 dmsetup remove r
 dmsetup create r --table "$T"
-[ "$(status_field r 1)" = 8 ] || fail "re-creation lost remaps: $(dmsetup status r)"
-expect /dev/mapper/r 0 64 /tmp/a
+kept "re-creation"
 dmsetup remove r
 say "a damaged newest slot: suspend/resume kept commit $seq's remaps; a reload was refused until a commit rewrote it"
