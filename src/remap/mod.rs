@@ -62,8 +62,6 @@ pub enum IoState {
     Revive { write: SrcuIdx, block: u64 },
     /// A `Revive` write handed to the worker, to commit.
     Revived { block: u64 },
-    /// A bio that failed on main with a media error, handed to the worker.
-    Failed,
 }
 
 /// No redo (see `PerIo::redo_at`).
@@ -294,7 +292,7 @@ impl Target for RemapTarget {
     fn end_io<'a>(&self, ctx: Ctx<'_>, mut bio: DoneBio<'a, PerIo>, status: u8) -> EndIo<'a, PerIo> {
         // (Bios the worker ends do not come back here: see `HeldBio`.)
         match core::mem::replace(&mut bio.per_bio().state, IoState::Plain) {
-            IoState::Plain | IoState::Revived { .. } | IoState::Failed => {}
+            IoState::Plain | IoState::Revived { .. } => {}
             IoState::Write { write } => self.tracker.exit(write),
             IoState::Revive { write, block } => {
                 self.tracker.exit(write);
@@ -323,7 +321,6 @@ impl Target for RemapTarget {
         let redo = bio.per_bio_ref().redo_at != NO_REDO && matches!(bio.op(), Op::Read | Op::Write);
         match policy::classify(status) {
             ErrorClass::Media if redo && self.state_is(MetaState::Ok) => {
-                bio.per_bio().state = IoState::Failed;
                 let (bio, mark) = bio.hold();
                 self.failed.lock().push(bio);
                 ctx.kick();

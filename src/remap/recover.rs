@@ -100,6 +100,22 @@ impl Moves {
     }
 }
 
+/// What reading part of a block a sector at a time found.
+#[derive(Clone, Copy)]
+struct Units {
+    /// Every sector read.
+    all: bool,
+    /// Some sector read.
+    any: bool,
+}
+
+impl Units {
+    /// The same for two parts together.
+    fn and(self, other: Units) -> Units {
+        Units { all: self.all && other.all, any: self.any || other.any }
+    }
+}
+
 /// Sectors `[start, end)` of main (target sectors) in one block.
 #[derive(Clone, Copy)]
 struct Piece {
@@ -304,10 +320,10 @@ impl Work<'_> {
             let (from, to) = (p.start - block * bs, p.end - block * bs);
             if !whole && self.io.read(dev, sector, &mut full).is_err() {
                 let len = self.block_len(block);
-                let rest_read =
-                    self.read_units(home, &mut full, 0, from)? & self.read_units(home, &mut full, to, len)?;
-                if !rest_read {
-                    if !self.reads_any(home, len)? {
+                let rest = self.read_units(home, &mut full, 0, from)?.and(self.read_units(home, &mut full, to, len)?);
+                if !rest.all {
+                    // (What the write covers is read only if nothing else is.)
+                    if !rest.any && !self.read_units(home, &mut full, from, to)?.any {
                         // Neither written nor readable: its content is lost.
                         let spare = moves.alloc.take(1).ok_or(ENOSPC)? as u32;
                         moves.push(block, spare, BlockState::Lost, Some(Cause::WriteError))?;
@@ -360,17 +376,24 @@ impl Work<'_> {
                 }
                 failures += 1;
             }
-            let (from, to) = (p.start - block * bs, p.end - block * bs);
-            if !ok && self.read_units(home, &mut full, from, to)? {
-                // The block does not read whole, but the sectors asked for
-                // do: it stays on main, its readable sectors readable.
-                data[off..off + len].copy_from_slice(&full[at..at + len]);
-                continue;
-            }
-            if !ok && self.reads_any(home, self.block_len(block))? {
-                // Some of it reads: not pending (see above); this read fails.
-                redo = Redo::Failed;
-                continue;
+            if !ok {
+                let (from, to) = (p.start - block * bs, p.end - block * bs);
+                let asked = self.read_units(home, &mut full, from, to)?;
+                if asked.all {
+                    // The block does not read whole, but the sectors asked
+                    // for do: it stays on main, its readable sectors
+                    // readable.
+                    data[off..off + len].copy_from_slice(&full[at..at + len]);
+                    continue;
+                }
+                let blen = self.block_len(block);
+                let rest = self.read_units(home, &mut full, 0, from)?.and(self.read_units(home, &mut full, to, blen)?);
+                if asked.any || rest.any {
+                    // Some of it reads: not pending (see above); this read
+                    // fails.
+                    redo = Redo::Failed;
+                    continue;
+                }
             }
             if ok {
                 data[off..off + len].copy_from_slice(&full[at..at + len]);
@@ -396,32 +419,24 @@ impl Work<'_> {
 
     /// Reads sectors `[from, to)` of the block at `home` into the same
     /// place of `full` (the block's buffer), a logical block of its device
-    /// at a time; what does not read is left as it is. True when all read.
-    fn read_units(&self, home: Home, full: &mut IoBuf, from: u64, to: u64) -> Result<bool> {
+    /// at a time; what does not read is left as it is.
+    fn read_units(&self, home: Home, full: &mut IoBuf, from: u64, to: u64) -> Result<Units> {
         let (dev, start) = self.at(home, 0);
         let unit = u64::from(dev.logical_block_size() / 512).max(1);
         let mut one = IoBuf::new((unit * 512) as usize)?;
-        let mut all = true;
+        let mut found = Units { all: true, any: false };
         let mut s = from - from % unit;
         while s < to {
             if self.io.read(dev, start + s, &mut one).is_ok() {
                 let at = (s * 512) as usize;
                 full[at..at + one.len()].copy_from_slice(&one);
+                found.any = true;
             } else {
-                all = false;
+                found.all = false;
             }
             s += unit;
         }
-        Ok(all)
-    }
-
-    /// Whether any logical block of the `len` sectors of the block at
-    /// `home` reads.
-    fn reads_any(&self, home: Home, len: u64) -> Result<bool> {
-        let (dev, start) = self.at(home, 0);
-        let unit = u64::from(dev.logical_block_size() / 512).max(1);
-        let mut one = IoBuf::new((unit * 512) as usize)?;
-        Ok((0..len.div_ceil(unit)).any(|i| self.io.read(dev, start + i * unit, &mut one).is_ok()))
+        Ok(found)
     }
 
     /// Writes a block's data to a new spare block; a spare block whose
