@@ -26,7 +26,9 @@ impl<'a> Copier<'a> {
     pub fn new(t: &'a Work<'a>) -> Self {
         // block_size is a power of two.
         let chunk_blocks = (COPY_CHUNK >> t.geometry.block_size.trailing_zeros()).max(1);
-        Self { t, main_sectors: t.main.sectors(), chunk_blocks }
+        // (Main's size when the table was loaded: a device that went away
+        // has size 0 now.)
+        Self { t, main_sectors: t.geometry.main_sectors, chunk_blocks }
     }
 
     /// Copies `n` main blocks from `block` to spare blocks from `spare`;

@@ -145,3 +145,25 @@ fio_busy_end() {
 	wait "$fio_pid" || { cat /tmp/fio_busy.out; fail "fio saw an error"; }
 	fio_pid= fio_runs=$((${fio_runs:-0} + 1))
 }
+
+# Whole-block stamps: writes to file $3 a 4 KiB block whose every 512-byte
+# sector says "STAMP <seq $1> <block $2> <sector>".
+stamp() {
+	i=0
+	while [ $i -lt 8 ]; do printf '%-511s\n' "STAMP $1 $2 $i"; i=$((i + 1)); done >"$3"
+}
+
+# What 4 KiB block $2 of device $1 holds: "<seq> <block>" (a whole stamp),
+# "zero", "torn" (anything else; it is left in /tmp/.stamp) or "EIO".
+read_stamp() {
+	dd if="$1" of=/tmp/.stamp bs=4096 skip="$2" count=1 iflag=direct status=none 2>/dev/null || {
+		echo EIO
+		return
+	}
+	if cmp -s -n 4096 /tmp/.stamp /dev/zero; then
+		echo zero
+		return
+	fi
+	tr '\000' Z </tmp/.stamp | awk '$1 != "STAMP" || $4 != NR - 1 || (NR > 1 && ($2 != s || $3 != b)) || length($0) != 511 { bad = 1 }
+		{ s = $2; b = $3 } END { print (bad || NR != 8) ? "torn" : s " " b }'
+}
