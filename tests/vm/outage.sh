@@ -88,10 +88,14 @@ m=$(sectors $nb)
 dmsetup create r --table "0 $m remap $nb /dev/ram1"
 echo 0 >$cfg/power
 reads_fail 10
+# A remap asked while main is gone (its size reads 0 now) fails cleanly.
+dmsetup message r 0 remap 800 2>/dev/null && fail "null_blk off: a remap message succeeded"
+dmesg | tail -3 | grep -q "remap: the main device does not answer" ||
+	fail "null_blk off: the remap message failed for another reason: $(dmesg | tail -3)"
 s=$(dmsetup status r)
 [ "$(status_field r 1)" = 0 ] && [ "$(status_field r 3)" = 0 ] || fail "null_blk off: remaps or pending: $s"
 [ "$(status_field r 13)" = DA ] || fail "null_blk off: main not shown down: $s"
 dmsetup remove r
 echo 1 >$cfg/power
 rmdir $cfg
-say "outage via null_blk power: 10 reads failed up, nothing relocated or pending"
+say "outage via null_blk power: 10 reads and a remap message failed up, nothing relocated or pending"
