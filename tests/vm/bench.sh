@@ -16,14 +16,13 @@
 # Prints fio's JSON between BENCH-FIO / BENCH-END lines, and BENCH-MEM.
 . /tests/lib.sh
 load
-arg() { tr ' ' '\n' </proc/cmdline | sed -n "s/^$1=//p"; }
 RUNTIME=$(arg dmr.bench_runtime)
 REPS=$(arg dmr.bench_reps)
 JOBS=$(arg dmr.bench_jobs | tr , ' ')
 CASES=$(arg dmr.bench_cases | tr , ' ')
 EXTRAS=$(arg dmr.bench_extras)
 RUNTIME=${RUNTIME:-2} REPS=${REPS:-3}
-grep -q ' /sys/kernel/config ' /proc/mounts || mount -t configfs configfs /sys/kernel/config
+configfs
 # null_blk disk $1 of $2 MiB; $3: memory backed (with discard).
 mknull() {
 	d=/sys/kernel/config/nullb/$1

@@ -17,7 +17,6 @@
 # dmr.crash_writes (default 120), dmr.crash_seed.
 . /tests/lib.sh
 load
-arg() { tr ' ' '\n' </proc/cmdline | sed -n "s/^$1=//p"; }
 writes=$(arg dmr.crash_writes)
 writes=${writes:-120}
 x=$(arg dmr.crash_seed)

@@ -11,7 +11,6 @@
 #   spare block is used twice.
 . /tests/lib.sh
 load
-arg() { tr ' ' '\n' </proc/cmdline | sed -n "s/^$1=//p"; }
 random=$(arg dmr.crash_random)
 seed=$(arg dmr.crash_seed)
 d=/tmp/crash

@@ -17,7 +17,6 @@
 # - fio writing and verifying the second half all along (fio_busy).
 . /tests/lib.sh
 load
-arg() { tr ' ' '\n' </proc/cmdline | sed -n "s/^$1=//p"; }
 seq=$(arg dmr.kill_seq)
 bad_table /dev/vda 5 64 256 | dmsetup create disk
 dmsetup create r --table "0 131072 remap /dev/mapper/disk /dev/vdb"

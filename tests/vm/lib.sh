@@ -39,6 +39,12 @@ expect() {
 	cmp -s /tmp/.got "$4" || fail "$1 at sector $2 ($3 sectors) differs from $4"
 }
 
+# Value of option $1 on the kernel command line (empty if absent).
+arg() { tr ' ' '\n' </proc/cmdline | sed -n "s/^$1=//p"; }
+
+# Mounts configfs (where null_blk disks are made) unless it is mounted.
+configfs() { grep -q ' /sys/kernel/config ' /proc/mounts || mount -t configfs configfs /sys/kernel/config; }
+
 # Loads dm-remap unless it is loaded.
 load() { grep -q '^dm_remap ' /proc/modules || modprobe dm_remap; }
 

@@ -7,7 +7,7 @@
 # blocks.)
 . /tests/lib.sh
 load
-grep -q ' /sys/kernel/config ' /proc/mounts || mount -t configfs configfs /sys/kernel/config
+configfs
 nb=/sys/kernel/config/nullb/rmain
 mkdir $nb
 echo 32 >$nb/size

@@ -77,7 +77,7 @@ say "outage via dm-error: 40 reads and 20 writes failed up, nothing relocated or
 
 # null_blk powered off: its disk goes away under the table.
 fresh_spare /dev/ram1
-grep -q " /sys/kernel/config " /proc/mounts || mount -t configfs configfs /sys/kernel/config
+configfs
 cfg=/sys/kernel/config/nullb/outage
 mkdir $cfg
 echo 64 >$cfg/size && echo 1 >$cfg/memory_backed && echo 1 >$cfg/power

@@ -26,13 +26,12 @@
 # runs more), dmr.cut_seed=S repeats the moments.
 . /tests/lib.sh
 load
-arg() { tr ' ' '\n' </proc/cmdline | sed -n "s/^$1=//p"; }
 cuts=$(arg dmr.cuts)
 cuts=${cuts:-3}
 x=$(arg dmr.cut_seed)
 x=${x:-$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')}
 say "power cuts: $cuts, seed $x (dmr.cut_seed=$x repeats them)"
-grep -q " /sys/kernel/config " /proc/mounts || mount -t configfs configfs /sys/kernel/config
+configfs
 cfg=/sys/kernel/config/nullb
 for d in pmain pspare; do
 	mkdir $cfg/$d

@@ -8,7 +8,7 @@
 # brings it back.
 . /tests/lib.sh
 load
-grep -q ' /sys/kernel/config ' /proc/mounts || mount -t configfs configfs /sys/kernel/config
+configfs
 nb=/sys/kernel/config/nullb/sub
 mkdir $nb
 echo 64 >$nb/size && echo 1 >$nb/memory_backed && echo 512 >$nb/blocksize && echo 1 >$nb/power
