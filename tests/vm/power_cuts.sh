@@ -75,23 +75,25 @@ workload() {
 			echo "W $seq $b" >>/tmp/pc.log
 			f=direct
 			[ $mode = D ] && f=direct,dsync
-			dd if=/tmp/pc.blk of=/dev/mapper/r bs=4096 seek=$b oflag=$f conv=notrunc status=none 2>/dev/null || break
+			dd if=/tmp/pc.blk of=/dev/mapper/r bs=4096 seek=$b oflag=$f conv=notrunc status=none 2>/tmp/pc.err || break
 			echo "$mode $seq $b" >>/tmp/pc.log
 			is_bad $b || last=$b
 			;;
-		F) dd if=/dev/null of=/dev/mapper/r conv=fsync,notrunc status=none 2>/dev/null && echo "F $seq" >>/tmp/pc.log || break ;;
+		F) dd if=/dev/null of=/dev/mapper/r conv=fsync,notrunc status=none 2>/tmp/pc.err && echo "F $seq" >>/tmp/pc.log || break ;;
 		P)
 			dd if=/dev/mapper/r of=/dev/null bs=4096 skip=$b count=1 iflag=direct status=none 2>/dev/null ||
 				echo "P $seq $b" >>/tmp/pc.log
 			;;
-		R) dmsetup message r 0 remap $((b * 8)) >/dev/null 2>&1 && echo "R $seq $b" >>/tmp/pc.log || break ;;
+		R) dmsetup message r 0 remap $((b * 8)) >/dev/null 2>/tmp/pc.err && echo "R $seq $b" >>/tmp/pc.log || break ;;
 		esac
 		# Armed: the power goes right after a remap returned (its copy is
 		# durable only by the target's own flush).
-		[ -e /tmp/pc.armed ] && [ $mode = R ] && power 0 && break
+		[ -e /tmp/pc.armed ] && [ $mode = R ] && touch /tmp/pc.off && power 0 && break
 		seq=$((seq + 1))
 	done
 	echo "$seq" >/tmp/pc.next
+	# Stopped by a failure: the power must have gone first.
+	[ -e /tmp/pc.off ] || echo "$mode $b failed with the power on: $(cat /tmp/pc.err) $(dmesg | tail -5)" >/tmp/pc.early
 }
 
 # From the log: "<block> <last durable seq or 0> <highest seq sent> <last
@@ -159,10 +161,12 @@ while [ $k -le "$cuts" ]; do
 		# (A read that fails after this line may fail because of the
 		# cut.)
 		echo CUT >>/tmp/pc.log
+		touch /tmp/pc.off
 		power 0
 	fi
 	wait $pid
-	rm -f /tmp/pc.armed
+	[ ! -e /tmp/pc.early ] || fail "cut $k: $(cat /tmp/pc.early)"
+	rm -f /tmp/pc.armed /tmp/pc.off
 	sed -i -e '/^CUT$/,${/^P /d}' -e '/^CUT$/d' /tmp/pc.log
 	seq=$(cat /tmp/pc.next)
 	[ "$(grep -c '^[DN] ' /tmp/pc.log)" -gt 0 ] || fail "cut $k: nothing was written before it"
