@@ -49,9 +49,21 @@ pub struct FormatError(pub &'static CStr);
 pub enum BlockState {
     /// The spare block holds the data.
     Remapped,
-    /// The data could not be read from main when the block was remapped:
-    /// reads fail until the block is written again.
+    /// The data could not be read where it lived (a spare block, or main
+    /// when this table did not know): reads fail until the block is
+    /// written again.
     Lost,
+    /// Main holds the data but failed to read it (a pending sector, as
+    /// drives call it): reads fail until the block is written again, or
+    /// until main reads it on a retest (it then moves with its data).
+    Pending,
+}
+
+impl BlockState {
+    /// Whether reads of the block fail (`Lost` or `Pending`).
+    pub fn is_lost(self) -> bool {
+        self != BlockState::Remapped
+    }
 }
 
 /// One remap: main block `main` lives in spare data block `spare`.
@@ -69,6 +81,7 @@ impl Record {
         b[12] = match self.state {
             BlockState::Remapped => 0,
             BlockState::Lost => 1,
+            BlockState::Pending => 2,
         };
         b[13..16].fill(0);
     }
@@ -77,6 +90,7 @@ impl Record {
         let state = match b[12] {
             0 => BlockState::Remapped,
             1 => BlockState::Lost,
+            2 => BlockState::Pending,
             _ => return Err(FormatError(c"Metadata record with an unknown state")),
         };
         if b[13..16] != [0, 0, 0] {

@@ -35,6 +35,7 @@ pub struct Slot([u32; 3]);
 
 const USED: u32 = 1 << 31;
 const LOST: u32 = 1 << 30;
+const PENDING: u32 = 1 << 29;
 
 /// An unused slot.
 pub const EMPTY: Slot = Slot([0; 3]);
@@ -44,7 +45,11 @@ pub const MAX_MAIN_BLOCK: u64 = (1 << 48) - 1;
 
 impl Slot {
     fn pack(r: &Record) -> Self {
-        let state = if r.state == BlockState::Lost { LOST } else { 0 };
+        let state = match r.state {
+            BlockState::Remapped => 0,
+            BlockState::Lost => LOST,
+            BlockState::Pending => LOST | PENDING,
+        };
         Slot([r.main as u32, USED | state | (r.main >> 32) as u32, r.spare])
     }
 
@@ -57,7 +62,11 @@ impl Slot {
     }
 
     fn record(&self) -> Record {
-        let state = if self.0[1] & LOST != 0 { BlockState::Lost } else { BlockState::Remapped };
+        let state = match (self.0[1] & LOST != 0, self.0[1] & PENDING != 0) {
+            (false, _) => BlockState::Remapped,
+            (true, false) => BlockState::Lost,
+            (true, true) => BlockState::Pending,
+        };
         Record { main: self.main(), spare: self.0[2], state }
     }
 }
@@ -309,11 +318,13 @@ mod tests {
         }
         assert_eq!(t.insert(rec(100, 1)), Err(NeedsGrowth));
         t.insert(Record { state: BlockState::Lost, ..rec(3, 3) }).unwrap();
+        t.insert(Record { state: BlockState::Pending, ..rec(4, 4) }).unwrap();
         let mut big = RemapTable::new(vec![EMPTY; 32]);
         t.grow_into(&mut big).unwrap();
         big.insert(rec(100, 1)).unwrap();
         assert_eq!(big.count(), 13);
         assert_eq!(big.get(3).unwrap().state, BlockState::Lost);
+        assert_eq!(big.get(4).unwrap().state, BlockState::Pending);
         // A copy, same size or bigger, holds the same remaps and only them.
         let mut same = RemapTable::new(vec![EMPTY; 32]);
         same.insert(rec(555, 5)).unwrap();

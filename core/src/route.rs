@@ -12,6 +12,10 @@ pub enum Dest {
     /// A block whose data was lost, at this sector of spare: reads fail;
     /// a write of the whole block brings it back.
     Lost(u64),
+    /// A block that main holds but failed to read, at this sector of
+    /// spare (where it moves if main reads it again): as `Lost`, and a
+    /// read may retest main.
+    Pending(u64),
 }
 
 /// Block geometry needed to route.
@@ -57,8 +61,11 @@ pub fn route(l: &Layout, sector: u64, sectors: u64, remaps: &impl Lookup) -> (u6
     let in_block = sector % bs;
     if let Some(r) = lookup(first) {
         let start = l.data_start + u64::from(r.spare) * bs + in_block;
-        if r.state == BlockState::Lost {
-            return (sectors.min(bs - in_block), Dest::Lost(start));
+        let one = sectors.min(bs - in_block);
+        match r.state {
+            BlockState::Lost => return (one, Dest::Lost(start)),
+            BlockState::Pending => return (one, Dest::Pending(start)),
+            BlockState::Remapped => {}
         }
         // Following blocks remapped to the following spare blocks (a range
         // remapped together) go in the same piece.
@@ -118,6 +125,7 @@ mod tests {
             4 => Some(Record { main: 4, spare: 6, state: BlockState::Lost }),
             10..=12 => Some(Record { main: b, spare: b as u32 + 10, state: BlockState::Remapped }),
             13 => Some(Record { main: 13, spare: 7, state: BlockState::Remapped }),
+            14 => Some(Record { main: 14, spare: 8, state: BlockState::Pending }),
             _ => None,
         }
     }
@@ -139,7 +147,7 @@ mod tests {
     #[test]
     fn plain_main() {
         assert_eq!(route(&L, 0, 16, &remapped), (16, Dest::Main(0)));
-        assert_eq!(route(&L, 112, 100, &remapped), (100, Dest::Main(112)));
+        assert_eq!(route(&L, 120, 100, &remapped), (100, Dest::Main(120)));
     }
 
     #[test]
@@ -154,6 +162,7 @@ mod tests {
         assert_eq!(route(&L, 19, 100, &remapped), (5, Dest::Spare(1043)));
         assert_eq!(route(&L, 17, 2, &remapped), (2, Dest::Spare(1041)));
         assert_eq!(route(&L, 33, 100, &remapped), (7, Dest::Lost(1049)));
+        assert_eq!(route(&L, 112, 100, &remapped), (8, Dest::Pending(1064)));
     }
 
     #[test]

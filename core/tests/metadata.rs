@@ -150,7 +150,10 @@ fn commits_round_trip_against_a_model() {
             .map(|_| {
                 let main = rng.next() % 16384;
                 let r = match model.get(&main) {
-                    Some(&Record { spare, .. }) => Record { main, spare, state: BlockState::Lost },
+                    Some(&Record { spare, .. }) => {
+                        let state = [BlockState::Lost, BlockState::Pending][(main % 2) as usize];
+                        Record { main, spare, state }
+                    }
                     None => {
                         next_spare += 1;
                         Record { main, spare: next_spare - 1, state: BlockState::Remapped }

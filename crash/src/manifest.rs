@@ -47,6 +47,8 @@ pub struct Manifest {
     /// Main's and the spare's sizes in bytes.
     pub devices: (u64, u64),
     pub region: u64,
+    /// Main blocks that fail every I/O.
+    pub defects: BTreeSet<u64>,
     pub ready: Option<usize>,
     pub blocks: HashMap<u64, Block>,
     /// Blocks that must be remapped.
@@ -65,7 +67,6 @@ impl Manifest {
     /// after them (the operation in flight).
     pub fn at(log: &Log, point: usize) -> Result<Self, String> {
         let mut m = Manifest::default();
-        let mut defects = BTreeSet::new();
         for (i, e) in log.entries.iter().enumerate() {
             let Some(text) = &e.mark else { continue };
             let words: Vec<&str> = text.split(':').collect();
@@ -80,7 +81,7 @@ impl Manifest {
                     continue;
                 }
                 ("defects", &[first, step, count]) => {
-                    defects.extend((0..count).map(|k| first + k * step));
+                    m.defects.extend((0..count).map(|k| first + k * step));
                     continue;
                 }
                 ("ready", &[]) => {
@@ -101,7 +102,7 @@ impl Manifest {
                 Op::Write { block, stamp } => {
                     m.blocks.insert(block, Block::Stamp(stamp));
                     m.acked_writes += 1;
-                    if defects.contains(&block) {
+                    if m.defects.contains(&block) {
                         m.remapped.insert(block);
                     }
                 }

@@ -9,9 +9,10 @@ use crate::points::Kind;
 use crate::replay::{Devices, Replay};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs::OpenOptions;
+use std::io::Write;
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::time::Instant;
 
 /// The workload's block size (its stamps fill one block each).
@@ -20,6 +21,8 @@ const BLOCK: usize = 4096;
 const CHUNK: usize = 64;
 /// The device each point is loaded as.
 const NAME: &str = "crash-point";
+/// Main as the workload saw it: its check copy, with its defects.
+const DISK: &str = "crash-disk";
 
 /// The loop devices over the check copies.
 struct Loops {
@@ -42,6 +45,46 @@ impl Drop for Loops {
         // Best effort: the VM's init detaches every loop device after each
         // test anyway.
         let _ = cmd("losetup", &["-d", &self.main, &self.spare]);
+    }
+}
+
+/// Main's check copy behind a table that fails every I/O to the
+/// workload's defects (blocks that fail after a power cut as before it: a
+/// pending block must not read just because the copy has no defects).
+struct Disk;
+
+impl Disk {
+    fn create(m: &Manifest, main: &str) -> Result<Self, String> {
+        let (sectors, bs) = (m.devices.0 / 512, BLOCK as u64 / 512);
+        let mut lines = Vec::new();
+        let mut at = 0;
+        for s in m.defects.iter().map(|b| b * bs).filter(|&s| s + bs <= sectors) {
+            if s > at {
+                lines.push(format!("{at} {} linear {main} {at}", s - at));
+            }
+            lines.push(format!("{s} {bs} error"));
+            at = s + bs;
+        }
+        if at < sectors {
+            lines.push(format!("{at} {} linear {main} {at}", sectors - at));
+        }
+        let mut child = Command::new("dmsetup")
+            .args(["--noudevsync", "create", DISK])
+            .stdin(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("dmsetup: {e}"))?;
+        let table = lines.join("\n") + "\n";
+        let written = child.stdin.take().map(|mut i| i.write_all(table.as_bytes()));
+        match (written, child.wait()) {
+            (Some(Ok(())), Ok(s)) if s.success() => Ok(Disk),
+            _ => Err(format!("dmsetup create {DISK} failed with the table:\n{table}")),
+        }
+    }
+}
+
+impl Drop for Disk {
+    fn drop(&mut self) {
+        let _ = dmsetup(&["remove", DISK]);
     }
 }
 
@@ -147,7 +190,7 @@ fn point(
     let spare_img = dir.join("check-spare.img");
     t.time(1, || cmd("dm-remap-tool", &["check", &spare_img.to_string_lossy()]))
         .map_err(|e| format!("dm-remap-tool check is not clean: {e}"))?;
-    let table = format!("0 {} remap {} {}", m.devices.0 / 512, loops.main, loops.spare);
+    let table = format!("0 {} remap /dev/mapper/{DISK} {}", m.devices.0 / 512, loops.spare);
     t.time(2, || dmsetup(&["create", NAME, "--table", &table])).map_err(|e| format!("the table does not load: {e}"))?;
     let checked = t
         .time(3, || dmsetup(&["message", NAME, "0", "list"]))
@@ -159,12 +202,14 @@ fn point(
 /// Checks each point in order, with the images in `dir`; stops at the
 /// first that fails.
 pub fn run(log: &Log, dir: &Path, points: &BTreeMap<usize, Kind>) -> Result<String, String> {
-    let (main, spare) = Manifest::at(log, 0)?.devices;
+    let start = Manifest::at(log, 0)?;
+    let (main, spare) = start.devices;
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let mut replay =
         Replay::new(log, dir.to_path_buf(), Devices { main, spare }).map_err(|e| format!("{}: {e}", dir.display()))?;
     replay.to(0).map_err(|e| format!("{}: {e}", dir.display()))?;
     let loops = Loops::attach(dir)?;
+    let _disk = Disk::create(&start, &loops.main)?;
     let (mut acked, mut remaps, mut t) = (0, 0, Times::default());
     for (&p, kind) in points {
         (acked, remaps) =

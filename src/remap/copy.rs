@@ -32,7 +32,7 @@ impl<'a> Copier<'a> {
     }
 
     /// Copies `n` main blocks from `block` to spare blocks from `spare`;
-    /// returns each block's state: lost when it cannot be read.
+    /// returns each block's state: pending when it cannot be read.
     pub fn copy(&mut self, block: u64, n: u64, spare: u64) -> Result<KVec<BlockState>, CopyError> {
         const NOMEM: CopyError = CopyError::NoMem;
         let bs = self.t.layout.block_sectors;
@@ -57,7 +57,8 @@ impl<'a> Copier<'a> {
                     self.write(spare + i, &mut one)?;
                     BlockState::Remapped
                 }
-                Err(_) => BlockState::Lost,
+                // Main holds it still: a later read retests it.
+                Err(_) => BlockState::Pending,
             };
             states.push(state, GFP_KERNEL).map_err(|_| NOMEM)?;
         }

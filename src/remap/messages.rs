@@ -6,7 +6,6 @@ use super::RemapTarget;
 use crate::dm::{Ctx, MessageError};
 use crate::remap_core::args::ArgSet;
 use crate::remap_core::emit::Emitter;
-use crate::remap_core::format::BlockState;
 use crate::remap_core::message::{self, Message};
 use core::fmt::Write;
 use kernel::prelude::*;
@@ -65,7 +64,7 @@ fn ask(t: &RemapTarget, ctx: &Ctx<'_>, kind: Kind) -> Answer {
 /// `list`: one line per remap, `<main block> <spare block> ok|lost`.
 fn list(t: &RemapTarget, out: &mut Emitter<'_>) {
     t.remaps.for_each(|r| {
-        let state = if r.state == BlockState::Lost { "lost" } else { "ok" };
+        let state = if r.state.is_lost() { "lost" } else { "ok" };
         writeln!(out, "{} {} {state}", r.main, r.spare).is_ok()
     });
 }

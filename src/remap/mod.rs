@@ -24,11 +24,12 @@ use crate::remap_core::route::{Dest, Layout};
 use crate::remap_core::{geometry, table};
 use core::ffi::{c_int, CStr};
 use core::fmt::Write;
-use core::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicU8, Ordering};
 use inflight::{Admit, Gate, WriteTracker};
 use kernel::new_mutex;
 use kernel::prelude::*;
 use kernel::sync::Mutex;
+use kernel::time::Ktime;
 use metadata::Metadata;
 use outage::Outages;
 use remaps::{Remaps, ReplaceError};
@@ -62,7 +63,13 @@ pub enum IoState {
     Revive { write: SrcuIdx, block: u64 },
     /// A `Revive` write handed to the worker, to commit.
     Revived { block: u64 },
+    /// A read of a pending block sent to main (a retest): if it reads,
+    /// the worker moves the block with its data before it completes.
+    Retest { block: u64 },
 }
+
+/// Least time between two retests of pending blocks.
+const RETEST_INTERVAL_MS: i64 = 1_000;
 
 /// No redo (see `PerIo::redo_at`).
 const NO_REDO: u64 = u64::MAX;
@@ -87,6 +94,8 @@ enum Place {
     Spare(u64),
     /// A whole lost block, rewritten at this spare sector.
     Revive(u64, u64),
+    /// A read of pending block (the `u64`) retested on main.
+    Retest(u64),
     Fail,
 }
 
@@ -129,6 +138,10 @@ pub struct RemapTarget {
     revived: Pin<KBox<IrqSpinLock<BioList<PerIo, FromEndIo>>>>,
     /// Bios that failed on main with a media error, from `end_io`.
     failed: Pin<KBox<IrqSpinLock<BioList<PerIo, FromEndIo>>>>,
+    /// `Retest` reads that read, from `end_io`.
+    retested: Pin<KBox<IrqSpinLock<BioList<PerIo, FromEndIo>>>>,
+    /// When the next retest of a pending block is due (ktime, ms).
+    retest_due_ms: AtomicI64,
 }
 
 impl Target for RemapTarget {
@@ -188,6 +201,8 @@ impl Target for RemapTarget {
         let revived =
             KBox::pin_init(new_irq_spinlock!(BioList::new(), "dm_remap_revived"), GFP_KERNEL).map_err(nomem)?;
         let failed = KBox::pin_init(new_irq_spinlock!(BioList::new(), "dm_remap_failed"), GFP_KERNEL).map_err(nomem)?;
+        let retested =
+            KBox::pin_init(new_irq_spinlock!(BioList::new(), "dm_remap_retested"), GFP_KERNEL).map_err(nomem)?;
 
         let gate = Gate::new().map_err(nomem)?;
         let tracker = WriteTracker::new().map_err(nomem)?;
@@ -222,6 +237,8 @@ impl Target for RemapTarget {
             requests,
             revived,
             failed,
+            retested,
+            retest_due_ms: AtomicI64::new(0),
         };
         target.pending_reported.store(target.remaps.lost() > 0, Ordering::Relaxed);
         Ok(target)
@@ -280,6 +297,10 @@ impl Target for RemapTarget {
                 }
                 bio.remap(ctx.dev(self.spare), s);
             }
+            Place::Retest(block) => {
+                bio.remap(ctx.dev(self.main), sector);
+                bio.per_bio().state = IoState::Retest { block };
+            }
             Place::Fail => {
                 self.untrack(bio.per_bio());
                 return MapResult::Kill(bio);
@@ -305,6 +326,16 @@ impl Target for RemapTarget {
                     return EndIo::Held(mark);
                 }
             }
+            IoState::Retest { block } if status == 0 => {
+                // Main read it: complete it once the block has moved.
+                bio.per_bio().state = IoState::Retest { block };
+                let (bio, mark) = bio.hold();
+                self.retested.lock().push(bio);
+                ctx.kick();
+                return EndIo::Held(mark);
+            }
+            // Still unreadable: the error passes up (no redo).
+            IoState::Retest { .. } => {}
         }
         if status == 0 {
             if self.outages.any_down() {
@@ -461,18 +492,30 @@ impl RemapTarget {
             Dest::Spare(s) => Place::Spare(s),
             // A lost block stays lost until a write defines all of its
             // content: data or zeroes, not a discard (after which a read
-            // could return the spare block's old contents).
-            Dest::Lost(s) => {
+            // could return the spare block's old contents). A read of a
+            // pending block retests main now and then.
+            Dest::Lost(s) | Dest::Pending(s) => {
                 let bs = self.layout.block_sectors;
                 let whole = sector % bs == 0 && (len == bs || sector + len == self.len);
                 match op {
                     Op::Write | Op::WriteZeroes if whole => Place::Revive(sector / bs, s),
                     Op::Discard => Place::Spare(s),
+                    Op::Read if matches!(dest, Dest::Pending(_)) && self.retest_due() => Place::Retest(sector / bs),
                     _ => Place::Fail,
                 }
             }
         };
         (len, place)
+    }
+
+    /// Whether a read of a pending block may retest main now: one retest
+    /// per `RETEST_INTERVAL_MS` (a failing disk can take seconds per
+    /// read).
+    fn retest_due(&self) -> bool {
+        let now = Ktime::ktime_get().to_ms();
+        let due = self.retest_due_ms.load(Ordering::Relaxed);
+        now >= due
+            && self.retest_due_ms.compare_exchange(due, now + RETEST_INTERVAL_MS, Ordering::Relaxed, Ordering::Relaxed).is_ok()
     }
 
     /// Forgets that a bio is a write in flight (it fails without I/O).

@@ -60,6 +60,17 @@ enum Home {
     Lost(u32),
 }
 
+impl Home {
+    /// The state of a block found unreadable here: pending while main
+    /// holds its data (a later read retests it), else lost.
+    fn unreadable(self) -> BlockState {
+        match self {
+            Home::Main(_) => BlockState::Pending,
+            Home::Spare(_) | Home::Lost(_) => BlockState::Lost,
+        }
+    }
+}
+
 /// How a failed bio ended up.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Redo {
@@ -178,7 +189,7 @@ impl Work<'_> {
         // A block found unreadable, or a spare block that failed a write,
         // counts only if the devices still answer (an outage may have
         // begun during the batch): else nothing of the batch is kept.
-        let suspect = moves.retired > 0 || moves.records.iter().any(|r| r.state == BlockState::Lost);
+        let suspect = moves.retired > 0 || moves.records.iter().any(|r| r.state.is_lost());
         if suspect && !self.both_answer(near) {
             moves.records = KVVec::new();
             moves.latest = RBTree::new();
@@ -265,7 +276,7 @@ impl Work<'_> {
     fn home(&self, moves: &Moves, block: u64) -> Home {
         match moves.lookup(self, block) {
             None => Home::Main(block * self.layout.block_sectors),
-            Some(r) if r.state == BlockState::Lost => Home::Lost(r.spare),
+            Some(r) if r.state.is_lost() => Home::Lost(r.spare),
             Some(r) => Home::Spare(self.geometry.spare_sector(r.spare)),
         }
     }
@@ -326,7 +337,7 @@ impl Work<'_> {
                     if !rest.any && !self.read_units(home, &mut full, from, to)?.any {
                         // Neither written nor readable: its content is lost.
                         let spare = moves.alloc.take(1).ok_or(ENOSPC)? as u32;
-                        moves.push(block, spare, BlockState::Lost, Some(Cause::WriteError))?;
+                        moves.push(block, spare, home.unreadable(), Some(Cause::WriteError))?;
                     }
                     // (Else it stays on main, where its readable sectors
                     // still read: the write fails, nothing is recorded.)
@@ -408,7 +419,7 @@ impl Work<'_> {
             }
             // Unreadable: pending until a write of the whole block.
             let spare = moves.alloc.take(1).ok_or(ENOSPC)? as u32;
-            moves.push(block, spare, BlockState::Lost, Some(Cause::ReadError))?;
+            moves.push(block, spare, home.unreadable(), Some(Cause::ReadError))?;
             redo = Redo::Failed;
         }
         if redo == Redo::Done {

@@ -5,7 +5,7 @@
 //! publishes it whole.
 
 use crate::dm::RcuBox;
-use crate::remap_core::format::{BlockState, Record};
+use crate::remap_core::format::Record;
 use crate::remap_core::remaps::{slots_for, Indexed, RemapTable, Slot, EMPTY};
 use crate::remap_core::route::{route, Dest, Layout};
 use crate::remap_core::summary::{summary_shape, Summary};
@@ -99,9 +99,9 @@ impl Remaps {
         let mut fresh = table_with_slots(slots_for(records.len()), self.main_blocks)?;
         let mut lost = 0;
         for r in records {
-            let was_lost = fresh.map().get(r.main).is_some_and(|b| b.state == BlockState::Lost);
+            let was_lost = fresh.map().get(r.main).is_some_and(|b| b.state.is_lost());
             fresh.insert(*r).map_err(|_| ENOMEM)?;
-            lost = lost + u64::from(r.state == BlockState::Lost) - u64::from(was_lost);
+            lost = lost + u64::from(r.state.is_lost()) - u64::from(was_lost);
         }
         let mut seen = KVVec::from_elem(0u64, spare_used.div_ceil(64) as usize, GFP_KERNEL)?;
         if fresh.map().shared_spare(&mut seen).is_some() {
@@ -140,9 +140,9 @@ impl Remaps {
         let mut fresh = self.next.lock().take().ok_or(ENOMEM)?;
         self.current.read(|t| fresh.copy_from(t)).map_err(|_| ENOMEM)?;
         for r in records {
-            let was_lost = fresh.map().get(r.main).is_some_and(|b| b.state == BlockState::Lost);
+            let was_lost = fresh.map().get(r.main).is_some_and(|b| b.state.is_lost());
             fresh.insert(*r).map_err(|_| ENOMEM)?;
-            match (was_lost, r.state == BlockState::Lost) {
+            match (was_lost, r.state.is_lost()) {
                 (false, true) => self.lost.fetch_add(1, Ordering::Relaxed),
                 (true, false) => self.lost.fetch_sub(1, Ordering::Relaxed),
                 _ => 0,

@@ -1,6 +1,6 @@
 //! The target's worker, on its own `WQ_MEM_RECLAIM` queue: it relocates
-//! the blocks that messages ask for, brings rewritten lost blocks back, and
-//! commits. Everything queued when it runs goes into one commit.
+//! the blocks that messages ask for, brings rewritten lost blocks back,
+//! moves pending blocks that main read again (retests), and commits. Everything queued when it runs goes into one commit.
 
 use super::copy::{Copier, CopyError};
 use super::outage::Role;
@@ -128,19 +128,25 @@ impl<'a> Work<'a> {
             }
             let requests = core::mem::take(&mut *self.requests.lock());
             let revived = self.revived.lock().take();
-            if requests.is_empty() && revived.is_empty() {
+            let retested = self.retested.lock().take();
+            if requests.is_empty() && revived.is_empty() && retested.is_empty() {
                 if idle {
                     return;
                 }
                 continue;
             }
-            self.batch(requests, revived);
+            self.batch(requests, revived, retested);
         }
     }
 
-    /// Handles one batch: relocations, revived blocks and commit requests,
-    /// in one commit.
-    fn batch(&self, requests: KVec<Request>, mut revived: BioList<PerIo, FromEndIo>) {
+    /// Handles one batch: relocations, revived blocks, retested blocks and
+    /// commit requests, in one commit.
+    fn batch(
+        &self,
+        requests: KVec<Request>,
+        mut revived: BioList<PerIo, FromEndIo>,
+        mut retested: BioList<PerIo, FromEndIo>,
+    ) {
         let mut meta = self.meta.lock();
         let mut alloc = Allocator::new(meta.sb().alloc_next, self.geometry.spare_blocks);
         let mut plan: KVec<Planned> = KVec::new();
@@ -174,12 +180,20 @@ impl<'a> Work<'a> {
             }
         }
 
+        let retests = retest_blocks(&mut retested, &mut ranges);
+
         // Relocate: hold writes to the blocks, wait for those in flight,
         // copy.
         let mut records = KVVec::new();
-        if !plan.is_empty() {
+        let gated = !ranges.is_empty();
+        if gated {
             self.gate.close(ranges);
             self.tracker.drain();
+            // Writes that revived a block meanwhile belong to this batch.
+            let mut late = self.revived.lock().take();
+            while let Some(bio) = late.pop() {
+                revived.push(bio);
+            }
             for i in 0..plan.len() {
                 let (done, rest) = plan.split_at_mut(i);
                 self.relocate(&mut rest[0], done, &mut alloc, &mut records);
@@ -195,7 +209,7 @@ impl<'a> Work<'a> {
             };
             if let Some(r) = self.remaps.get(block) {
                 let queued = records.iter().any(|q: &Record| q.main == block);
-                if r.state == BlockState::Lost && !queued {
+                if r.state.is_lost() && !queued {
                     let good = Record { state: BlockState::Remapped, ..r };
                     if records.push(good, GFP_KERNEL).is_err() {
                         bio.fail();
@@ -205,6 +219,7 @@ impl<'a> Work<'a> {
             }
             revive.push(bio);
         }
+        let recovered = self.retest(&retests, &mut records);
 
         let committed = if records.is_empty() && commit_replies.is_empty() {
             Ok(meta.sb().seq)
@@ -223,13 +238,14 @@ impl<'a> Work<'a> {
             for p in plan.iter().filter(|p| p.error.is_none()) {
                 self.stats.count_relocated(Cause::Message, p.outcome.remapped);
             }
+            self.stats.count_relocated(Cause::RecoveredRead, recovered);
         }
         drop(meta);
         self.raise_events();
 
         // Held writes route by the new table (or the old one, if the
         // commit failed: nothing moved then).
-        if !plan.is_empty() {
+        if gated {
             let mut held = self.gate.open();
             while let Some(bio) = held.pop() {
                 self.resubmit(bio);
@@ -240,6 +256,10 @@ impl<'a> Work<'a> {
                 Ok(_) => bio.complete(),
                 Err(_) => bio.fail(),
             }
+        }
+        // Their data came from main, moved or not.
+        while let Some(bio) = retested.pop() {
+            bio.complete();
         }
         for p in plan {
             let answer = match (p.error, committed) {
@@ -296,7 +316,7 @@ impl<'a> Work<'a> {
                 }),
             };
             // Unreadable blocks are lost only if main answers other I/O.
-            let result = result.and_then(|states| match states.contains(&BlockState::Lost) {
+            let result = result.and_then(|states| match states.iter().any(|s| s.is_lost()) {
                 true if !self.answers(Role::Main, block) => Err(MAIN_DOWN),
                 _ => Ok(states),
             });
@@ -305,7 +325,7 @@ impl<'a> Work<'a> {
                     let spare = (alloc.next() - run + i as u64) as u32;
                     let r = Record { main: block + i as u64, spare, state: *state };
                     mine.push(r, GFP_KERNEL).map_err(|_| NOMEM)?;
-                    p.outcome.lost += u64::from(*state == BlockState::Lost);
+                    p.outcome.lost += u64::from(state.is_lost());
                 }
                 Ok(())
             });
@@ -324,6 +344,31 @@ impl<'a> Work<'a> {
             return;
         }
         p.outcome.remapped = mine.len() as u64;
+    }
+
+    /// Moves the pending `blocks` that main read again to their spare
+    /// blocks, with their data, unless this batch already changed them (a
+    /// write revived them); returns how many moved. Writes to the blocks
+    /// are held.
+    fn retest(&self, blocks: &[u64], records: &mut KVVec<Record>) -> u64 {
+        if self.may_commit().is_err() {
+            return 0;
+        }
+        let mut copier = Copier::new(self);
+        let mut moved = 0;
+        for &block in blocks {
+            let Some(r) = self.remaps.get(block).filter(|r| r.state == BlockState::Pending) else {
+                continue;
+            };
+            if records.iter().any(|q| q.main == block) {
+                continue;
+            }
+            let read = copier.copy(block, 1, r.spare.into()).is_ok_and(|s| s.first() == Some(&BlockState::Remapped));
+            if read && records.push(Record { state: BlockState::Remapped, ..r }, GFP_KERNEL).is_ok() {
+                moved += 1;
+            }
+        }
+        moved
     }
 
     /// Whether the metadata may be written at all.
@@ -433,10 +478,33 @@ impl<'a> Work<'a> {
                 }
                 bio.submit(self.spare, s);
             }
-            Place::Fail => {
+            // (A write is never a retest.)
+            Place::Retest(_) | Place::Fail => {
                 self.untrack(bio.per_bio());
                 bio.fail();
             }
         }
     }
+}
+
+/// The blocks of `Retest` reads, each once, with their ranges added to
+/// `ranges` (a block that finds no room is not moved; its read still
+/// completes).
+fn retest_blocks(reads: &mut BioList<PerIo, FromEndIo>, ranges: &mut KVec<(u64, u64)>) -> KVec<u64> {
+    let mut blocks = KVec::new();
+    let mut all = BioList::new();
+    while let Some(mut bio) = reads.pop() {
+        if let IoState::Retest { block } = bio.per_bio().state {
+            if !blocks.contains(&block)
+                && ranges.reserve(1, GFP_KERNEL).is_ok()
+                && blocks.push(block, GFP_KERNEL).is_ok()
+            {
+                // Room was reserved.
+                let _ = ranges.push((block, block + 1), GFP_KERNEL);
+            }
+        }
+        all.push(bio);
+    }
+    *reads = all;
+    blocks
 }

@@ -95,7 +95,7 @@ pub fn check(spare: &Path) -> Result<()> {
     let records = dev.records(&pick)?;
     let map = remaps(&records);
     damage.extend(spare_owned_twice(&map));
-    let lost = map.values().filter(|r| r.state == BlockState::Lost).count();
+    let lost = map.values().filter(|r| r.state.is_lost()).count();
     println!(
         "{} records, {} remaps ({lost} with lost data), {} of {} spare blocks used",
         records.len(),
@@ -117,10 +117,10 @@ fn spare_owned_twice(map: &BTreeMap<u64, Record>) -> Option<String> {
 }
 
 fn state_name(r: &Record) -> &'static str {
-    if r.state == BlockState::Lost {
-        "lost"
-    } else {
-        "ok"
+    match r.state {
+        BlockState::Remapped => "ok",
+        BlockState::Lost => "lost",
+        BlockState::Pending => "pending",
     }
 }
 

@@ -122,7 +122,8 @@ pub fn parse_dump(text: &str, spare_sectors: u64) -> Result<([u8; 16], Geometry,
         let state = match field(r, "state")?.as_str() {
             Some("ok") => BlockState::Remapped,
             Some("lost") => BlockState::Lost,
-            _ => return Err(bad("a remap's \"state\" is neither \"ok\" nor \"lost\"".into())),
+            Some("pending") => BlockState::Pending,
+            _ => return Err(bad("a remap's \"state\" is not \"ok\", \"lost\" or \"pending\"".into())),
         };
         remaps.push(Record { main: number(r, "main_block")?, spare, state });
     }
