@@ -515,7 +515,10 @@ impl RemapTarget {
         let now = Ktime::ktime_get().to_ms();
         let due = self.retest_due_ms.load(Ordering::Relaxed);
         now >= due
-            && self.retest_due_ms.compare_exchange(due, now + RETEST_INTERVAL_MS, Ordering::Relaxed, Ordering::Relaxed).is_ok()
+            && self
+                .retest_due_ms
+                .compare_exchange(due, now + RETEST_INTERVAL_MS, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
     }
 
     /// Forgets that a bio is a write in flight (it fails without I/O).
