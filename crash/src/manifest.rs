@@ -121,11 +121,22 @@ impl Manifest {
         Ok(m)
     }
 
-    /// Checks one block's read result: its stamp line (`DMRC <stamp>
-    /// <block>`, or empty for zeros), or `None` when the read failed.
+    /// Whether `block` is a defect that nothing wrote or read (it reads
+    /// zeros or fails, which says nothing).
+    pub fn unwritten_defect(&self, block: u64) -> bool {
+        let touched = match self.inflight {
+            Some(Op::Write { block: b, .. } | Op::FailedRead { block: b } | Op::Remap { block: b }) => b == block,
+            None => false,
+        };
+        self.defects.contains(&block) && !self.blocks.contains_key(&block) && !touched
+    }
+
+    /// Checks one block's read result: its stamp (`STAMP <seq> <block>`,
+    /// see `stamp_of` in run.rs, or empty for zeros), or `None` when the
+    /// read failed.
     pub fn check_block(&self, block: u64, read: Option<&str>) -> Result<(), String> {
         let want = self.blocks.get(&block).copied().unwrap_or_default();
-        let stamp = |s: u64| format!("DMRC {s} {block}");
+        let stamp = |s: u64| format!("STAMP {s} {block}");
         let landed = match (self.inflight, read) {
             (Some(Op::Write { block: b, stamp: s }), Some(got)) => b == block && stamp(s) == got,
             (Some(Op::FailedRead { block: b }), None) => b == block,
@@ -134,6 +145,8 @@ impl Manifest {
         let ok = landed
             || match (want, read) {
                 (Block::Zero, Some(got)) => got.is_empty(),
+                // Main cannot read a defect that was never written.
+                (Block::Zero, None) => self.defects.contains(&block),
                 (Block::Stamp(s), Some(got)) => stamp(s) == got,
                 (Block::Lost, None) => true,
                 _ => false,
@@ -171,10 +184,11 @@ mod tests {
         let m = Manifest::at(&log, 5).unwrap();
         assert_eq!(m.ready, Some(4));
         assert_eq!(m.inflight, Some(Op::Write { block: 3, stamp: 1 }));
-        assert!(m.check_block(3, Some("DMRC 1 3")).is_ok() && m.check_block(3, Some("")).is_ok());
-        assert!(m.check_block(4, Some("DMRC 1 3")).is_err(), "a stamp of another block");
+        assert!(m.check_block(3, Some("STAMP 1 3")).is_ok() && m.check_block(3, Some("")).is_ok());
+        assert!(m.check_block(4, Some("STAMP 1 3")).is_err(), "a stamp of another block");
+        assert!(m.check_block(5, None).is_ok() && m.check_block(4, None).is_err(), "only a defect fails unwritten");
         let m = Manifest::at(&log, 6).unwrap();
-        assert!(m.check_block(3, Some("DMRC 1 3")).is_ok());
+        assert!(m.check_block(3, Some("STAMP 1 3")).is_ok());
         assert!(m.check_block(3, Some("")).is_err(), "an acknowledged write is gone");
         assert!(m.check_block(3, None).is_err());
         let m = Manifest::at(&log, 7).unwrap();
@@ -183,7 +197,7 @@ mod tests {
         assert_eq!(m.remapped.iter().copied().collect::<Vec<_>>(), vec![5, 7, 9]);
         assert!(m.check_block(7, None).is_ok());
         assert!(m.check_block(7, Some("")).is_err(), "a lost block read as zeros");
-        assert!(m.check_block(5, Some("DMRC 2 5")).is_ok() && m.check_block(5, Some("DMRC 2 6")).is_err());
+        assert!(m.check_block(5, Some("STAMP 2 5")).is_ok() && m.check_block(5, Some("STAMP 2 6")).is_err());
         assert_eq!((m.acked_writes, m.inflight), (2, None));
     }
 

@@ -1,10 +1,10 @@
 # Records a workload with dm-log-writes for crash_replay. Main and spare
 # are two dm-linear slices of one logged device, so the log keeps the order
 # of writes across both. The workload:
-# - FUA writes of 4 KiB blocks that each carry a stamp (`DMRC <seq>
-#   <block>`), to random blocks of a 512-block region whose blocks 5, 69,
-#   ... (8 of them) fail every I/O: writes there relocate (write-error
-#   commits);
+# - FUA writes of 4 KiB blocks that each carry a whole stamp (every
+#   sector says `STAMP <seq> <block> <sector>`: `stamp` in lib.sh), to
+#   random blocks of a 512-block region whose blocks 5, 69, ... (8 of
+#   them) fail every I/O: writes there relocate (write-error commits);
 # - every 10th step, a read of one of those failing blocks: one never
 #   written becomes pending (lost); the write two steps later goes to it (a
 #   revive), the one two steps after that to another failing block;
@@ -57,7 +57,7 @@ while [ $seq -le "$writes" ]; do
 	# failing block (a write-error relocation if it was never used).
 	[ $((seq % 10)) = 7 ] && [ -n "${d:-}" ] && b=$d
 	[ $((seq % 10)) = 9 ] && b=$((5 + (x / 11) % 8 * 64))
-	printf 'DMRC %s %s\n' "$seq" "$b" | dd of=/tmp/crash/blk bs=4096 conv=sync status=none
+	stamp "$seq" "$b" /tmp/crash/blk
 	dd if=/tmp/crash/blk of=/dev/mapper/r bs=4096 seek=$b oflag=direct,dsync conv=notrunc status=none ||
 		fail "write $seq to block $b failed"
 	mark w $b $seq
