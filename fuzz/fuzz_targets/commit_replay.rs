@@ -18,12 +18,16 @@ fuzz_target!(|data: &[u8]| {
     let mut model: Vec<Record> = Vec::new();
     let mut alloc = 0u64;
     // Each 7 bytes: main (4), spare offset (2), flags (1; bit 0 lost, bit 1
-    // ends the commit).
+    // ends the commit, bit 2 pending rather than lost).
     let mut pending = Vec::new();
     for c in data.chunks_exact(7) {
         let main = u64::from(u32::from_le_bytes([c[0], c[1], c[2], c[3]])) % main_blocks;
         let spare = (u64::from(u16::from_le_bytes([c[4], c[5]])) % g.spare_blocks) as u32;
-        let state = if c[6] & 1 != 0 { BlockState::Lost } else { BlockState::Remapped };
+        let state = match (c[6] & 1 != 0, c[6] & 4 != 0) {
+            (false, _) => BlockState::Remapped,
+            (true, false) => BlockState::Lost,
+            (true, true) => BlockState::Pending,
+        };
         pending.push(Record { main, spare, state });
         alloc = alloc.max(u64::from(spare) + 1);
         if c[6] & 2 != 0 || pending.len() >= 300 {
