@@ -19,6 +19,9 @@ KDIR=$("$TOP/scripts/build-kernel.sh")
 out=$TOP/out/bench
 mkdir -p "$out"
 
+# No figure from an earlier run: what this run does not measure is a MISS.
+crit=$TOP/bench/target/criterion
+rm -rf "$crit"
 if [ "${BENCH_MICRO:-1}" != 0 ]; then
 	log "host micro-benchmarks (criterion)"
 	cargo bench -q --manifest-path bench/Cargo.toml >"$out/criterion.txt" 2>&1 ||
@@ -46,4 +49,4 @@ if grep -q '^not ok' "$out/bench.tap"; then
 fi
 # Debian's python3, which has the python3-matplotlib that install-deps.sh
 # installs (another python3 may come first on PATH).
-/usr/bin/python3 "$TOP/scripts/bench_report.py" "$TOP/out/logs/bench.log" "$out" "$TOP/bench/target/criterion"
+/usr/bin/python3 "$TOP/scripts/bench_report.py" "$TOP/out/logs/bench.log" "$out" "$crit"

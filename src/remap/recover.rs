@@ -169,8 +169,7 @@ impl Work<'_> {
             return;
         }
         // No write may reach these blocks while they move.
-        self.gate.close(ranges);
-        self.tracker.drain();
+        self.hold(ranges);
 
         let mut moves = Moves {
             alloc: Allocator::new(meta.sb().alloc_next, self.geometry.spare_blocks),
@@ -202,24 +201,8 @@ impl Work<'_> {
         }
 
         // Commit the moves (and retired spare blocks) before any bio that
-        // depends on them completes.
-        let changed = !moves.records.is_empty() || moves.alloc.next() != meta.sb().alloc_next;
-        let committed = if !changed {
-            Ok(())
-        } else if self.remaps.reserve(moves.records.len()).is_err() {
-            Err(())
-        } else {
-            match self.commit(&mut meta, &mut moves.records, &moves.alloc) {
-                Ok(_) => {
-                    // Room was reserved above: this cannot fail.
-                    let _ = self.remaps.insert(&moves.records);
-                    self.after_commit(&moves.alloc);
-                    Ok(())
-                }
-                // (A failed write fenced the blocks.)
-                Err(_) => Err(()),
-            }
-        };
+        // depends on them completes (a failed write fences the blocks).
+        let committed = self.commit(&mut meta, &mut moves.records, &moves.alloc, false).map(|_| ());
         drop(meta);
         if committed.is_ok() {
             for cause in [Cause::WriteError, Cause::ReadError, Cause::RecoveredRead] {
@@ -230,10 +213,8 @@ impl Work<'_> {
             pr_warn!("retired {} spare blocks that failed a write\n", moves.retired);
         }
 
-        let mut held = self.gate.open();
-        while let Some(bio) = held.pop() {
-            self.resubmit(bio);
-        }
+        self.raise_events();
+        self.release();
         for (bio, redo) in bios {
             let redo = match (redo, committed, bio.op()) {
                 // A read's data is right whether or not its moves were
@@ -243,7 +224,6 @@ impl Work<'_> {
             };
             self.finish(bio, redo);
         }
-        self.raise_events();
     }
 
     /// Whether main (probed near main block `near`) and the spare answer.

@@ -187,8 +187,7 @@ impl<'a> Work<'a> {
         let mut records = KVVec::new();
         let gated = !ranges.is_empty();
         if gated {
-            self.gate.close(ranges);
-            self.tracker.drain();
+            self.hold(ranges);
             // Writes that revived a block meanwhile belong to this batch.
             let mut late = self.revived.lock().take();
             while let Some(bio) = late.pop() {
@@ -221,20 +220,8 @@ impl<'a> Work<'a> {
         }
         let recovered = self.retest(&retests, &mut records);
 
-        let committed = if records.is_empty() && commit_replies.is_empty() {
-            Ok(meta.sb().seq)
-        } else if self.remaps.reserve(0).is_err() {
-            // The table's next version exists before anything is committed.
-            Err(NOMEM)
-        } else {
-            self.commit(&mut meta, &mut records, &alloc)
-        };
+        let committed = self.commit(&mut meta, &mut records, &alloc, !commit_replies.is_empty());
         if committed.is_ok() {
-            // Room was reserved while planning and above: this cannot fail.
-            if self.remaps.insert(&records).is_err() {
-                pr_err!("remap table insert failed after commit\n");
-            }
-            self.after_commit(&alloc);
             for p in plan.iter().filter(|p| p.error.is_none()) {
                 self.stats.count_relocated(Cause::Message, p.outcome.remapped);
             }
@@ -243,13 +230,8 @@ impl<'a> Work<'a> {
         drop(meta);
         self.raise_events();
 
-        // Held writes route by the new table (or the old one, if the
-        // commit failed: nothing moved then).
         if gated {
-            let mut held = self.gate.open();
-            while let Some(bio) = held.pop() {
-                self.resubmit(bio);
-            }
+            self.release();
         }
         while let Some(bio) = revive.pop() {
             match committed {
@@ -382,22 +364,59 @@ impl<'a> Work<'a> {
         Ok(())
     }
 
-    /// Writes a commit of `records` with the allocator at `alloc`; returns
-    /// its sequence number. Room for `records` in the remap table must be
-    /// reserved. If a write of the commit failed, the slot may or may not
-    /// be on disk: the blocks are fenced (recorded as lost in the table, so
-    /// that no I/O reaches them) until a reload reads which way it went.
+    /// Every path that changes blocks (messages, revived and retested
+    /// blocks, recovery) goes through these stages: `hold` the blocks,
+    /// change them, `commit`, raise events, `release`, then complete the
+    /// bios that depended on the commit.
+    ///
+    /// Holds writes to main blocks in `ranges` and waits for those in
+    /// flight.
+    pub(super) fn hold(&self, ranges: KVec<(u64, u64)>) {
+        self.gate.close(ranges);
+        self.tracker.drain();
+    }
+
+    /// Sends the held writes where the table says now (the old place, if
+    /// the commit failed: nothing moved then).
+    pub(super) fn release(&self) {
+        let mut held = self.gate.open();
+        while let Some(bio) = held.pop() {
+            self.resubmit(bio);
+        }
+    }
+
+    /// Commits `records` with the allocator at `alloc` and puts them in the
+    /// remap table; returns the commit's sequence number. With nothing to
+    /// commit (no record, the allocator where it was), writes nothing
+    /// unless `always`. If a write of the commit failed, the slot may or
+    /// may not be on disk: the blocks are fenced (recorded as lost in the
+    /// table, so that no I/O reaches them) until a reload reads which way
+    /// it went.
     pub(super) fn commit(
         &self,
         meta: &mut super::Metadata,
         records: &mut [Record],
         alloc: &Allocator,
+        always: bool,
     ) -> Result<u64, &'static str> {
+        if records.is_empty() && alloc.next() == meta.sb().alloc_next && !always {
+            return Ok(meta.sb().seq);
+        }
         self.may_commit()?;
+        // The table's next version exists before anything is committed.
+        self.remaps.reserve(records.len()).map_err(|_| NOMEM)?;
         match meta.commit(&self.io, self.spare, records, alloc.next()) {
             Ok(()) => {
                 // For a reload of this device to check it loads this.
                 self.spare.set_claim_note(meta.sb().seq);
+                // Room was reserved above: this cannot fail.
+                if self.remaps.insert(records).is_err() {
+                    pr_err!("remap table insert failed after commit\n");
+                }
+                self.spare_used.store(alloc.next(), Ordering::Relaxed);
+                if alloc.free() == 0 {
+                    self.set_state(MetaState::Full);
+                }
                 Ok(meta.sb().seq)
             }
             Err(CommitError::LogFull) => {
@@ -408,18 +427,10 @@ impl<'a> Work<'a> {
                 pr_err!("metadata commit failed: no more remaps until the table is reloaded\n");
                 self.set_state(MetaState::Failed);
                 records.iter_mut().for_each(|r| r.state = BlockState::Lost);
-                // Room was reserved by the caller.
+                // Room was reserved above.
                 let _ = self.remaps.insert(records);
                 Err("metadata commit failed")
             }
-        }
-    }
-
-    /// Publishes a successful commit's allocator position.
-    pub(super) fn after_commit(&self, alloc: &Allocator) {
-        self.spare_used.store(alloc.next(), Ordering::Relaxed);
-        if alloc.free() == 0 {
-            self.set_state(MetaState::Full);
         }
     }
 

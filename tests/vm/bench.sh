@@ -1,19 +1,27 @@
 # The benchmark (not a test; scripts/bench.sh runs it on the benchmark
-# kernel under QEMU's instruction counting and reads its output). fio runs,
-# interleaved and repeated, on:
+# kernel under QEMU's instruction counting and reads its output). fio runs
+# (64 MiB from the case's offset), interleaved and repeated, on:
 #   raw        null_blk (memory_backed=0, irqmode=0, completion_nsec=0)
 #   linear     dm-linear over it
 #   remap0     remap over it, no remaps
-#   remap100k  remap over it with 100,000 remaps the I/O does not touch
-#   hit        the same remap device where every I/O hits a remapped block
+#   remap100k  remap over it with 100,000 remaps, one block in each
+#              summary region (4 MiB) of fio's area among them: every I/O
+#              looks its block up in the table
+#   remap1m    the same with 1,000,000 remaps
+#   hit        the remap100k device where every I/O hits a remapped block
 #   spare      dm-linear over the spare blocks `hit` reaches: the baseline
 #              of `hit`, whose I/O goes through the spare's own dm-linear
+#   linear-timer, remap0-timer
+#              dm-linear and remap (no remaps) over a null_blk that
+#              completes from a timer 20 us later (irqmode=2), where queue
+#              depth matters
 # Spares are dm-linear concatenations: the metadata area on a ram disk
 # (it is read back), the data area on null_blk (no data copy, like main).
 # Then: a 4 KiB read's latency while 4 GiB discards route through a
-# device with 100,000 remaps (memory-backed null_blk: discard needs it),
-# and the remap table's memory at 1,000,000 remaps.
-# Prints fio's JSON between BENCH-FIO / BENCH-END lines, and BENCH-MEM.
+# device with 100,000 remaps (memory-backed null_blk: discard needs it).
+# Prints fio's JSON between BENCH-FIO and BENCH-END lines; BENCH-KMEM, the
+# kernel memory (slab and vmalloc) that 1,000,000 remaps took; BENCH-MEM,
+# the table's own count. A fio run that fails fails the benchmark.
 . /tests/lib.sh
 load
 RUNTIME=$(arg dmr.bench_runtime)
@@ -23,13 +31,14 @@ CASES=$(arg dmr.bench_cases | tr , ' ')
 EXTRAS=$(arg dmr.bench_extras)
 RUNTIME=${RUNTIME:-2} REPS=${REPS:-3}
 configfs
-# null_blk disk $1 of $2 MiB; $3: memory backed (with discard).
+# null_blk disk $1 of $2 MiB; $3: memory backed (with discard); $4 and $5:
+# irqmode and completion_nsec (default 0: completion inline).
 mknull() {
 	d=/sys/kernel/config/nullb/$1
 	mkdir "$d"
 	echo "$2" >"$d/size"
-	echo 0 >"$d/irqmode"
-	echo 0 >"$d/completion_nsec"
+	echo "${4:-0}" >"$d/irqmode"
+	echo "${5:-0}" >"$d/completion_nsec"
 	echo 2 >"$d/submit_queues"
 	echo "$3" >"$d/memory_backed"
 	echo "$3" >"$d/discard"
@@ -44,17 +53,47 @@ mkspare() {
 }
 GiB=2097152 # sectors
 mknull fast 16384 0
+mknull slow 1024 0 2 20000
 mkspare spare0 /dev/ram0 sp0 1024
 mkspare spare1 /dev/ram1 sp1 2048
+mkspare spare2 /dev/ram2 sp2 5120
+mkspare spare3 /dev/ram3 sp3 256
 dmsetup create linear --table "0 $(sectors /dev/fast) linear /dev/fast 0"
 dmsetup create remap0 --table "0 $(sectors /dev/fast) remap /dev/fast /dev/mapper/spare0"
 dmsetup create remap1 --table "0 $(sectors /dev/fast) remap /dev/fast /dev/mapper/spare1"
-# 100,000 remaps from 8 GiB, far from the regions fio uses; then the 64 MiB
-# `hit` region at 1 GiB, whose spare blocks lie in the null_blk part.
+dmsetup create remap2 --table "0 $(sectors /dev/fast) remap /dev/fast /dev/mapper/spare2"
+dmsetup create tlinear --table "0 $(sectors /dev/slow) linear /dev/slow 0"
+dmsetup create tremap0 --table "0 $(sectors /dev/slow) remap /dev/slow /dev/mapper/spare3"
+# One remap in each 4 MiB summary region of fio's 64 MiB of device $1.
+mark_fio_area() {
+	r=0
+	while [ $r -lt 16 ]; do
+		dmsetup message "$1" 0 remap $((r * 8192 + 4096)) >/dev/null
+		r=$((r + 1))
+	done
+}
+# 100,000 remaps from 8 GiB; the 64 MiB `hit` region at 1 GiB, whose spare
+# blocks lie in the null_blk part; fio's area marked.
 dmsetup message remap1 0 remap $((8 * GiB)) 100000 >/dev/null
 dmsetup message remap1 0 remap $GiB 16384 >/dev/null
+mark_fio_area remap1
 # Spare blocks are handed out in order: the hit region's are 100,000 on.
-case "$(status_field remap1 2)" in 116384/*) ;; *) fail "remap1: $(dmsetup status remap1)" ;; esac
+case "$(status_field remap1 2)" in 116400/*) ;; *) fail "remap1: $(dmsetup status remap1)" ;; esac
+# 1,000,000 remaps from 8 GiB (when remap1m runs, or the extras), with the
+# kernel memory they take: slab and vmalloc (where a large table lives)
+# before and after.
+cases=${CASES:-raw linear remap0 remap100k remap1m hit spare linear-timer remap0-timer}
+big=$EXTRAS
+case " $cases " in *" remap1m "*) big=1 ;; esac
+if [ "$big" != 0 ]; then
+	kmem() { awk '/^(Slab|VmallocUsed):/ { s += $2 } END { print s * 1024 }' /proc/meminfo; }
+	before=$(kmem)
+	dmsetup message remap2 0 remap $((8 * GiB)) 1000000 >/dev/null
+	echo "BENCH-KMEM 1000000 $(($(kmem) - before))"
+	echo "BENCH-MEM $(dmsetup message remap2 0 memory)"
+	mark_fio_area remap2
+	[ "$(status_field remap2 1)" = 1000016 ] || fail "remap2: $(dmsetup status remap2)"
+fi
 data=$(tool dump /dev/mapper/spare1 | awk '/^spare:/ {print $NF}')
 [ -n "$data" ] || fail "no data_start in the spare's metadata"
 dmsetup create spare --table "0 131072 linear /dev/mapper/spare1 $((data + 100000 * 8))"
@@ -66,6 +105,9 @@ where() {
 	linear) echo /dev/mapper/linear 0 ;;
 	remap0) echo /dev/mapper/remap0 0 ;;
 	remap100k) echo /dev/mapper/remap1 0 ;;
+	remap1m) echo /dev/mapper/remap2 0 ;;
+	linear-timer) echo /dev/mapper/tlinear 0 ;;
+	remap0-timer) echo /dev/mapper/tremap0 0 ;;
 	hit) echo /dev/mapper/remap1 $((GiB * 512)) ;;
 	spare) echo /dev/mapper/spare 0 ;;
 	esac
@@ -85,12 +127,12 @@ run() {
 	# (No buffer scrambling: fio would spend time in proportion to the
 	# block size writing the buffer, not in the I/O stack.)
 	fio --name=bench --filename="$4" --offset="$5" --size=64M $a --ioengine=libaio --direct=1 --scramble_buffers=0 \
-		--time_based --runtime="$RUNTIME" --ramp_time=200ms --group_reporting --output-format=json |
-		tr -d '\n'
+		--time_based --runtime="$RUNTIME" --ramp_time=200ms --group_reporting --output-format=json >/tmp/fio.json ||
+		{ cat /tmp/fio.json; fail "fio failed: $1 on $2"; }
+	tr -d '\n' </tmp/fio.json
 	echo
 	echo "BENCH-END"
 }
-cases=${CASES:-raw linear remap0 remap100k hit spare}
 jobs=${JOBS:-randread-qd1 randread-qd32 randwrite-qd1 randwrite-qd32 seqwrite-1m}
 rep=1
 while [ $rep -le "$REPS" ]; do
@@ -101,7 +143,7 @@ while [ $rep -le "$REPS" ]; do
 	done
 	rep=$((rep + 1))
 done
-for c in linear remap0 remap1 spare; do dmsetup remove $c; done
+for c in linear remap0 remap1 remap2 spare tlinear tremap0; do dmsetup remove $c; done
 [ "$EXTRAS" = 0 ] && exit 0
 
 # A 4 KiB read's latency, alone and while 4 GiB discards route through a
@@ -118,7 +160,9 @@ done
 lat() {
 	echo "BENCH-FIO $1 randread-lat 1"
 	fio --name=lat --filename=/dev/mapper/remd --offset=$((10 * GiB * 512)) --size=64M --rw=randread --bs=4k \
-		--iodepth=1 --ioengine=libaio --direct=1 --time_based --runtime="$RUNTIME" --output-format=json | tr -d '\n'
+		--iodepth=1 --ioengine=libaio --direct=1 --time_based --runtime="$RUNTIME" --output-format=json >/tmp/fio.json ||
+		{ cat /tmp/fio.json; fail "fio failed: latency $1"; }
+	tr -d '\n' </tmp/fio.json
 	echo
 	echo "BENCH-END"
 }
@@ -130,11 +174,4 @@ lat discard
 touch /tmp/stop
 wait $pid
 dmsetup remove remd
-
-# Memory of the remap table at 1,000,000 remaps.
-mkspare spare2 /dev/ram2 sp2 5120
-dmsetup create remap2 --table "0 $(sectors /dev/fast) remap /dev/fast /dev/mapper/spare2"
-dmsetup message remap2 0 remap 0 1000000 >/dev/null
-echo "BENCH-MEM $(dmsetup message remap2 0 memory)"
-dmsetup remove remap2
 dmsetup remove_all
