@@ -52,18 +52,19 @@ mkspare() {
 131072 $(($4 * 2048 - 131072)) linear /dev/$3 131072"
 }
 GiB=2097152 # sectors
-mknull fast 16384 0
-mknull slow 1024 0 2 20000
+# Each remap device claims its main: one null_blk each, all alike.
+for n in fast fast0 fast1 fast2; do mknull $n 16384 0; done
+for n in slow slow0; do mknull $n 1024 0 2 20000; done
 mkspare spare0 /dev/ram0 sp0 1024
 mkspare spare1 /dev/ram1 sp1 2048
 mkspare spare2 /dev/ram2 sp2 5120
 mkspare spare3 /dev/ram3 sp3 256
 dmsetup create linear --table "0 $(sectors /dev/fast) linear /dev/fast 0"
-dmsetup create remap0 --table "0 $(sectors /dev/fast) remap /dev/fast /dev/mapper/spare0"
-dmsetup create remap1 --table "0 $(sectors /dev/fast) remap /dev/fast /dev/mapper/spare1"
-dmsetup create remap2 --table "0 $(sectors /dev/fast) remap /dev/fast /dev/mapper/spare2"
+dmsetup create remap0 --table "0 $(sectors /dev/fast0) remap /dev/fast0 /dev/mapper/spare0"
+dmsetup create remap1 --table "0 $(sectors /dev/fast1) remap /dev/fast1 /dev/mapper/spare1"
+dmsetup create remap2 --table "0 $(sectors /dev/fast2) remap /dev/fast2 /dev/mapper/spare2"
 dmsetup create tlinear --table "0 $(sectors /dev/slow) linear /dev/slow 0"
-dmsetup create tremap0 --table "0 $(sectors /dev/slow) remap /dev/slow /dev/mapper/spare3"
+dmsetup create tremap0 --table "0 $(sectors /dev/slow0) remap /dev/slow0 /dev/mapper/spare3"
 # One remap in each 4 MiB summary region of fio's 64 MiB of device $1.
 mark_fio_area() {
 	r=0
