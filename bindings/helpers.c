@@ -115,29 +115,27 @@ void dmr_synchronize_srcu(struct srcu_struct *ssp)
 	synchronize_srcu_expedited(ssp);
 }
 
-/* Copies a bio's data, from its current position, to a flat buffer. */
-void dmr_bio_copy_out(struct bio *bio, void *buf)
+/*
+ * Copies `len` bytes of a bio's data, `offset` bytes from its current
+ * position, to a flat buffer (`to_bio` false) or from it (`to_bio` true).
+ * The caller checks that `offset + len` lies within `bi_size`.
+ */
+void dmr_bio_copy_range(struct bio *bio, unsigned int offset, void *buf, unsigned int len, bool to_bio)
 {
-	struct bio_vec bv;
-	struct bvec_iter iter;
-	char *to = buf;
+	struct bvec_iter iter = bio->bi_iter;
+	char *p = buf;
 
-	bio_for_each_segment(bv, bio, iter) {
-		memcpy_from_bvec(to, &bv);
-		to += bv.bv_len;
-	}
-}
+	bio_advance_iter(bio, &iter, offset);
+	iter.bi_size = len;
+	while (iter.bi_size) {
+		struct bio_vec bv = bio_iter_iovec(bio, iter);
 
-/* Copies a flat buffer into a bio's data, from its current position. */
-void dmr_bio_copy_in(struct bio *bio, const void *buf)
-{
-	struct bio_vec bv;
-	struct bvec_iter iter;
-	const char *from = buf;
-
-	bio_for_each_segment(bv, bio, iter) {
-		memcpy_to_bvec(&bv, from);
-		from += bv.bv_len;
+		if (to_bio)
+			memcpy_to_bvec(&bv, p);
+		else
+			memcpy_from_bvec(p, &bv);
+		p += bv.bv_len;
+		bio_advance_iter_single(bio, &iter, bv.bv_len);
 	}
 }
 

@@ -439,21 +439,36 @@ impl<P: PerBio> HeldBio<P, FromEndIo> {
         it.bi_bvec_done = mark.done;
     }
 
-    /// Copies the bio's data (`sectors() * 512` bytes) into `buf`.
-    pub fn copy_out(&self, buf: &mut [u8]) {
-        assert!(buf.len() as u64 >= self.sectors() * 512);
-        // SAFETY: we own the bio; `buf` has room for its data, which its
-        // `bi_iter` describes (the layer's own mark, or its position after
-        // completion); the helper walks a copy of `bi_iter`.
-        unsafe { ffi::dmr_bio_copy_out(self.ptr.as_ptr(), buf.as_mut_ptr().cast()) };
+    /// Checks that `len` bytes from byte `offset` lie within the bio's
+    /// data (`sectors() * 512` bytes), in every build.
+    fn check_range(&self, offset: usize, len: usize) -> Result<(u32, u32), OutOfBounds> {
+        let end = offset.checked_add(len).ok_or(OutOfBounds)?;
+        if end as u64 > self.sectors() * 512 {
+            return Err(OutOfBounds);
+        }
+        // `bi_size` is a `u32`, and so are both.
+        Ok((offset as u32, len as u32))
     }
 
-    /// Copies `buf` into the bio's data (`sectors() * 512` bytes).
-    pub fn copy_in(&mut self, buf: &[u8]) {
-        assert!(buf.len() as u64 >= self.sectors() * 512);
-        // SAFETY: as in `copy_out`; the bio's pages are ours to fill (a read
-        // we hold has not completed).
-        unsafe { ffi::dmr_bio_copy_in(self.ptr.as_ptr(), buf.as_ptr().cast()) };
+    /// Copies `buf.len()` bytes of the bio's data, from byte `offset`,
+    /// into `buf`.
+    pub fn copy_out_at(&self, offset: usize, buf: &mut [u8]) -> Result<(), OutOfBounds> {
+        let (offset, len) = self.check_range(offset, buf.len())?;
+        // SAFETY: we own the bio; the range lies within its data, which its
+        // `bi_iter` describes (the layer's own mark, or its position after
+        // completion), and `buf` holds `len` bytes; the helper walks a copy
+        // of `bi_iter`.
+        unsafe { ffi::dmr_bio_copy_range(self.ptr.as_ptr(), offset, buf.as_mut_ptr().cast(), len, false) };
+        Ok(())
+    }
+
+    /// Copies `buf` into the bio's data from byte `offset`.
+    pub fn copy_in_at(&mut self, offset: usize, buf: &[u8]) -> Result<(), OutOfBounds> {
+        let (offset, len) = self.check_range(offset, buf.len())?;
+        // SAFETY: as in `copy_out_at`; the bio's pages are ours to fill (a
+        // read we hold has not completed), and the helper only reads `buf`.
+        unsafe { ffi::dmr_bio_copy_range(self.ptr.as_ptr(), offset, buf.as_ptr().cast_mut().cast(), len, true) };
+        Ok(())
     }
 }
 

@@ -14,26 +14,45 @@ const REQ_FUA: u32 = 1 << ffi::req_flag_bits___REQ_FUA;
 const REQ_PREFLUSH: u32 = 1 << ffi::req_flag_bits___REQ_PREFLUSH;
 const REQ_SYNC: u32 = 1 << ffi::req_flag_bits___REQ_SYNC;
 
-/// An I/O buffer in vmalloc memory, which dm-io addresses as `DM_IO_VMA`.
-pub struct IoBuf(VVec<u8>);
+/// An I/O buffer in vmalloc memory, which dm-io addresses as `DM_IO_VMA`:
+/// its first `len` bytes of the `mem` it was made with.
+///
+/// # Invariants
+///
+/// `len <= mem.len()`.
+pub struct IoBuf {
+    mem: VVec<u8>,
+    len: usize,
+}
 
 impl IoBuf {
     /// A zeroed buffer of `len` bytes (a multiple of 512).
     pub fn new(len: usize) -> Result<Self> {
-        Ok(Self(VVec::from_elem(0u8, len, GFP_KERNEL)?))
+        Ok(Self { mem: VVec::from_elem(0u8, len, GFP_KERNEL)?, len })
+    }
+
+    /// Uses the first `len` bytes of the memory the buffer was made with
+    /// (no allocation: a reserve made once serves buffers of any size up
+    /// to it).
+    pub fn set_len(&mut self, len: usize) -> Result {
+        if len > self.mem.len() {
+            return Err(code::EINVAL);
+        }
+        self.len = len;
+        Ok(())
     }
 }
 
 impl Deref for IoBuf {
     type Target = [u8];
     fn deref(&self) -> &[u8] {
-        &self.0
+        &self.mem[..self.len]
     }
 }
 
 impl DerefMut for IoBuf {
     fn deref_mut(&mut self) -> &mut [u8] {
-        &mut self.0
+        &mut self.mem[..self.len]
     }
 }
 
@@ -78,7 +97,7 @@ impl DmIo {
         let mut req = ffi::dm_io_request { bi_opf: opf, client: self.client.as_ptr(), ..Default::default() };
         req.mem.type_ = ffi::dm_io_mem_type_DM_IO_VMA;
         if let Some(b) = buf {
-            req.mem.ptr.vma = b.0.as_mut_ptr().cast();
+            req.mem.ptr.vma = b.mem.as_mut_ptr().cast();
         }
         let mut errors: kernel::ffi::c_ulong = 0;
         // SAFETY: synchronous request (no notify callback): `region`,

@@ -14,7 +14,7 @@ mod worker;
 
 use crate::dm::{
     new_irq_spinlock, Bio, BioList, Ctr, CtrError, Ctx, DevId, DeviceVisitor, DmDev, DmIo, DoneBio, EndIo, FromEndIo,
-    IrqSpinLock, MapResult, MessageError, Op, PerBio, QueueLimits, SrcuIdx, StatusType, Target, TaskCtx,
+    IoBuf, IrqSpinLock, MapResult, MessageError, Op, PerBio, QueueLimits, SrcuIdx, StatusType, Target, TaskCtx,
 };
 use crate::remap_core::args::ArgSet;
 use crate::remap_core::emit::Emitter;
@@ -32,6 +32,7 @@ use kernel::sync::Mutex;
 use kernel::time::Ktime;
 use metadata::Metadata;
 use outage::Outages;
+use recover::RedoBufs;
 use remaps::{Remaps, ReplaceError};
 use stats::{Cause, IoStats};
 use worker::Request;
@@ -82,10 +83,12 @@ pub struct PerIo {
     /// `dm` layer rewinds the bio to where it was sent). `NO_REDO` for
     /// anything else.
     pub redo_at: u64,
+    /// Batches whose redo of it could not allocate (see `recover`).
+    pub nomem_tries: u8,
 }
 
 impl PerBio for PerIo {
-    const INIT: Self = PerIo { state: IoState::Plain, redo_at: NO_REDO };
+    const INIT: Self = PerIo { state: IoState::Plain, redo_at: NO_REDO, nomem_tries: 0 };
 }
 
 /// Where a piece of a bio goes.
@@ -142,6 +145,10 @@ pub struct RemapTarget {
     retested: Pin<KBox<IrqSpinLock<BioList<PerIo, FromEndIo>>>>,
     /// When the next retest of a pending block is due (ktime, ms).
     retest_due_ms: AtomicI64,
+    /// The error path's buffers (worker only): the redo's, and a block
+    /// for probes.
+    redo_bufs: Pin<KBox<Mutex<RedoBufs>>>,
+    probe_buf: Pin<KBox<Mutex<IoBuf>>>,
 }
 
 impl Target for RemapTarget {
@@ -204,6 +211,10 @@ impl Target for RemapTarget {
         let retested =
             KBox::pin_init(new_irq_spinlock!(BioList::new(), "dm_remap_retested"), GFP_KERNEL).map_err(nomem)?;
 
+        let bufs = RedoBufs::new(g.block_size).map_err(nomem)?;
+        let redo_bufs = KBox::pin_init(new_mutex!(bufs, "dm_remap_redo_bufs"), GFP_KERNEL).map_err(nomem)?;
+        let probe = IoBuf::new(g.block_size as usize).map_err(nomem)?;
+        let probe_buf = KBox::pin_init(new_mutex!(probe, "dm_remap_probe_buf"), GFP_KERNEL).map_err(nomem)?;
         let gate = Gate::new().map_err(nomem)?;
         let tracker = WriteTracker::new().map_err(nomem)?;
         // Empty flushes go to both devices: bio 0 to main, 1 to spare.
@@ -239,6 +250,8 @@ impl Target for RemapTarget {
             failed,
             retested,
             retest_due_ms: AtomicI64::new(0),
+            redo_bufs,
+            probe_buf,
         };
         target.pending_reported.store(target.remaps.lost() > 0, Ordering::Relaxed);
         Ok(target)

@@ -13,7 +13,6 @@
 //! service: no reload. Each change is logged and raises a table event.
 
 use super::worker::Work;
-use crate::dm::IoBuf;
 use core::sync::atomic::{AtomicBool, AtomicI64, AtomicU8, Ordering::Relaxed};
 use kernel::prelude::*;
 use kernel::time::Ktime;
@@ -120,10 +119,7 @@ impl Work<'_> {
             Role::Spare => (self.spare, self.geometry.spare_sector(0), self.geometry.spare_blocks),
         };
         let bs = self.layout.block_sectors;
-        let Ok(mut buf) = IoBuf::new((bs * 512) as usize) else {
-            // No memory to probe: take the error at its word.
-            return true;
-        };
+        let mut buf = self.probe_buf.lock();
         // Whole blocks only (main's last block may be short).
         let last = blocks.saturating_sub(2);
         let candidates = [near.wrapping_sub(1), near.saturating_add(1), 0, last / 2, last];

@@ -32,7 +32,7 @@
 
 use super::outage::Role;
 use super::stats::Cause;
-use super::worker::Work;
+use super::worker::{Work, NOMEM};
 use super::{MetaState, PerIo, RemapTarget};
 use crate::dm::{sleep_ms, BioList, DmDev, FromEndIo, HeldBio, IoBuf, Op, Write};
 use crate::remap_core::alloc::Allocator;
@@ -71,6 +71,24 @@ impl Home {
     }
 }
 
+/// The buffers of the redo, made at construction so that the error path
+/// allocates no data buffer (each is a block long; see `IoBuf::set_len`).
+pub struct RedoBufs {
+    /// A whole block.
+    full: IoBuf,
+    /// The part of a block a bio covers.
+    piece: IoBuf,
+    /// One logical block of a device.
+    unit: IoBuf,
+}
+
+impl RedoBufs {
+    pub fn new(block_size: u32) -> Result<Self> {
+        let len = block_size as usize;
+        Ok(Self { full: IoBuf::new(len)?, piece: IoBuf::new(len)?, unit: IoBuf::new(len)? })
+    }
+}
+
 /// How a failed bio ended up.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Redo {
@@ -78,7 +96,16 @@ enum Redo {
     Done,
     /// Fails with an I/O error.
     Failed,
+    /// Its redo could not allocate: tried again in a later batch (see
+    /// `NOMEM_TRIES`).
+    NoMem,
 }
+
+/// Batches a bio whose redo could not allocate goes through before it
+/// fails, `NOMEM_DELAY_MS` apart: memory that reclaim frees meanwhile lets
+/// it relocate instead of failing.
+const NOMEM_TRIES: u8 = 8;
+const NOMEM_DELAY_MS: u32 = 20;
 
 /// The moves of one batch, not yet committed.
 struct Moves {
@@ -151,7 +178,7 @@ impl Work<'_> {
             bio.rewind();
             let (first, end) = self.blocks_of(&bio);
             if bios.reserve(1, GFP_KERNEL).is_err() || ranges.push((first, end), GFP_KERNEL).is_err() {
-                self.finish(bio, Redo::Failed);
+                self.finish(bio, Redo::NoMem);
                 continue;
             }
             // Room was reserved above.
@@ -183,7 +210,11 @@ impl Work<'_> {
                 Op::Read => self.redo_read(bio, &mut moves),
                 _ => self.redo_write(bio, &mut moves),
             };
-            *redo = r.unwrap_or(Redo::Failed);
+            *redo = match r {
+                Ok(r) => r,
+                Err(e) if e == ENOMEM => Redo::NoMem,
+                Err(_) => Redo::Failed,
+            };
         }
         // A block found unreadable, or a spare block that failed a write,
         // counts only if the devices still answer (an outage may have
@@ -203,6 +234,8 @@ impl Work<'_> {
         // Commit the moves (and retired spare blocks) before any bio that
         // depends on them completes (a failed write fences the blocks).
         let committed = self.commit(&mut meta, &mut moves.records, &moves.alloc, false).map(|_| ());
+        // (Not committed for want of memory: the whole batch is redone.)
+        let nomem = committed == Err(NOMEM);
         drop(meta);
         if committed.is_ok() {
             for cause in [Cause::WriteError, Cause::ReadError, Cause::RecoveredRead] {
@@ -215,14 +248,20 @@ impl Work<'_> {
 
         self.raise_events();
         self.release();
+        let mut again = false;
         for (bio, redo) in bios {
             let redo = match (redo, committed, bio.op()) {
                 // A read's data is right whether or not its moves were
                 // committed.
                 (Redo::Done, _, Op::Read) | (Redo::Done, Ok(()), _) => Redo::Done,
+                (Redo::Done, _, _) if nomem => Redo::NoMem,
+                (redo, ..) if redo != Redo::Done => redo,
                 _ => Redo::Failed,
             };
-            self.finish(bio, redo);
+            again |= self.finish(bio, redo);
+        }
+        if again {
+            sleep_ms(NOMEM_DELAY_MS);
         }
     }
 
@@ -281,14 +320,13 @@ impl Work<'_> {
             self.io.flush(self.main)?;
             self.io.flush(self.spare)?;
         }
-        let mut data = IoBuf::new((bio.sectors() * 512) as usize)?;
-        bio.copy_out(&mut data);
+        let mut bufs = self.redo_bufs.lock();
+        let RedoBufs { full, piece, unit } = &mut *bufs;
         let bs = self.layout.block_sectors;
         for p in self.pieces(start, bio.sectors()) {
             let block = p.start / bs;
-            let off = ((p.start - start) * 512) as usize;
-            let mut piece = IoBuf::new(p.len())?;
-            piece.copy_from_slice(&data[off..off + p.len()]);
+            piece.set_len(p.len())?;
+            bio.copy_out_at(((p.start - start) * 512) as usize, piece).map_err(|_| EINVAL)?;
             let whole = p.start == block * bs && p.end - p.start == self.block_len(block);
             let home = self.home(moves, block);
             // A lost block takes only a write of all of it.
@@ -296,7 +334,7 @@ impl Work<'_> {
                 return Ok(Redo::Failed);
             }
             let (dev, sector) = self.at(home, p.start - block * bs);
-            if self.io.write(dev, sector, &mut piece, Write::Fua).is_ok() {
+            if self.io.write(dev, sector, piece, Write::Fua).is_ok() {
                 if let Home::Lost(spare) = home {
                     // A whole write brings a lost block back.
                     moves.push(block, spare, BlockState::Remapped, None)?;
@@ -306,15 +344,15 @@ impl Work<'_> {
             // The block fails where it lives: move it, with the rest of its
             // data from there (a sector at a time if the block does not
             // read whole).
-            let mut full = IoBuf::new((self.block_len(block) * 512) as usize)?;
+            full.set_len((self.block_len(block) * 512) as usize)?;
             let (dev, sector) = self.at(home, 0);
             let (from, to) = (p.start - block * bs, p.end - block * bs);
-            if !whole && self.io.read(dev, sector, &mut full).is_err() {
+            if !whole && self.io.read(dev, sector, full).is_err() {
                 let len = self.block_len(block);
-                let rest = self.read_units(home, &mut full, 0, from)?.and(self.read_units(home, &mut full, to, len)?);
+                let rest = self.read_units(home, full, unit, 0, from)?.and(self.read_units(home, full, unit, to, len)?);
                 if !rest.all {
                     // (What the write covers is read only if nothing else is.)
-                    if !rest.any && !self.read_units(home, &mut full, from, to)?.any {
+                    if !rest.any && !self.read_units(home, full, unit, from, to)?.any {
                         // Neither written nor readable: its content is lost.
                         let spare = moves.alloc.take(1).ok_or(ENOSPC)? as u32;
                         moves.push(block, spare, home.unreadable(), Some(Cause::WriteError))?;
@@ -325,8 +363,8 @@ impl Work<'_> {
                 }
             }
             let at = ((p.start - block * bs) * 512) as usize;
-            full[at..at + piece.len()].copy_from_slice(&piece);
-            let spare = self.store_on_spare(moves, &mut full).ok_or(ENOSPC)?;
+            full[at..at + piece.len()].copy_from_slice(piece);
+            let spare = self.store_on_spare(moves, full).ok_or(ENOSPC)?;
             moves.push(block, spare, BlockState::Remapped, Some(Cause::WriteError))?;
         }
         Ok(Redo::Done)
@@ -336,7 +374,8 @@ impl Work<'_> {
     /// (main, or its spare block).
     fn redo_read(&self, bio: &mut HeldBio<PerIo, FromEndIo>, moves: &mut Moves) -> Result<Redo> {
         let start = bio.per_bio_ref().redo_at;
-        let mut data = IoBuf::new((bio.sectors() * 512) as usize)?;
+        let mut bufs = self.redo_bufs.lock();
+        let RedoBufs { full, unit, .. } = &mut *bufs;
         let bs = self.layout.block_sectors;
         let single = start / bs == (start + bio.sectors() - 1) / bs;
         let mut redo = Redo::Done;
@@ -354,14 +393,14 @@ impl Work<'_> {
             // only this block; a bio of several blocks says nothing about
             // which one failed, so each gets a first read here.
             let mut failures = u32::from(single);
-            let mut full = IoBuf::new((self.block_len(block) * 512) as usize)?;
+            full.set_len((self.block_len(block) * 512) as usize)?;
             let (dev, sector) = self.at(home, 0);
             let mut ok = false;
             while failures <= self.read_retries {
                 if failures > 0 {
                     sleep_ms(RETRY_DELAY_MS);
                 }
-                if self.io.read(dev, sector, &mut full).is_ok() {
+                if self.io.read(dev, sector, full).is_ok() {
                     ok = true;
                     break;
                 }
@@ -369,16 +408,17 @@ impl Work<'_> {
             }
             if !ok {
                 let (from, to) = (p.start - block * bs, p.end - block * bs);
-                let asked = self.read_units(home, &mut full, from, to)?;
+                let asked = self.read_units(home, full, unit, from, to)?;
                 if asked.all {
                     // The block does not read whole, but the sectors asked
                     // for do: it stays on main, its readable sectors
                     // readable.
-                    data[off..off + len].copy_from_slice(&full[at..at + len]);
+                    bio.copy_in_at(off, &full[at..at + len]).map_err(|_| EINVAL)?;
                     continue;
                 }
                 let blen = self.block_len(block);
-                let rest = self.read_units(home, &mut full, 0, from)?.and(self.read_units(home, &mut full, to, blen)?);
+                let rest =
+                    self.read_units(home, full, unit, 0, from)?.and(self.read_units(home, full, unit, to, blen)?);
                 if asked.any || rest.any {
                     // Some of it reads: not pending (see above); this read
                     // fails.
@@ -387,11 +427,11 @@ impl Work<'_> {
                 }
             }
             if ok {
-                data[off..off + len].copy_from_slice(&full[at..at + len]);
+                bio.copy_in_at(off, &full[at..at + len]).map_err(|_| EINVAL)?;
                 if failures > 0 {
                     // A recovered error: move the block while its data
                     // can still be read.
-                    if let Some(spare) = self.store_on_spare(moves, &mut full) {
+                    if let Some(spare) = self.store_on_spare(moves, full) {
                         moves.push(block, spare, BlockState::Remapped, Some(Cause::RecoveredRead))?;
                     }
                 }
@@ -402,25 +442,23 @@ impl Work<'_> {
             moves.push(block, spare, home.unreadable(), Some(Cause::ReadError))?;
             redo = Redo::Failed;
         }
-        if redo == Redo::Done {
-            bio.copy_in(&data);
-        }
+        // (The data is in the bio; if the redo failed, the bio fails.)
         Ok(redo)
     }
 
     /// Reads sectors `[from, to)` of the block at `home` into the same
     /// place of `full` (the block's buffer), a logical block of its device
-    /// at a time; what does not read is left as it is.
-    fn read_units(&self, home: Home, full: &mut IoBuf, from: u64, to: u64) -> Result<Units> {
+    /// at a time (into `one`); what does not read is left as it is.
+    fn read_units(&self, home: Home, full: &mut IoBuf, one: &mut IoBuf, from: u64, to: u64) -> Result<Units> {
         let (dev, start) = self.at(home, 0);
         let unit = u64::from(dev.logical_block_size() / 512).max(1);
-        let mut one = IoBuf::new((unit * 512) as usize)?;
+        one.set_len((unit * 512) as usize)?;
         let mut found = Units { all: true, any: false };
         let mut s = from - from % unit;
         while s < to {
-            if self.io.read(dev, start + s, &mut one).is_ok() {
+            if self.io.read(dev, start + s, one).is_ok() {
                 let at = (s * 512) as usize;
-                full[at..at + one.len()].copy_from_slice(&one);
+                full[at..at + one.len()].copy_from_slice(one);
                 found.any = true;
             } else {
                 found.all = false;
@@ -444,11 +482,18 @@ impl Work<'_> {
         None
     }
 
-    /// Completes a failed bio held from `end_io`.
-    fn finish(&self, bio: HeldBio<PerIo, FromEndIo>, redo: Redo) {
+    /// Completes a failed bio held from `end_io`, or queues it again when
+    /// its redo could not allocate (true then).
+    fn finish(&self, mut bio: HeldBio<PerIo, FromEndIo>, redo: Redo) -> bool {
         match redo {
             Redo::Done => bio.complete_ok(),
-            Redo::Failed => bio.fail(),
+            Redo::NoMem if bio.per_bio_ref().nomem_tries < NOMEM_TRIES => {
+                bio.per_bio().nomem_tries += 1;
+                self.failed.lock().push(bio);
+                return true;
+            }
+            Redo::NoMem | Redo::Failed => bio.fail(),
         }
+        false
     }
 }
