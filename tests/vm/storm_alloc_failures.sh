@@ -1,8 +1,9 @@
 # A write-error storm while allocations made from the module fail at
 # random (failslab, its stack filter on the module: in practice the
-# worker's). The redo's data buffers are reserved at construction, so most
-# failed writes still relocate; a write whose bookkeeping cannot allocate
-# fails with an I/O error. Either way nothing acknowledged is lost: every
+# worker's). The redo's data buffers are reserved at construction, and a
+# bio whose bookkeeping cannot allocate is redone in a later batch (up to
+# 8 times), so at least three quarters of the failed writes relocate; the
+# rest fail with an I/O error. Either way nothing acknowledged is lost: every
 # write that succeeded reads back whole, a rewrite after the storm
 # succeeds, the metadata checks clean, and kmemleak finds nothing (the
 # boot's check).
@@ -56,6 +57,8 @@ for blk in $(cat /tmp/acked); do
 	[ "$(read_stamp /dev/mapper/r $blk)" = "1 $blk" ] || fail "block $blk was acknowledged and reads $(read_stamp /dev/mapper/r $blk)"
 done
 relocated=$(status_field r 7)
+# Without the reserves and the retries, 29 of 96 relocated here; with them, 95.
+[ "$relocated" -ge 72 ] || fail "only $relocated of the 96 failing blocks relocated during the storm"
 # After the storm, every failing block takes a write.
 b=0
 while [ $b -lt 96 ]; do
