@@ -403,8 +403,11 @@ impl<'a> Work<'a> {
             return Ok(meta.sb().seq);
         }
         self.may_commit()?;
-        // The table's next version exists before anything is committed.
-        self.remaps.reserve(records.len()).map_err(|_| NOMEM)?;
+        // The table's next version exists before anything is committed
+        // (none is needed for no record: a copy of the table is large).
+        if !records.is_empty() {
+            self.remaps.reserve(records.len()).map_err(|_| NOMEM)?;
+        }
         match meta.commit(&self.io, self.spare, records, alloc.next()) {
             Ok(()) => {
                 // For a reload of this device to check it loads this.
