@@ -39,7 +39,7 @@ make -s -C "$build" KDIR="$KDIR" modules >&2
 # tsc=reliable: guest time under icount is exact, but a long stretch of
 # work can make the clocksource watchdog distrust the TSC and fall back to
 # jiffies, which would spoil the latency figures.
-log "benchmark boot (icount shift ${BENCH_ICOUNT:-1}); about 20 minutes"
+log "benchmark boot (icount shift ${BENCH_ICOUNT:-1}); about 10 minutes"
 DMR_VM_ICOUNT=${BENCH_ICOUNT:-1} DMR_TEST_TIMEOUT=3000 \
 	DMR_VM_APPEND="tsc=reliable dmr.bench_runtime=${BENCH_RUNTIME:-2} dmr.bench_reps=${BENCH_REPS:-3} dmr.bench_jobs=${BENCH_JOBS:-} dmr.bench_cases=${BENCH_CASES:-} dmr.bench_extras=${BENCH_EXTRAS:-1}" \
 	"$TOP/scripts/vm-run.sh" bench "$out/initramfs.cpio" bench >"$out/bench.tap"
