@@ -8,18 +8,8 @@
 # anything left allocated. A last create must then work and keep data.
 . /tests/lib.sh
 load
-# Allocations that fail without __GFP_NOWARN make the kernel print their
-# stack: expected here (scripts/vm_log.py).
-echo "DMR-EXPECT allocation-failures"
-fi=/sys/kernel/debug/failslab
-base=$(awk '$1 == "dm_remap" {print $6}' /proc/modules)
-case "$base" in 0x*[1-9a-f]*) ;; *) fail "no address for dm_remap in /proc/modules: $base" ;; esac
-echo "$base" >$fi/require-start
-echo 0xffffffffff000000 >$fi/require-end
-echo N >$fi/ignore-gfp-wait
-echo 0 >$fi/verbose
-# Only fail-nth injects (probability 0); `times` counts the injections.
-echo 1000000 >$fi/times
+# Only fail-nth injects (probability 0).
+failslab_module 0
 fresh_spare /dev/ram1
 put /dev/ram0 4096 64 /tmp/data
 T="0 $(sectors /dev/ram0) remap /dev/ram0 /dev/ram1"
@@ -44,10 +34,7 @@ while :; do
 	n=$((n + 1))
 	[ $n -le 500 ] || fail "more than 500 allocations in one create"
 done
-echo Y >$fi/ignore-gfp-wait
-echo 1 >$fi/times
-echo 0 >$fi/require-start
-echo 0xffffffffffffffff >$fi/require-end
+failslab_off
 [ $failed -ge 10 ] || fail "only $failed creates failed: is the filter on the module?"
 dmsetup create r --table "$T"
 expect /dev/mapper/r 4096 64 /tmp/data

@@ -173,3 +173,31 @@ read_stamp() {
 	tr '\000' Z </tmp/.stamp | awk '$1 != "STAMP" || $4 != NR - 1 || (NR > 1 && ($2 != s || $3 != b)) || length($0) != 511 { bad = 1 }
 		{ s = $2; b = $3 } END { print (bad || NR != 8) ? "torn" : s " " b }'
 }
+
+# failslab on allocations made from the module's code only (its stack
+# filter from dm_remap's base up), sleeping ones included, with
+# probability $1 percent (0: only fail-nth injects); `times` ($fi/times)
+# counts the injections down from 1,000,000. The kernel prints the stacks
+# of failed allocations: expected (scripts/vm_log.py).
+failslab_module() {
+	echo "DMR-EXPECT allocation-failures"
+	fi=/sys/kernel/debug/failslab
+	base=$(awk '$1 == "dm_remap" {print $6}' /proc/modules)
+	case "$base" in 0x*[1-9a-f]*) ;; *) fail "no address for dm_remap in /proc/modules: $base" ;; esac
+	echo "$base" >$fi/require-start
+	echo 0xffffffffff000000 >$fi/require-end
+	echo N >$fi/ignore-gfp-wait
+	echo 0 >$fi/verbose
+	echo 1000000 >$fi/times
+	echo 1 >$fi/interval
+	echo "$1" >$fi/probability
+}
+
+# failslab back to injecting nothing.
+failslab_off() {
+	echo 0 >$fi/probability
+	echo Y >$fi/ignore-gfp-wait
+	echo 1 >$fi/times
+	echo 0 >$fi/require-start
+	echo 0xffffffffffffffff >$fi/require-end
+}

@@ -15,10 +15,16 @@ dmsetup create r --table "$T"
 rd() { dd if=/dev/mapper/r of=/tmp/.rd bs=4096 skip="$1" count=1 iflag=direct status=none 2>/dev/null; }
 orig() { dd if=/dev/ram2 of=/tmp/orig bs=4096 skip="$1" count=1 iflag=direct status=none; }
 listed() { dmsetup message r 0 list | grep -qx "$1 [0-9]* $2" || fail "block $1 not $2: $(dmsetup message r 0 list)"; }
-# Block $1 reads its original data through r, from its spare block: main
-# fails it again and it still reads.
-moved() {
+# Main heals pending block $1: the next read (a retest) returns its data
+# and moves it, out of the pending count; then main fails it again and it
+# still reads, from its spare block.
+heals() {
+	dmsetup message dust 0 removebadblock "$1"
+	sleep 1.1
 	orig "$1"
+	rd "$1" || fail "read of healed pending block $1 failed"
+	cmp -s /tmp/.rd /tmp/orig || fail "healed pending block $1 read other data"
+	[ "$(status_field r 3)" = 0 ] || fail "pending count after the retest of block $1: $(dmsetup status r)"
 	dmsetup message dust 0 addbadblock "$1"
 	rd "$1" || fail "block $1 unreadable after its retest moved it"
 	cmp -s /tmp/.rd /tmp/orig || fail "block $1 read back other data after its move"
@@ -33,15 +39,8 @@ sleep 1.1
 rd 100 && fail "a retest of a block main still fails succeeded"
 [ "$(status_field r 3)" = 1 ] || fail "pending count: $(dmsetup status r)"
 
-# Main heals: the next read (a retest) returns the data and moves it.
-dmsetup message dust 0 removebadblock 100
-sleep 1.1
-orig 100
-rd 100 || fail "read of a healed pending block failed"
-cmp -s /tmp/.rd /tmp/orig || fail "a healed pending block read other data"
-[ "$(status_field r 3)" = 0 ] || fail "pending count after the retest: $(dmsetup status r)"
+heals 100
 [ "$(status_field r 9)" = 1 ] || fail "recovered-read relocations: $(dmsetup status r)"
-moved 100
 
 # A `remap` message that finds block 200 unreadable; reloaded, then healed.
 dmsetup message dust 0 addbadblock 200
@@ -50,13 +49,7 @@ echo "$out" | grep -q "1 with lost data" || fail "message said '$out'"
 dmsetup remove r
 dmsetup create r --table "$T"
 listed 200 lost
-dmsetup message dust 0 removebadblock 200
-sleep 1.1
-orig 200
-rd 200 || fail "read of a healed block the remap message found unreadable failed"
-cmp -s /tmp/.rd /tmp/orig || fail "block 200 read other data"
-[ "$(status_field r 3)" = 0 ] || fail "pending count after the second retest: $(dmsetup status r)"
-moved 200
+heals 200
 
 # One retest a second: of two healed pending blocks read at once, the
 # second fails until its turn.

@@ -9,26 +9,13 @@
 # boot's check).
 . /tests/lib.sh
 load
-echo "DMR-EXPECT allocation-failures"
-fi=/sys/kernel/debug/failslab
-base=$(awk '$1 == "dm_remap" {print $6}' /proc/modules)
-case "$base" in 0x*[1-9a-f]*) ;; *) fail "no address for dm_remap in /proc/modules: $base" ;; esac
 fresh_spare /dev/ram1
 wipe /dev/ram2 64
 # Blocks 7, 47, ... (96 of them) fail every read and write.
 bad_table /dev/ram2 7 40 96 | dmsetup create disk
 dmsetup create r --table "0 $(sectors /dev/ram2) remap /dev/mapper/disk /dev/ram1"
 
-inject() {
-	echo "$base" >$fi/require-start
-	echo 0xffffffffff000000 >$fi/require-end
-	echo N >$fi/ignore-gfp-wait
-	echo 0 >$fi/verbose
-	echo 1000000 >$fi/times
-	echo 1 >$fi/interval
-	echo "$1" >$fi/probability
-}
-inject 20
+failslab_module 20
 # The storm: a whole-block stamp to each failing block and to the one
 # after it, two at a time.
 : >/tmp/acked
@@ -44,10 +31,7 @@ while [ $b -lt 96 ]; do
 	b=$((b + 1))
 done
 left=$(cat $fi/times)
-inject 0
-echo Y >$fi/ignore-gfp-wait
-echo 0 >$fi/require-start
-echo 0xffffffffffffffff >$fi/require-end
+failslab_off
 injected=$((1000000 - left))
 [ $injected -gt 0 ] || fail "no allocation failed: is the filter on the module?"
 
