@@ -25,6 +25,7 @@ void dmr_bio_set_dev(struct bio *bio, struct block_device *bdev);
 unsigned int dmr_bio_get_target_bio_nr(const struct bio *bio);
 void dmr_bio_io_error(struct bio *bio);
 sector_t dmr_bdev_nr_sectors(struct block_device *bdev);
+bool dmr_bdev_gone(struct block_device *bdev);
 unsigned int dmr_bdev_logical_block_size(struct block_device *bdev);
 unsigned int dmr_bdev_physical_block_size(struct block_device *bdev);
 unsigned int dmr_bdev_max_discard_sectors(struct block_device *bdev);

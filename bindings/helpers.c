@@ -35,6 +35,14 @@ sector_t dmr_bdev_nr_sectors(struct block_device *bdev)
 	return bdev_nr_sectors(bdev);
 }
 
+/* Whether the block layer says the disk is gone (removed, or marked dead). */
+bool dmr_bdev_gone(struct block_device *bdev)
+{
+	struct gendisk *disk = bdev->bd_disk;
+
+	return test_bit(GD_DEAD, &disk->state) || !disk_live(disk);
+}
+
 unsigned int dmr_bdev_logical_block_size(struct block_device *bdev)
 {
 	return bdev_logical_block_size(bdev);

@@ -100,6 +100,14 @@ impl DmDev {
         unsafe { ffi::dmr_bdev_nr_sectors(self.bdev()) }
     }
 
+    /// Whether the block layer says the disk is gone: removed, or marked
+    /// dead (a surprise removal).
+    pub fn is_gone(&self) -> bool {
+        // SAFETY: as in `sectors`; the gendisk lives as long as the open
+        // block device.
+        unsafe { ffi::dmr_bdev_gone(self.bdev()) }
+    }
+
     /// Largest discard the device accepts, in sectors (0: no discard).
     pub fn max_discard_sectors(&self) -> u32 {
         // SAFETY: as in `sectors`.

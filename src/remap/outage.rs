@@ -111,13 +111,17 @@ impl Work<'_> {
         o.answered.store(waiting, Relaxed);
     }
 
-    /// Reads blocks of the device: the neighbours of `near`, then its
-    /// first, middle and last blocks. True when any reads.
+    /// Whether the device answers: not if the block layer says it is gone;
+    /// else reads blocks of it, the neighbours of `near`, then its first,
+    /// middle and last blocks, and true when any reads.
     fn probe(&self, role: Role, near: u64) -> bool {
         let (dev, first, blocks) = match role {
             Role::Main => (self.main, 0, self.geometry.main_blocks()),
             Role::Spare => (self.spare, self.geometry.spare_sector(0), self.geometry.spare_blocks),
         };
+        if dev.is_gone() {
+            return false;
+        }
         let bs = self.layout.block_sectors;
         let mut buf = self.probe_buf.lock();
         // Whole blocks only (main's last block may be short).
@@ -138,7 +142,9 @@ impl Work<'_> {
             o.due_ms[i].store(now + backoff, Relaxed);
             o.backoff_ms[i].store((backoff * 2).min(MAX_BACKOFF_MS), Relaxed);
             if o.down.fetch_or(1 << i, Relaxed) & (1 << i) == 0 {
-                pr_warn!("{} device does not answer: errors pass up, nothing is relocated until it does\n", name);
+                let dev = [self.main, self.spare][i];
+                let why = if dev.is_gone() { "gone, the block layer says" } else { "probes fail" };
+                pr_warn!("{name} device does not answer ({why}): errors pass up, nothing is relocated until it does\n");
                 self.event();
             }
         } else {

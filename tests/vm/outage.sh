@@ -43,7 +43,7 @@ say "during the outage: $s ($wfail of 20 writes failed)"
 [ "$(status_field r 3)" = 0 ] || fail "blocks pending after an outage: $s"
 [ "$(status_field r 13)" = DA ] || fail "main not shown down: $s"
 [ "$(events r)" -gt "$ev0" ] || fail "no event for the outage"
-dmesg | grep -q "main device does not answer" || fail "outage not logged"
+dmesg | grep -q "main device does not answer (probes fail)" || fail "outage not logged: $(dmesg | tail -5)"
 
 swap "0 $n linear /dev/ram0 0"
 # Back in service by itself: the next reads succeed, and a probe (its
@@ -88,6 +88,9 @@ m=$(sectors $nb)
 dmsetup create r --table "0 $m remap $nb /dev/ram1"
 echo 0 >$cfg/power
 reads_fail 10
+# (The block layer says the disk is gone: no probe is needed.)
+dmesg | grep -q "main device does not answer (gone, the block layer says)" ||
+	fail "null_blk off: not taken as gone: $(dmesg | tail -5)"
 # A remap asked while main is gone (its size reads 0 now) fails cleanly.
 dmsetup message r 0 remap 800 2>/dev/null && fail "null_blk off: a remap message succeeded"
 dmesg | tail -3 | grep -q "remap: the main device does not answer" ||
