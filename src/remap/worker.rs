@@ -1,6 +1,7 @@
 //! The target's worker, on its own `WQ_MEM_RECLAIM` queue: it relocates
 //! the blocks that messages ask for, brings rewritten lost blocks back,
-//! moves pending blocks that main read again (retests), and commits. Everything queued when it runs goes into one commit.
+//! moves pending blocks that main read again (retests), and commits.
+//! Everything queued when it runs goes into one commit.
 
 use super::copy::{Copier, CopyError};
 use super::outage::Role;
@@ -90,6 +91,14 @@ struct Planned {
     error: Option<&'static str>,
 }
 
+/// What a batch took from its requests (see `Work::accept`).
+struct Accepted {
+    plan: KVec<Planned>,
+    /// Main blocks the plan relocates, to hold writes to.
+    ranges: KVec<(u64, u64)>,
+    commit_replies: KVec<Arc<Reply>>,
+}
+
 pub(super) const NOMEM: &str = "out of memory";
 const MAIN_DOWN: &str = "the main device does not answer";
 const SPARE_DOWN: &str = "the spare device does not answer";
@@ -149,37 +158,7 @@ impl<'a> Work<'a> {
     ) {
         let mut meta = self.meta.lock();
         let mut alloc = Allocator::new(meta.sb().alloc_next, self.geometry.spare_blocks);
-        let mut plan: KVec<Planned> = KVec::new();
-        let mut ranges = KVec::new();
-        let mut commit_replies = KVec::new();
-        let mut fresh_total = 0;
-        for r in requests {
-            let (first, end) = match r.kind {
-                Kind::Commit => {
-                    if commit_replies.push(r.reply.clone(), GFP_KERNEL).is_err() {
-                        r.reply.send(Err(NOMEM));
-                    }
-                    continue;
-                }
-                Kind::Remap { first, count } => (first, first + count),
-            };
-            let planned = self.plan(first, end, &plan, alloc.free() - fresh_total).and_then(|fresh| {
-                self.remaps.reserve((fresh_total + fresh) as usize).map_err(|_| NOMEM)?;
-                ranges.push((first, end), GFP_KERNEL).map_err(|_| NOMEM)?;
-                plan.reserve(1, GFP_KERNEL).map_err(|_| NOMEM)?;
-                Ok(fresh)
-            });
-            match planned {
-                Ok(fresh) => {
-                    fresh_total += fresh;
-                    let p = Planned { reply: r.reply, first, end, outcome: Outcome::default(), error: None };
-                    // Room was reserved above.
-                    let _ = plan.push(p, GFP_KERNEL);
-                }
-                Err(e) => r.reply.send(Err(e)),
-            }
-        }
-
+        let Accepted { mut plan, mut ranges, commit_replies } = self.accept(requests, &alloc);
         let retests = retest_blocks(&mut retested, &mut ranges);
 
         // Relocate: hold writes to the blocks, wait for those in flight,
@@ -198,26 +177,7 @@ impl<'a> Work<'a> {
                 self.relocate(&mut rest[0], done, &mut alloc, &mut records);
             }
         }
-
-        // Rewritten lost blocks are good again.
-        let mut revive = BioList::new();
-        while let Some(mut bio) = revived.pop() {
-            let IoState::Revived { block } = bio.per_bio().state else {
-                bio.fail();
-                continue;
-            };
-            if let Some(r) = self.remaps.get(block) {
-                let queued = records.iter().any(|q: &Record| q.main == block);
-                if r.state.is_lost() && !queued {
-                    let good = Record { state: BlockState::Remapped, ..r };
-                    if records.push(good, GFP_KERNEL).is_err() {
-                        bio.fail();
-                        continue;
-                    }
-                }
-            }
-            revive.push(bio);
-        }
+        let mut revive = self.revive(revived, &mut records);
         let recovered = self.retest(&retests, &mut records);
 
         let committed = self.commit(&mut meta, &mut records, &alloc, !commit_replies.is_empty());
@@ -253,6 +213,65 @@ impl<'a> Work<'a> {
         for r in commit_replies {
             r.send(committed.map(|seq| Outcome { seq, ..Outcome::default() }));
         }
+    }
+
+    /// Takes the batch's requests: `remap` requests that can be done (the
+    /// rest are answered now), with room reserved for them, and the
+    /// replies of commit requests.
+    fn accept(&self, requests: KVec<Request>, alloc: &Allocator) -> Accepted {
+        let mut a = Accepted { plan: KVec::new(), ranges: KVec::new(), commit_replies: KVec::new() };
+        let mut fresh_total = 0;
+        for r in requests {
+            let (first, end) = match r.kind {
+                Kind::Commit => {
+                    if a.commit_replies.push(r.reply.clone(), GFP_KERNEL).is_err() {
+                        r.reply.send(Err(NOMEM));
+                    }
+                    continue;
+                }
+                Kind::Remap { first, count } => (first, first + count),
+            };
+            let planned = self.plan(first, end, &a.plan, alloc.free() - fresh_total).and_then(|fresh| {
+                self.remaps.reserve((fresh_total + fresh) as usize).map_err(|_| NOMEM)?;
+                a.ranges.push((first, end), GFP_KERNEL).map_err(|_| NOMEM)?;
+                a.plan.reserve(1, GFP_KERNEL).map_err(|_| NOMEM)?;
+                Ok(fresh)
+            });
+            match planned {
+                Ok(fresh) => {
+                    fresh_total += fresh;
+                    let p = Planned { reply: r.reply, first, end, outcome: Outcome::default(), error: None };
+                    // Room was reserved above.
+                    let _ = a.plan.push(p, GFP_KERNEL);
+                }
+                Err(e) => r.reply.send(Err(e)),
+            }
+        }
+        a
+    }
+
+    /// Queues the records that make rewritten lost blocks good again;
+    /// returns their writes, to complete once committed.
+    fn revive(&self, mut revived: BioList<PerIo, FromEndIo>, records: &mut KVVec<Record>) -> BioList<PerIo, FromEndIo> {
+        let mut revive = BioList::new();
+        while let Some(mut bio) = revived.pop() {
+            let IoState::Revived { block } = bio.per_bio().state else {
+                bio.fail();
+                continue;
+            };
+            if let Some(r) = self.remaps.get(block) {
+                let queued = records.iter().any(|q: &Record| q.main == block);
+                if r.state.is_lost() && !queued {
+                    let good = Record { state: BlockState::Remapped, ..r };
+                    if records.push(good, GFP_KERNEL).is_err() {
+                        bio.fail();
+                        continue;
+                    }
+                }
+            }
+            revive.push(bio);
+        }
+        revive
     }
 
     /// Checks a request to relocate main blocks `[first, end)`; returns
