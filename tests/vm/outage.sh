@@ -4,7 +4,9 @@
 # down (D) and an event fires; afterwards, without a reload, every block
 # reads its data (writes made during it fail or read back what they wrote)
 # and status shows main alive again. Then a null_blk main powered off
-# (configfs): the same, while its disk is gone.
+# (configfs): the same, while its disk is gone. Then a scsi_debug disk set
+# offline and running again: the disk stays, the SCSI layer rejects its I/O;
+# the same as the dm-error outage.
 . /tests/lib.sh
 load
 fresh_spare /dev/ram1
@@ -26,51 +28,71 @@ reads_fail() { # count: reads of blocks 0, 8, 16, ... of r, each alone, must fai
 	done
 }
 
+# 20 writes of fresh data (kept in /tmp/during) to blocks 4, 12, 20, ...,
+# each alone; sets wfail to the number that failed.
+outage_writes() {
+	dd if=/dev/urandom of=/tmp/during bs=4096 count=20 status=none
+	i=0 wfail=0
+	while [ $i -lt 20 ]; do
+		dd if=/tmp/during of=/dev/mapper/r bs=4096 skip=$i seek=$((i * 8 + 4)) count=1 oflag=direct \
+			conv=notrunc status=none 2>/dev/null || wfail=$((wfail + 1))
+		i=$((i + 1))
+	done
+}
+
+# After an outage, without a reload: main returns to service by itself (the
+# next reads succeed, and a probe, whose back-off is at most 5 s, shows it
+# alive); every block reads what was there or what a write during the outage
+# wrote; then the first 4 MiB read back as before, with nothing relocated.
+after_outage() {
+	t=0
+	until [ "$(status_field r 13)" = AA ]; do
+		dd if=/dev/mapper/r of=/dev/null bs=4096 count=1 iflag=direct status=none ||
+			fail "$1: read after the outage failed"
+		t=$((t + 1))
+		[ $t -le 20 ] || fail "$1: main still shown down 10 s after the outage: $(dmsetup status r)"
+		sleep 0.5
+	done
+	i=0
+	while [ $i -lt 20 ]; do
+		b=$((i * 8 + 4))
+		dd if=/dev/mapper/r of=/tmp/got bs=4096 skip=$b count=1 iflag=direct status=none ||
+			fail "$1: block $b unreadable"
+		dd if=/tmp/before of=/tmp/old bs=4096 skip=$b count=1 status=none
+		dd if=/tmp/during of=/tmp/new bs=4096 skip=$i count=1 status=none
+		cmp -s /tmp/got /tmp/old || cmp -s /tmp/got /tmp/new ||
+			fail "$1: block $b holds neither its old data nor the write"
+		dd if=/tmp/old of=/dev/mapper/r bs=4096 seek=$b count=1 oflag=direct conv=notrunc status=none
+		i=$((i + 1))
+	done
+	dd if=/dev/mapper/r of=/tmp/after bs=1M count=4 iflag=direct status=none || fail "$1: reads after the outage failed"
+	cmp -s /tmp/before /tmp/after || fail "$1: data differs after the outage"
+	s=$(dmsetup status r)
+	[ "$(status_field r 1)" = 0 ] && [ "$(status_field r 3)" = 0 ] || fail "$1: status after the outage: $s"
+}
+
+# While main is out: nothing relocated, no spare used, nothing pending,
+# main shown down, an event since $ev0.
+during_outage() {
+	s=$(dmsetup status r)
+	say "$1, during the outage: $s ($wfail of 20 writes failed)"
+	[ "$(status_field r 1)" = 0 ] || fail "$1: remaps made during an outage: $s"
+	[ "$(status_field r 2)" = 0/$(status_field r 2 | cut -d/ -f2) ] || fail "$1: spare used during an outage: $s"
+	[ "$(status_field r 3)" = 0 ] || fail "$1: blocks pending after an outage: $s"
+	[ "$(status_field r 13)" = DA ] || fail "$1: main not shown down: $s"
+	[ "$(events r)" -gt "$ev0" ] || fail "$1: no event for the outage"
+}
+
 swap "0 $n error"
 # 40 blocks read, 20 written (fresh data, kept to compare), each alone.
 reads_fail 40
-dd if=/dev/urandom of=/tmp/during bs=4096 count=20 status=none
-i=0 wfail=0
-while [ $i -lt 20 ]; do
-	dd if=/tmp/during of=/dev/mapper/r bs=4096 skip=$i seek=$((i * 8 + 4)) count=1 oflag=direct conv=notrunc \
-		status=none 2>/dev/null || wfail=$((wfail + 1))
-	i=$((i + 1))
-done
-s=$(dmsetup status r)
-say "during the outage: $s ($wfail of 20 writes failed)"
-[ "$(status_field r 1)" = 0 ] || fail "remaps made during an outage: $s"
-[ "$(status_field r 2)" = 0/$(status_field r 2 | cut -d/ -f2) ] || fail "spare used during an outage: $s"
-[ "$(status_field r 3)" = 0 ] || fail "blocks pending after an outage: $s"
-[ "$(status_field r 13)" = DA ] || fail "main not shown down: $s"
-[ "$(events r)" -gt "$ev0" ] || fail "no event for the outage"
+outage_writes
+during_outage dm-error
 dmesg | grep -q "main device does not answer (probes fail)" || fail "outage not logged: $(dmesg | tail -5)"
 
 swap "0 $n linear /dev/ram0 0"
-# Back in service by itself: the next reads succeed, and a probe (its
-# back-off is at most 5 s) shows main alive again.
-t=0
-until [ "$(status_field r 13)" = AA ]; do
-	dd if=/dev/mapper/r of=/dev/null bs=4096 count=1 iflag=direct status=none || fail "read after the outage failed"
-	t=$((t + 1))
-	[ $t -le 20 ] || fail "main still shown down 10 s after the outage: $(dmsetup status r)"
-	sleep 0.5
-done
+after_outage dm-error
 dmesg | grep -q "main device answers again" || fail "return not logged"
-# Every block reads: what was there, or what a write during the outage wrote.
-i=0
-while [ $i -lt 20 ]; do
-	b=$((i * 8 + 4))
-	dd if=/dev/mapper/r of=/tmp/got bs=4096 skip=$b count=1 iflag=direct status=none || fail "block $b unreadable"
-	dd if=/tmp/before of=/tmp/old bs=4096 skip=$b count=1 status=none
-	dd if=/tmp/during of=/tmp/new bs=4096 skip=$i count=1 status=none
-	cmp -s /tmp/got /tmp/old || cmp -s /tmp/got /tmp/new || fail "block $b holds neither its old data nor the write"
-	dd if=/tmp/old of=/dev/mapper/r bs=4096 seek=$b count=1 oflag=direct conv=notrunc status=none
-	i=$((i + 1))
-done
-dd if=/dev/mapper/r of=/tmp/after bs=1M count=4 iflag=direct status=none || fail "reads after the outage failed"
-cmp -s /tmp/before /tmp/after || fail "data differs after the outage"
-s=$(dmsetup status r)
-[ "$(status_field r 1)" = 0 ] && [ "$(status_field r 3)" = 0 ] || fail "status after the outage: $s"
 dmsetup remove r
 dmsetup remove dmain
 say "outage via dm-error: 40 reads and 20 writes failed up, nothing relocated or pending, data intact, back in service"
@@ -102,3 +124,30 @@ dmsetup remove r
 echo 1 >$cfg/power
 rmdir $cfg
 say "outage via null_blk power: 10 reads and a remap message failed up, nothing relocated or pending"
+
+# scsi_debug set offline: the disk stays, the SCSI layer fails its I/O.
+fresh_spare /dev/ram1
+echo 1 >/sys/bus/pseudo/drivers/scsi_debug/add_host
+t=0
+until [ -b /dev/sda ]; do
+	t=$((t + 1))
+	[ $t -le 50 ] || fail "scsi_debug made no /dev/sda"
+	sleep 0.1
+done
+dd if=/tmp/before of=/dev/sda bs=1M oflag=direct status=none
+dmsetup create r --table "0 $(sectors /dev/sda) remap /dev/sda /dev/ram1"
+ev0=$(events r)
+downs=$(dmesg | grep -c "main device does not answer (probes fail)" || true)
+ups=$(dmesg | grep -c "main device answers again" || true)
+echo offline >/sys/block/sda/device/state
+reads_fail 10
+outage_writes
+[ $wfail = 20 ] || fail "scsi_debug offline: $((20 - wfail)) of 20 writes succeeded"
+during_outage scsi_debug
+[ "$(dmesg | grep -c "main device does not answer (probes fail)")" -gt "$downs" ] ||
+	fail "scsi_debug offline: outage not logged: $(dmesg | tail -5)"
+echo running >/sys/block/sda/device/state
+after_outage scsi_debug
+[ "$(dmesg | grep -c "main device answers again")" -gt "$ups" ] || fail "scsi_debug: return not logged"
+dmsetup remove r
+say "outage via scsi_debug offline: 10 reads and 20 writes failed up, nothing relocated or pending, data intact, back in service"
