@@ -3,6 +3,7 @@
 //! tests/vm/crash_replay.sh runs `dm-remap-crash run`, which replays it to
 //! each point and checks what the real module loads and reads there.
 
+mod fio;
 mod logwrites;
 mod manifest;
 mod points;

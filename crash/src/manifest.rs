@@ -6,6 +6,7 @@
 //! - `devices:<main>:<spare>`: the sizes of main and spare, in sectors;
 //! - `region:<blocks>`: stamped blocks are 0 to `blocks` - 1;
 //! - `defects:<first>:<step>:<count>`: main blocks that fail every I/O;
+//! - `fio:<first>:<blocks>`: fio's area (see fio.rs);
 //! - `ready`: the table is loaded (points start after it);
 //! - `w:<block>:<stamp>`: a write of the stamp was acknowledged (it used
 //!   FUA);
@@ -49,6 +50,8 @@ pub struct Manifest {
     pub region: u64,
     /// Main blocks that fail every I/O.
     pub defects: BTreeSet<u64>,
+    /// fio's area: its first block and how many.
+    pub fio: Option<(u64, u64)>,
     pub ready: Option<usize>,
     pub blocks: HashMap<u64, Block>,
     /// Blocks that must be remapped.
@@ -82,6 +85,10 @@ impl Manifest {
                 }
                 ("defects", &[first, step, count]) => {
                     m.defects.extend((0..count).map(|k| first + k * step));
+                    continue;
+                }
+                ("fio", &[first, blocks]) => {
+                    m.fio = Some((first, blocks));
                     continue;
                 }
                 ("ready", &[]) => {
@@ -182,7 +189,7 @@ mod tests {
         // 6 w, 7 p, 8 r.
         let log = log_of(&["devices:16:8", "region:64", "defects:5:64:1", "ready", "", "w:3:1", "w:5:2", "p:7", "r:9"]);
         let m = Manifest::at(&log, 5).unwrap();
-        assert_eq!(m.ready, Some(4));
+        assert_eq!((m.ready, m.fio), (Some(4), None));
         assert_eq!(m.inflight, Some(Op::Write { block: 3, stamp: 1 }));
         assert!(m.check_block(3, Some("STAMP 1 3")).is_ok() && m.check_block(3, Some("")).is_ok());
         assert!(m.check_block(4, Some("STAMP 1 3")).is_err(), "a stamp of another block");
@@ -208,5 +215,8 @@ mod tests {
         assert!(Manifest::at(&log_of(&["devices:8:8", "region:8", "w:1:x"]), 3).is_err());
         assert!(Manifest::at(&log_of(&["region:8"]), 1).is_err(), "no devices mark");
         assert!(Manifest::at(&log_of(&["ready"]), 1).is_err());
+        let m = Manifest::at(&log_of(&["devices:8:8", "region:8", "fio:16:4"]), 3).unwrap();
+        assert_eq!(m.fio, Some((16, 4)));
+        assert!(Manifest::at(&log_of(&["devices:8:8", "region:8", "fio:16"]), 3).is_err());
     }
 }

@@ -1,8 +1,9 @@
 //! Checks every point of a plan against the real module: replay, then
 //! `dm-remap-tool check`, `dmsetup create` (a load with no repair) over
 //! loop devices on the check copies, `dmsetup message ... list`, a read of
-//! every stamped block, `dmsetup remove`.
+//! every stamped block and of fio's area, `dmsetup remove`.
 
+use crate::fio;
 use crate::logwrites::Log;
 use crate::manifest::Manifest;
 use crate::points::Kind;
@@ -118,48 +119,15 @@ fn dmsetup(args: &[&str]) -> Result<String, String> {
     cmd("dmsetup", &[&["--noudevsync"], args].concat())
 }
 
-/// Reads every stamped block of `device` and checks it; checks the
-/// module's list of remaps (`<main> <spare> <state>` lines). Returns how
-/// many remaps it listed.
-fn verify(m: &Manifest, device: &Path, list: &str) -> Result<usize, String> {
-    let dev = OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_DIRECT)
-        .open(device)
-        .map_err(|e| format!("{}: {e}", device.display()))?;
-    // Reads up to CHUNK blocks at a time, around the defects that were
-    // never written (each read would be a slow error); a chunk that fails
-    // (it holds a lost block) is read again block by block.
-    let mut buf = vec![0u8; (CHUNK + 1) * BLOCK];
-    let at = buf.as_ptr().align_offset(BLOCK);
-    let chunk = &mut buf[at..at + CHUNK * BLOCK];
-    let mut failures = Vec::new();
-    let read_at = |buf: &mut [u8], b: u64| match dev.read_exact_at(buf, b * BLOCK as u64) {
-        Ok(()) => Ok(true),
-        Err(e) if e.raw_os_error() == Some(libc::EIO) => Ok(false),
-        Err(e) => Err(format!("{}: block {b}: {e}", device.display())),
-    };
-    let mut first = 0;
-    while first < m.region {
-        if m.unwritten_defect(first) {
-            first += 1;
-            continue;
-        }
-        let end = (first..m.region)
-            .take(CHUNK)
-            .find(|&b| m.unwritten_defect(b))
-            .unwrap_or(m.region.min(first + CHUNK as u64));
-        let n = (end - first) as usize;
-        let whole = read_at(&mut chunk[..n * BLOCK], first)?;
-        for (i, block) in chunk[..n * BLOCK].chunks_mut(BLOCK).enumerate() {
-            let b = first + i as u64;
-            let read = (whole || read_at(block, b)?).then(|| stamp_of(block));
-            if let Err(e) = m.check_block(b, read.as_deref()) {
-                failures.push(e);
-            }
-        }
-        first = end;
-    }
+/// Reads every stamped block of `device` and fio's area and checks them;
+/// checks the module's list of remaps (`<main> <spare> <state>` lines).
+/// Returns how many remaps it listed and how many of fio's blocks hold
+/// fio's data.
+fn verify(m: &Manifest, device: &Path, list: &str) -> Result<(usize, usize), String> {
+    let mut dev = Reader::open(device)?;
+    let mut failures = verify_region(m, &mut dev)?;
+    let (fio_failures, fio_blocks) = verify_fio(m, &mut dev)?;
+    failures.extend(fio_failures);
     let mut owner: HashMap<&str, &str> = HashMap::new();
     let mut listed = BTreeSet::new();
     for line in list.lines().filter(|l| !l.trim().is_empty()) {
@@ -176,10 +144,102 @@ fn verify(m: &Manifest, device: &Path, list: &str) -> Result<usize, String> {
         failures.push(format!("block {b} was remapped before this point and is not now"));
     }
     if failures.is_empty() {
-        Ok(listed.len())
+        Ok((listed.len(), fio_blocks))
     } else {
         Err(failures.join("\n"))
     }
+}
+
+/// Reads blocks of the loaded point, with O_DIRECT, up to CHUNK at a time.
+struct Reader {
+    dev: std::fs::File,
+    name: String,
+    buf: Vec<u8>,
+    at: usize,
+}
+
+impl Reader {
+    fn open(device: &Path) -> Result<Self, String> {
+        let name = device.display().to_string();
+        let dev = OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_DIRECT)
+            .open(device)
+            .map_err(|e| format!("{name}: {e}"))?;
+        let buf = vec![0u8; (CHUNK + 1) * BLOCK];
+        let at = buf.as_ptr().align_offset(BLOCK);
+        Ok(Reader { dev, name, buf, at })
+    }
+
+    /// Reads `n` blocks from block `first`: true if they read, false on
+    /// an I/O error. The data is in `chunk()`.
+    fn read(&mut self, first: u64, n: usize) -> Result<bool, String> {
+        match self.dev.read_exact_at(&mut self.buf[self.at..self.at + n * BLOCK], first * BLOCK as u64) {
+            Ok(()) => Ok(true),
+            Err(e) if e.raw_os_error() == Some(libc::EIO) => Ok(false),
+            Err(e) => Err(format!("{}: block {first}: {e}", self.name)),
+        }
+    }
+
+    fn chunk(&self, n: usize) -> &[u8] {
+        &self.buf[self.at..self.at + n * BLOCK]
+    }
+}
+
+/// The stamped region: reads up to CHUNK blocks at a time, around the
+/// defects that were never written (each read would be a slow error); a
+/// chunk that fails (it holds a lost block) is read again block by block.
+fn verify_region(m: &Manifest, dev: &mut Reader) -> Result<Vec<String>, String> {
+    let mut failures = Vec::new();
+    let mut first = 0;
+    while first < m.region {
+        if m.unwritten_defect(first) {
+            first += 1;
+            continue;
+        }
+        let end = (first..m.region)
+            .take(CHUNK)
+            .find(|&b| m.unwritten_defect(b))
+            .unwrap_or(m.region.min(first + CHUNK as u64));
+        let n = (end - first) as usize;
+        let reads: Vec<Option<String>> = if dev.read(first, n)? {
+            dev.chunk(n).chunks(BLOCK).map(|b| Some(stamp_of(b))).collect()
+        } else {
+            let mut one = Vec::new();
+            for b in first..end {
+                one.push(dev.read(b, 1)?.then(|| stamp_of(dev.chunk(1))));
+            }
+            one
+        };
+        for (b, read) in (first..).zip(&reads) {
+            if let Err(e) = m.check_block(b, read.as_deref()) {
+                failures.push(e);
+            }
+        }
+        first = end;
+    }
+    Ok(failures)
+}
+/// fio's area: every block reads, and holds zeros or a whole fio block of
+/// its own offset (see fio.rs). Returns the failures and how many blocks
+/// hold fio's data.
+fn verify_fio(m: &Manifest, dev: &mut Reader) -> Result<(Vec<String>, usize), String> {
+    let Some((start, blocks)) = m.fio else { return Ok((Vec::new(), 0)) };
+    let (mut failures, mut written) = (Vec::new(), 0);
+    for first in (start..start + blocks).step_by(CHUNK) {
+        let n = CHUNK.min((start + blocks - first) as usize);
+        if !dev.read(first, n)? {
+            failures.push(format!("fio's blocks {first} to {} fail to read", first + n as u64 - 1));
+            continue;
+        }
+        for (b, block) in (first..).zip(dev.chunk(n).chunks(BLOCK)) {
+            match fio::check_block(block, b * BLOCK as u64) {
+                Err(e) => failures.push(format!("block {b} in fio's area: {e}")),
+                Ok(()) => written += usize::from(block.iter().any(|&c| c != 0)),
+            }
+        }
+    }
+    Ok((failures, written))
 }
 
 /// Seconds spent in each step, over all points.
@@ -205,7 +265,7 @@ fn point(
     replay: &mut Replay,
     p: usize,
     t: &mut Times,
-) -> Result<(u64, usize), String> {
+) -> Result<(u64, usize, usize), String> {
     let m = Manifest::at(log, p)?;
     t.time(0, || replay.to(p)).map_err(|e| format!("replay: {e}"))?;
     let spare_img = dir.join("check-spare.img");
@@ -217,7 +277,8 @@ fn point(
         .time(3, || dmsetup(&["message", NAME, "0", "list"]))
         .and_then(|list| t.time(4, || verify(&m, &Path::new("/dev/mapper").join(NAME), &list)));
     t.time(5, || dmsetup(&["remove", NAME]))?;
-    Ok((m.acked_writes, checked?))
+    let (remaps, fio_blocks) = checked?;
+    Ok((m.acked_writes, remaps, fio_blocks))
 }
 
 /// Checks each point in order, with the images in `dir`; stops at the
@@ -231,14 +292,17 @@ pub fn run(log: &Log, dir: &Path, points: &BTreeMap<usize, Kind>) -> Result<Stri
     replay.to(0).map_err(|e| format!("{}: {e}", dir.display()))?;
     let loops = Loops::attach(dir)?;
     let _disk = Disk::create(&start, &loops.main)?;
-    let (mut acked, mut remaps, mut t) = (0, 0, Times::default());
+    let (mut acked, mut remaps, mut fio_blocks, mut t) = (0, 0, 0, Times::default());
     for (&p, kind) in points {
-        (acked, remaps) =
+        (acked, remaps, fio_blocks) =
             point(log, dir, &loops, &mut replay, p, &mut t).map_err(|e| format!("point {p} ({}): {e}", kind.name()))?;
+    }
+    if start.fio.is_some() && fio_blocks == 0 {
+        return Err("fio's area holds none of fio's data at the last point: nothing there was checked".into());
     }
     let times: Vec<String> = Times::STEPS.iter().zip(t.0).map(|(name, secs)| format!("{name} {secs:.0} s")).collect();
     Ok(format!(
-        "{} points clean; at the last, {acked} writes acknowledged and {remaps} remaps; time: {}",
+        "{} points clean; at the last, {acked} writes acknowledged, {remaps} remaps and {fio_blocks} blocks of fio's data; time: {}",
         points.len(),
         times.join(", ")
     ))

@@ -11,7 +11,7 @@
 # - a `remap` message after every 8th write (blocks of the region and of
 #   fio's area);
 # - fio writing 4 MiB at random (with flushes) and verifying it, all along
-#   (fio_busy).
+#   (fio_busy), over blocks 1024 to 2047.
 # Each step leaves a mark in the log (see crash/src/manifest.rs), so the
 # replay knows what was acknowledged at every point. Kernel command line:
 # dmr.crash_writes (default 120), dmr.crash_seed.
@@ -37,6 +37,7 @@ dmsetup create lspare --table "0 $spare linear /dev/mapper/lw $main"
 mark devices $main $spare
 mark region $region
 mark defects 5 64 8
+mark fio 1024 1024
 bad_table /dev/mapper/lmain 5 64 8 | dmsetup create disk
 dmsetup create r --table "0 $main remap /dev/mapper/disk /dev/mapper/lspare"
 mark ready
