@@ -10,6 +10,7 @@ APT_PKGS=(
 	linux-source-6.12
 	build-essential bc bison flex libelf-dev libssl-dev cpio kmod xz-utils zstd python3 rsync
 	qemu-system-x86 busybox-static dmsetup fio
+	systemd # systemd-escape and systemd-analyze check the generator's units (tool/tests/generator.rs)
 )
 # `install-deps.sh --bench`: also what the benchmark's chart needs.
 [ "${1:-}" = --bench ] && APT_PKGS+=(python3-matplotlib)

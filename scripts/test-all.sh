@@ -81,6 +81,17 @@ log "VM boots 'reboot-1' and 'reboot-2': persistence across a reboot"
 run 4 "$TOP/scripts/vm-run.sh" reboot-1 "$initrd" persist_write
 run 4 "$TOP/scripts/vm-run.sh" reboot-2 "$initrd" persist_verify
 unset DMR_DISKS
+# Assembly from /etc/remaptab across a reboot in which the disks appear in
+# the other order, with another disk of main's size.
+d=out/assemble-disks
+rm -rf $d && mkdir -p $d && truncate -s 64M $d/main.img $d/other.img && truncate -s 16M $d/spare.img &&
+	truncate -s 1M $d/notes.img
+log "VM boots 'assemble-1' and 'assemble-2': assembly by identity after the disks swap places"
+export DMR_DISKS="$d/main.img $d/spare.img $d/notes.img $d/other.img"
+run 4 "$TOP/scripts/vm-run.sh" assemble-1 "$initrd" assemble_first
+export DMR_DISKS="$d/other.img $d/notes.img $d/spare.img $d/main.img"
+run 4 "$TOP/scripts/vm-run.sh" assemble-2 "$initrd" assemble_swapped
+unset DMR_DISKS
 # The README's demo command itself, in a clean copy of this tree (tracked
 # and new files, no build output), so a step the demo leaves out fails here.
 log "the README's demo command, scripts/demo.sh, in a clean copy of the tree"

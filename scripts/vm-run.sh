@@ -35,14 +35,19 @@ if [ -n "${DMR_VM_ICOUNT:-}" ]; then
 fi
 
 disks=()
+n=0
 for d in ${DMR_DISKS:-}; do
-	disks+=(-drive "file=$d,format=raw,if=virtio,cache=none")
+	# The image's name is the disk's serial (/sys/block/vdX/serial).
+	disks+=(-drive "file=$d,format=raw,if=none,id=disk$n,cache=none"
+		-device "virtio-blk-pci,drive=disk$n,serial=$(basename "$d" .img)")
+	n=$((n + 1))
 done
 tests=$(IFS=,; echo "$*")
+# scsi_debug (built in) adds no disk at boot: a test adds its host.
 limit=$((60 + PER_TEST * $#))
 qemu=(qemu-system-x86_64 "${accel[@]}" -m 2G -smp 2
 	-nographic -no-reboot -kernel "$KDIR/arch/x86/boot/bzImage" -initrd "$INITRD" "${disks[@]}"
-	-append "console=ttyS0 panic=-1 brd.rd_nr=4 brd.rd_size=65536 dmr.tests=$tests dmr.timeout=$PER_TEST ${DMR_VM_APPEND:-}")
+	-append "console=ttyS0 panic=-1 brd.rd_nr=4 brd.rd_size=65536 scsi_debug.add_host=0 dmr.tests=$tests dmr.timeout=$PER_TEST ${DMR_VM_APPEND:-}")
 if [ -n "${DMR_VM_KILL:-}" ]; then
 	read -r marker after <<<"$DMR_VM_KILL"
 	: >"$LOG" # before the first grep, which can come before QEMU's redirection

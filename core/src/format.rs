@@ -38,6 +38,8 @@ const SLOT_MAGIC: u64 = u64::from_le_bytes(*b"DMRMSLOT");
 const LOG_MAGIC: u64 = u64::from_le_bytes(*b"DMRMLOG1");
 const SALT_SLOT: u32 = 0x534c_4f54;
 const SALT_LOG: u32 = 0x4c4f_4721;
+/// The two halves of main's identity hash.
+const SALT_ID: [u32; 2] = [0x4944_4849, 0x4944_4c4f];
 const CRC_OFFSET: usize = 8;
 
 /// A metadata failure, with a message fit for `ti->error` or the tool.
@@ -183,12 +185,14 @@ pub struct Superblock {
     pub records: u64,
     /// Next spare data block to hand out; blocks below it are used.
     pub alloc_next: u64,
+    /// Main's identity at format (`identity_hash`), 0 when not known.
+    pub main_id: u64,
 }
 
 impl Superblock {
     /// A freshly formatted pair: commit 1, no remaps.
     pub fn new(uuid: [u8; 16], geometry: Geometry) -> Self {
-        Self { seq: 1, uuid, compat: 0, incompat: 0, geometry, records: 0, alloc_next: 0 }
+        Self { seq: 1, uuid, compat: 0, incompat: 0, geometry, records: 0, alloc_next: 0, main_id: 0 }
     }
 
     /// Records in the tail.
@@ -230,6 +234,7 @@ impl Superblock {
         put64(b, 96, g.spare_blocks);
         put64(b, 104, self.records);
         put64(b, 112, self.alloc_next);
+        put64(b, 120, self.main_id);
         seal(b, SALT_SLOT);
     }
 
@@ -264,6 +269,7 @@ impl Superblock {
             geometry,
             records: le64(b, 104),
             alloc_next: le64(b, 112),
+            main_id: le64(b, 120),
         };
         if sb.seq == u64::MAX {
             // The next commit would have no number.
@@ -277,12 +283,27 @@ impl Superblock {
     }
 }
 
+/// Main's identity as the metadata records it: a 64-bit hash of the text
+/// that names main's stable identifiers (`dm-remap-tool` makes it, see
+/// docs/metadata.rst). Never 0, which says "not known".
+pub fn identity_hash(text: &[u8]) -> u64 {
+    let [hi, lo] = SALT_ID.map(|salt| u64::from(crc32c::checksum(salt, text)));
+    (hi << 32 | lo).max(1)
+}
+
 /// Encodes the two commit slots of a freshly formatted pair: commit 1 in
 /// slot A and commit 2, of the same empty state, in slot B, so that either
 /// slot alone loads (one damaged block never makes a new pair unusable).
+/// `main_id` is main's identity (`identity_hash`), or 0 when not known.
 /// Returns the newest header (commit 2).
-pub fn format_slots(uuid: [u8; 16], g: Geometry, a: &mut [u8; MBLOCK], b: &mut [u8; MBLOCK]) -> Superblock {
-    let first = Superblock::new(uuid, g);
+pub fn format_slots(
+    uuid: [u8; 16],
+    main_id: u64,
+    g: Geometry,
+    a: &mut [u8; MBLOCK],
+    b: &mut [u8; MBLOCK],
+) -> Superblock {
+    let first = Superblock { main_id, ..Superblock::new(uuid, g) };
     let second = Superblock { seq: first.seq + 1, ..first };
     a.fill(0);
     first.encode(a);

@@ -18,7 +18,7 @@ impl Disk {
     fn format(g: Geometry) -> (Self, Superblock) {
         let mut d = Disk::new(&g);
         let (a, b) = d.0.split_at_mut(1);
-        let sb = format::format_slots([7; 16], g, &mut a[0], &mut b[0]);
+        let sb = format::format_slots([7; 16], 0, g, &mut a[0], &mut b[0]);
         (d, sb)
     }
 
@@ -124,6 +124,22 @@ fn format_round_trip() {
     let (loaded, map) = d.load().unwrap();
     assert_eq!(loaded, sb);
     assert!(map.is_empty());
+}
+
+#[test]
+fn main_identity_is_kept_by_every_commit() {
+    // The value docs/metadata.rst's definition gives (and KUnit's
+    // slot_codec checks in the kernel).
+    assert_eq!(format::identity_hash(b"serial=main"), 0x4974_b745_1709_6957);
+    let g = geometry();
+    let (mut a, mut b) = ([0; MBLOCK], [0; MBLOCK]);
+    let sb = format::format_slots([7; 16], 0x4974_b745_1709_6957, g, &mut a, &mut b);
+    assert_eq!(Superblock::decode(&a).unwrap().main_id, sb.main_id);
+    let mut next = [0; MBLOCK];
+    let mut log = [0; MBLOCK];
+    let new = records(0, 300);
+    let c = journal::prepare_commit(&sb, &b, &new, 300, &mut next, &mut log, |_, _| Ok::<(), ()>(())).unwrap();
+    assert_eq!((c.main_id, Superblock::decode(&next).unwrap().main_id), (sb.main_id, sb.main_id));
 }
 
 #[test]

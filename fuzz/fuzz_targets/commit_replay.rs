@@ -12,7 +12,7 @@ fuzz_target!(|data: &[u8]| {
     let g = Geometry::new(4096, 1 << 24, 1 << 15).unwrap();
     let main_blocks = g.main_blocks();
     let (mut a, mut b) = ([0u8; MBLOCK], [0u8; MBLOCK]);
-    let mut sb = format::format_slots([1; 16], g, &mut a, &mut b);
+    let mut sb = format::format_slots([1; 16], 0, g, &mut a, &mut b);
     let mut slots = [a, b];
     let mut area: HashMap<u64, [u8; MBLOCK]> = HashMap::new();
     let mut model: Vec<Record> = Vec::new();

@@ -27,8 +27,9 @@ fuzz_target!(|data: &[u8]| {
     }
     let path = PathBuf::from(format!("/dev/shm/dmr-fuzz-{}", std::process::id()));
     std::fs::write(&path, &image).unwrap();
-    let _ = commands::check(&path);
+    // (The image as its own main: the size and identity checks.)
+    let _ = commands::check(&path, Some(&path));
     let _ = commands::dump(&path, true);
     let _ = commands::repair(&path, true);
-    let _ = commands::check(&path);
+    let _ = commands::check(&path, None);
 });

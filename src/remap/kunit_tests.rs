@@ -86,6 +86,9 @@ fn slot_codec(t: &Test) {
     let mut sb = Superblock::new([3; 16], g);
     sb.records = 2;
     sb.alloc_next = 2;
+    // The host computes the same identity (core/tests/metadata.rs).
+    sb.main_id = format::identity_hash(b"serial=main");
+    check!(t, sb.main_id == 0x4974_b745_1709_6957);
     format::set_record(&mut b, 0, &Record { main: 7, spare: 0, state: BlockState::Remapped });
     format::set_record(&mut b, 1, &Record { main: 9, spare: 1, state: BlockState::Lost });
     sb.encode(&mut b);

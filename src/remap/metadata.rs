@@ -75,8 +75,9 @@ impl Metadata {
         }
         let mut uuid = [0u8; 16];
         random_bytes(&mut uuid);
-        // Both slots hold a commit, so either alone loads.
-        self.sb = format::format_slots(uuid, g, &mut self.next, &mut self.slot);
+        // Both slots hold a commit, so either alone loads. Main's identity
+        // is not known here (dm-remap-tool format records it).
+        self.sb = format::format_slots(uuid, 0, g, &mut self.next, &mut self.slot);
         let mut slots = IoBuf::new(2 * MBLOCK).map_err(|_| nomem())?;
         slots[..MBLOCK].copy_from_slice(&*self.next);
         slots[MBLOCK..].copy_from_slice(&*self.slot);

@@ -59,8 +59,8 @@ fresh_spare() { wipe "$1" 8; }
 status_field() { dmsetup status "$1" | awk -v f="$2" '{print $(3 + f)}'; }
 
 # The tool reads through the page cache, which bios of a live target do not
-# update: drop it first.
-tool() { echo 1 >/proc/sys/vm/drop_caches; /usr/bin/dm-remap-tool "$@"; }
+# update: drop it first. (It runs the real dmsetup, from /usr/bin here.)
+tool() { echo 1 >/proc/sys/vm/drop_caches; PATH=/usr/bin:$PATH /usr/bin/dm-remap-tool "$@"; }
 
 # A blank spare /dev/ram1 under `sp`, a dm-linear device whose table
 # swap_spare swaps for $1 (faults injected at a chosen moment); sets n to
@@ -201,3 +201,16 @@ failslab_off() {
 	echo 0 >$fi/require-start
 	echo 0xffffffffffffffff >$fi/require-end
 }
+
+# The /dev/disk/by-id/virtio-<serial> links that udev's
+# 60-persistent-storage rules make (the VM runs no udev); vm-run.sh gives
+# each disk its image's name as serial.
+by_id_links() {
+	mkdir -p /dev/disk/by-id
+	for d in /sys/block/vd*; do
+		ln -sf "../../${d##*/}" "/dev/disk/by-id/virtio-$(cat "$d/serial")"
+	done
+}
+
+# The virtio disk whose serial is $1.
+by_serial() { readlink -f "/dev/disk/by-id/virtio-$1"; }

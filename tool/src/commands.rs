@@ -1,5 +1,6 @@
 //! The subcommands.
 
+use crate::identity::{self, Identity};
 use crate::restore::{self, shared_spare};
 use crate::spare::{Error, Result, Spare};
 use dm_remap_core::format::{self, BlockState, Geometry, Record, Superblock, LOG_START, MBLOCK};
@@ -18,7 +19,7 @@ fn new_uuid() -> Result<[u8; 16]> {
     Ok(u)
 }
 
-fn uuid_str(u: &[u8; 16]) -> String {
+pub fn uuid_str(u: &[u8; 16]) -> String {
     let h: Vec<String> = u.iter().map(|b| format!("{b:02x}")).collect();
     format!("{}-{}-{}-{}-{}", h[..4].concat(), h[4..6].concat(), h[6..8].concat(), h[8..10].concat(), h[10..].concat())
 }
@@ -30,9 +31,9 @@ pub fn format(
     block_size: u32,
     force: bool,
 ) -> Result<()> {
-    let main_sectors = match (main, main_sectors) {
-        (Some(m), _) => Spare::open(m, false)?.sectors()?,
-        (None, Some(n)) => n,
+    let (main_sectors, id) = match (main, main_sectors) {
+        (Some(m), _) => (Spare::open(m, false)?.sectors()?, Identity::of(m)?),
+        (None, Some(n)) => (n, Identity(String::new())),
         (None, None) => unreachable!("clap requires --main or --main-sectors"),
     };
     let mut dev = Spare::open(spare, true)?;
@@ -50,17 +51,18 @@ pub fn format(
         }
     }
     let mut other = [0; MBLOCK];
-    let sb = format::format_slots(new_uuid()?, g, &mut buf, &mut other);
+    let sb = format::format_slots(new_uuid()?, id.hash(), g, &mut buf, &mut other);
     dev.write(0, &buf)?;
     dev.write(1, &other)?;
     dev.sync()?;
     println!(
-        "formatted {}: uuid {}, block size {}, {} spare blocks, data from sector {}",
+        "formatted {}: uuid {}, block size {}, {} spare blocks, data from sector {}; main: {}",
         spare.display(),
         uuid_str(&sb.uuid),
         g.block_size,
         g.spare_blocks,
-        g.data_start
+        g.data_start,
+        id.describe()
     );
     Ok(())
 }
@@ -70,10 +72,15 @@ fn remaps(records: &[Record]) -> BTreeMap<u64, Record> {
     records.iter().map(|r| (r.main, *r)).collect()
 }
 
-pub fn check(spare: &Path) -> Result<()> {
+/// `check`: the metadata of `spare`, and with `main`, that it is this
+/// pair's main (size and identity).
+pub fn check(spare: &Path, main: Option<&Path>) -> Result<()> {
     let dev = Spare::open(spare, false)?;
     let pick = dev.pick()?;
     let sb = &pick.sb;
+    if let Some(m) = main {
+        println!("{}", identity::check_main(sb, m, Spare::open(m, false)?.sectors()?)?);
+    }
     let slots = dev.slots()?;
     let mut damage = Vec::new();
     for (i, err) in pick.errors.iter().enumerate() {
@@ -137,8 +144,8 @@ pub fn dump_json(spare: &Path) -> Result<String> {
         .map(|r| format!("{{\"main_block\":{},\"spare_block\":{},\"state\":\"{}\"}}", r.main, r.spare, state_name(r)))
         .collect();
     Ok(format!(
-        "{{\"uuid\":\"{}\",\"version\":{},\"commit\":{},\"block_size\":{},\"main_sectors\":{},\"spare_sectors\":{},\"log_blocks\":{},\"data_start\":{},\"spare_blocks\":{},\"spare_blocks_used\":{},\"records\":{},\"remaps\":[{}]}}",
-        uuid_str(&sb.uuid), format::VERSION, sb.seq, g.block_size, g.main_sectors, g.spare_sectors, g.log_blocks, g.data_start, g.spare_blocks, sb.alloc_next, sb.records, list.join(",")
+        "{{\"uuid\":\"{}\",\"version\":{},\"commit\":{},\"block_size\":{},\"main_sectors\":{},\"spare_sectors\":{},\"log_blocks\":{},\"data_start\":{},\"spare_blocks\":{},\"spare_blocks_used\":{},\"records\":{},\"main_id\":{},\"remaps\":[{}]}}",
+        uuid_str(&sb.uuid), format::VERSION, sb.seq, g.block_size, g.main_sectors, g.spare_sectors, g.log_blocks, g.data_start, g.spare_blocks, sb.alloc_next, sb.records, sb.main_id, list.join(",")
     ))
 }
 
@@ -155,7 +162,14 @@ pub fn dump(spare: &Path, json: bool) -> Result<()> {
     println!("uuid:          {}", uuid_str(&sb.uuid));
     println!("format:        v{}, commit {}", format::VERSION, sb.seq);
     println!("block size:    {}", g.block_size);
-    println!("main:          {} sectors", g.main_sectors);
+    println!(
+        "main:          {} sectors, identity {}",
+        g.main_sectors,
+        match sb.main_id {
+            0 => "not recorded".to_string(),
+            id => format!("{id:#018x}"),
+        }
+    );
     println!("spare:         {} sectors, data from sector {}", g.spare_sectors, g.data_start);
     println!("spare blocks:  {} used of {}", sb.alloc_next, g.spare_blocks);
     println!("records:       {} in {} log blocks", sb.records, g.log_blocks);
@@ -233,7 +247,7 @@ fn salvage_records(dev: &Spare, pick: &format::SlotPick, why: &str) -> Result<()
         lost.push(format!("spare block {spare} is claimed by main blocks {mains:?}: all of them dropped"));
         remaps.retain(|r| r.spare != spare);
     }
-    let seq = crate::restore::write_pair(dev, sb.uuid, g, &remaps, sb.alloc_next)?;
+    let seq = crate::restore::write_pair(dev, (sb.uuid, sb.main_id), g, &remaps, sb.alloc_next)?;
     println!("rebuilt the metadata with {} remaps as commit {seq}", remaps.len());
     for l in &lost {
         println!("could not recover: {l}");

@@ -1,7 +1,11 @@
 //! dm-remap-tool's commands as a library: the binary (`main.rs`) and the
 //! fuzz targets (`fuzz/`) call the same code.
 
+pub mod assemble;
 pub mod commands;
 pub mod damage;
+pub mod generator;
+pub mod identity;
+pub mod remaptab;
 pub mod restore;
 pub mod spare;

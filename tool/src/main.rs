@@ -2,7 +2,7 @@
 //! dm-remap target keeps on its spare device. Works on a block device or
 //! an image file; shares the on-disk format code with the kernel module.
 
-use dm_remap_tool::{commands, damage, restore, spare};
+use dm_remap_tool::{assemble, commands, damage, generator, remaptab, restore, spare};
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -41,8 +41,15 @@ enum Command {
         force: bool,
     },
     /// Verify the metadata: both slots, every log block, every record.
-    /// Exit 0 when clean, 1 when anything is damaged.
-    Check { spare: PathBuf },
+    /// Exit 0 when clean, 1 when anything is damaged (or --main is not
+    /// this pair's main).
+    Check {
+        spare: PathBuf,
+        /// Also check that this device is the pair's main: its size, and
+        /// its identity when one was recorded at format.
+        #[arg(long)]
+        main: Option<PathBuf>,
+    },
     /// Print the metadata: geometry, commit state and every remap.
     Dump {
         spare: PathBuf,
@@ -65,6 +72,30 @@ enum Command {
         #[arg(long, short)]
         input: PathBuf,
     },
+    /// Create the remap devices a remaptab names (checking that each main
+    /// is its pair's main); those that exist with the same devices are
+    /// left alone. Exit 1 if any was refused, 3 if a device is missing.
+    Assemble {
+        /// The lines to assemble, by name.
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        names: Vec<String>,
+        /// Every line without `noauto`.
+        #[arg(long)]
+        all: bool,
+        #[arg(long, default_value = remaptab::PATH)]
+        remaptab: PathBuf,
+    },
+    /// For udev: print the role and pair UUID of a device that holds
+    /// dm-remap metadata (exit 1, printing nothing, for any other).
+    Probe { device: PathBuf },
+    /// The systemd generator: a unit per remaptab line, in the first
+    /// directory systemd passes.
+    Generate {
+        #[arg(num_args = 1..=3, required = true)]
+        dirs: Vec<PathBuf>,
+        #[arg(long, default_value = remaptab::PATH)]
+        remaptab: PathBuf,
+    },
     /// For tests: damage the metadata in a named way (`--list` names every
     /// case, what loading must then do, and the reason it must give, or -).
     Damage {
@@ -75,16 +106,27 @@ enum Command {
     },
 }
 
+/// `generate`: the units run this very program, and dmsetup from where the
+/// system keeps it.
+fn generate(tab: &std::path::Path, dir: &std::path::Path) -> spare::Result<()> {
+    let tool = std::env::current_exe().map_err(|e| spare::Error::Io(format!("cannot find myself: {e}")))?;
+    let dmsetup = ["/usr/sbin/dmsetup", "/sbin/dmsetup"].map(PathBuf::from).into_iter().find(|p| p.exists());
+    generator::generate(tab, dir, &tool, &dmsetup.unwrap_or_else(|| "dmsetup".into())).map(|_| ())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Format { spare, main, main_sectors, block_size, force } => {
             commands::format(&spare, main.as_deref(), main_sectors, block_size, force)
         }
-        Command::Check { spare } => commands::check(&spare),
+        Command::Check { spare, main } => commands::check(&spare, main.as_deref()),
         Command::Dump { spare, json } => commands::dump(&spare, json),
         Command::Repair { spare, salvage } => commands::repair(&spare, salvage),
         Command::Restore { spare, input } => restore::restore(&spare, &input),
+        Command::Assemble { names, all, remaptab } => assemble::assemble(&remaptab, &names, all),
+        Command::Probe { device } => assemble::probe(&device),
+        Command::Generate { dirs, remaptab } => generate(&remaptab, &dirs[0]),
         Command::Damage { list: true, .. } => {
             for c in damage::cases() {
                 println!("{} {} {}", c.name, c.expect.name(), c.reason.unwrap_or("-"));

@@ -58,12 +58,19 @@ pub fn shared_spare(remaps: &[Record]) -> Option<(u32, Vec<u64>)> {
     Some((spare, remaps.iter().filter(|r| r.spare == spare).map(|r| r.main).collect()))
 }
 
-/// Writes a fresh pair for `uuid` and `g` whose newest commit holds
-/// `remaps` with `alloc_next` spare blocks used; returns its commit number.
-pub fn write_pair(dev: &Spare, uuid: [u8; 16], g: Geometry, remaps: &[Record], alloc_next: u64) -> Result<u64> {
+/// Writes a fresh pair for `uuid`, main identity `main_id` and `g` whose
+/// newest commit holds `remaps` with `alloc_next` spare blocks used;
+/// returns its commit number.
+pub fn write_pair(
+    dev: &Spare,
+    (uuid, main_id): ([u8; 16], u64),
+    g: Geometry,
+    remaps: &[Record],
+    alloc_next: u64,
+) -> Result<u64> {
     validate(&g, remaps, alloc_next)?;
     let (mut a, mut b) = ([0; MBLOCK], [0; MBLOCK]);
-    let first = format::format_slots(uuid, g, &mut a, &mut b);
+    let first = format::format_slots(uuid, main_id, g, &mut a, &mut b);
     let mut next = [0; MBLOCK];
     let mut log = [0; MBLOCK];
     let sb = journal::prepare_commit(&first, &b, remaps, alloc_next, &mut next, &mut log, |i, blk| {
@@ -102,10 +109,23 @@ fn parse_uuid(s: &str) -> Result<[u8; 16]> {
     Ok(u)
 }
 
-/// Parses `dump --json` output: uuid, geometry and remaps.
-pub fn parse_dump(text: &str, spare_sectors: u64) -> Result<([u8; 16], Geometry, Vec<Record>, u64)> {
+/// What `dump --json` says.
+pub struct Dump {
+    /// The pair's UUID and main's identity (0 in dumps made before 0.7.0).
+    pub pair: ([u8; 16], u64),
+    pub geometry: Geometry,
+    pub remaps: Vec<Record>,
+    pub alloc_next: u64,
+}
+
+/// Parses `dump --json` output.
+pub fn parse_dump(text: &str, spare_sectors: u64) -> Result<Dump> {
     let v: Value = serde_json::from_str(text).map_err(|e| bad(format!("not a dump: {e}")))?;
     let uuid = parse_uuid(field(&v, "uuid")?.as_str().ok_or_else(|| bad("\"uuid\" is not a string".into()))?)?;
+    let main_id = match v.get("main_id") {
+        None => 0,
+        Some(_) => number(&v, "main_id")?,
+    };
     let block_size = u32::try_from(number(&v, "block_size")?).map_err(|_| bad("bad block_size".into()))?;
     let g = Geometry::new(block_size, number(&v, "main_sectors")?, spare_sectors)?;
     if number(&v, "spare_sectors")? != spare_sectors {
@@ -127,7 +147,7 @@ pub fn parse_dump(text: &str, spare_sectors: u64) -> Result<([u8; 16], Geometry,
         };
         remaps.push(Record { main: number(r, "main_block")?, spare, state });
     }
-    Ok((uuid, g, remaps, alloc_next))
+    Ok(Dump { pair: (uuid, main_id), geometry: g, remaps, alloc_next })
 }
 
 /// `restore`: rebuilds the metadata of `spare` from the dump in `input`.
@@ -135,8 +155,8 @@ pub fn restore(spare: &Path, input: &Path) -> Result<()> {
     let text =
         std::fs::read_to_string(input).map_err(|e| Error::Io(format!("cannot read {}: {e}", input.display())))?;
     let mut dev = Spare::open(spare, true)?;
-    let (uuid, g, remaps, alloc_next) = parse_dump(&text, dev.sectors()?)?;
-    let seq = write_pair(&dev, uuid, g, &remaps, alloc_next)?;
-    println!("restored {} remaps to {} as commit {seq}", remaps.len(), spare.display());
+    let d = parse_dump(&text, dev.sectors()?)?;
+    let seq = write_pair(&dev, d.pair, d.geometry, &d.remaps, d.alloc_next)?;
+    println!("restored {} remaps to {} as commit {seq}", d.remaps.len(), spare.display());
     Ok(())
 }

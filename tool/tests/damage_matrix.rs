@@ -34,7 +34,7 @@ fn image(name: &str) -> PathBuf {
     let dev = Spare::open(&path, true).unwrap();
     let g = Geometry::new(4096, MAIN_SECTORS, SPARE_SECTORS).unwrap();
     let older: Vec<Record> = (0..OLDER).map(remap).collect();
-    assert_eq!(restore::write_pair(&dev, [7; 16], g, &older, OLDER).unwrap(), OLDER_SEQ);
+    assert_eq!(restore::write_pair(&dev, ([7; 16], 0), g, &older, OLDER).unwrap(), OLDER_SEQ);
     let pick = dev.pick().unwrap();
     let more: Vec<Record> = (OLDER..REMAPS).map(remap).collect();
     let (mut next, mut log) = ([0u8; MBLOCK], [0u8; MBLOCK]);

@@ -1,0 +1,153 @@
+//! Who main is. The metadata records, at format, a hash of main's stable
+//! identifiers (`format::identity_hash`): what sysfs shows of the disk
+//! (its WWID, its serial, a device-mapper device's UUID) and, for a
+//! partition, its number and start on that disk. Device names are not
+//! identifiers: they change with the order in which disks appear. A
+//! device with none of these (a ram disk, an image file) has no identity,
+//! and is known by its size only.
+
+use crate::spare::{Error, Result};
+use dm_remap_core::format::{identity_hash, Superblock};
+use std::fs;
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::path::{Path, PathBuf};
+
+/// A device's stable identifiers as one line (`wwid=… serial=…`); empty
+/// when it has none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity(pub String);
+
+impl Identity {
+    /// The identity of the block device at `path` (symlinks followed); an
+    /// image file has none.
+    pub fn of(path: &Path) -> Result<Self> {
+        let meta = fs::metadata(path).map_err(|e| Error::Io(format!("cannot stat {}: {e}", path.display())))?;
+        if !meta.file_type().is_block_device() {
+            return Ok(Identity(String::new()));
+        }
+        let (major, minor) = split_dev(meta.rdev());
+        Ok(Self::in_sysfs(&PathBuf::from(format!("/sys/dev/block/{major}:{minor}"))))
+    }
+
+    /// The identity of the block device whose sysfs directory is `dir`.
+    pub fn in_sysfs(dir: &Path) -> Self {
+        let mut words = Vec::new();
+        let part = read(&dir.join("partition"));
+        let disk = if part.is_empty() { dir.to_path_buf() } else { dir.join("..") };
+        for (key, files) in [("wwid", ["wwid", "device/wwid"]), ("serial", ["serial", "device/serial"])] {
+            if let Some(v) = files.iter().map(|f| read(&disk.join(f))).find(|v| !v.is_empty()) {
+                words.push(format!("{key}={v}"));
+            }
+        }
+        let dm = read(&disk.join("dm/uuid"));
+        if !dm.is_empty() {
+            words.push(format!("dm-uuid={dm}"));
+        }
+        if !words.is_empty() && !part.is_empty() {
+            words.push(format!("partition={part}@{}", read(&dir.join("start"))));
+        }
+        Identity(words.join(" "))
+    }
+
+    /// What the metadata records for it: 0 when it has no identity.
+    pub fn hash(&self) -> u64 {
+        if self.0.is_empty() {
+            0
+        } else {
+            identity_hash(self.0.as_bytes())
+        }
+    }
+
+    /// For messages: the identifiers, or that there are none.
+    pub fn describe(&self) -> &str {
+        if self.0.is_empty() {
+            "no stable identifiers"
+        } else {
+            &self.0
+        }
+    }
+}
+
+/// A sysfs attribute, trimmed, with inner whitespace as `_` (one word); ""
+/// when absent.
+fn read(path: &Path) -> String {
+    let text = fs::read_to_string(path).unwrap_or_default();
+    text.split_whitespace().collect::<Vec<_>>().join("_")
+}
+
+/// The major and minor numbers of a `dev_t` (glibc's encoding).
+pub(crate) fn split_dev(dev: u64) -> (u64, u64) {
+    (((dev >> 8) & 0xfff) | ((dev >> 32) & 0xffff_f000), (dev & 0xff) | ((dev >> 12) & 0xffff_ff00))
+}
+
+/// Whether `main` is the main device of the pair `sb` describes: its size
+/// must be the one recorded, and its identity the one recorded (when one
+/// was). Returns a note for the user: the identity checked, or that only
+/// the size could be.
+pub fn check_main(sb: &Superblock, main: &Path, sectors: u64) -> Result<String> {
+    let want = sb.geometry.main_sectors;
+    if sectors != want {
+        return Err(Error::Metadata(format!(
+            "{} has {sectors} sectors, but this pair's main has {want}: it is not this pair's main",
+            main.display()
+        )));
+    }
+    let id = Identity::of(main)?;
+    if sb.main_id == 0 {
+        return Ok(format!("main {}: size matches (no identity recorded at format)", main.display()));
+    }
+    if sb.main_id != id.hash() {
+        return Err(Error::Metadata(format!(
+            "{} ({}) is not this pair's main: its identity hash is {:#018x}, the pair's is {:#018x}",
+            main.display(),
+            id.describe(),
+            id.hash(),
+            sb.main_id
+        )));
+    }
+    Ok(format!("main {}: size and identity match ({})", main.display(), id.describe()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn put(dir: &Path, name: &str, text: &str) {
+        let p = dir.join(name);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, text).unwrap();
+    }
+
+    #[test]
+    fn identifiers_from_sysfs() {
+        let root = std::env::temp_dir().join(format!("dmr-identity-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&root);
+        let disk = root.join("sda");
+        put(&disk, "device/wwid", "naa.5000c500a1b2c3d4\n");
+        put(&disk, "device/serial", "  Z1X 2\n");
+        put(&disk, "sda1/partition", "1\n");
+        put(&disk, "sda1/start", "2048\n");
+        let whole = Identity::in_sysfs(&disk);
+        assert_eq!(whole.0, "wwid=naa.5000c500a1b2c3d4 serial=Z1X_2");
+        let part = Identity::in_sysfs(&disk.join("sda1"));
+        assert_eq!(part.0, "wwid=naa.5000c500a1b2c3d4 serial=Z1X_2 partition=1@2048");
+        assert_ne!(whole.hash(), part.hash());
+        let virtio = root.join("vda");
+        put(&virtio, "serial", "main\n");
+        assert_eq!(Identity::in_sysfs(&virtio).0, "serial=main");
+        let ram = root.join("ram0");
+        fs::create_dir_all(&ram).unwrap();
+        assert_eq!((Identity::in_sysfs(&ram).0.as_str(), Identity::in_sysfs(&ram).hash()), ("", 0));
+        let dm = root.join("dm-3");
+        put(&dm, "dm/uuid", "LVM-abc\n");
+        assert_eq!(Identity::in_sysfs(&dm).0, "dm-uuid=LVM-abc");
+        fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn dev_numbers() {
+        assert_eq!(split_dev(0x0810), (8, 16));
+        assert_eq!(split_dev((259 << 8) | 3), (259, 3));
+        assert_eq!(split_dev((0x12345u64 << 44) | (0xabc << 8) | (0x678 << 12 << 8) | 0x9a), (0x12345abc, 0x6789a));
+    }
+}
