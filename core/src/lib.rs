@@ -18,5 +18,6 @@ pub mod message;
 pub mod policy;
 pub mod remaps;
 pub mod route;
+pub mod status;
 pub mod summary;
 pub mod table;

@@ -12,6 +12,7 @@ use crate::remap_core::emit::Emitter;
 use crate::remap_core::format::{self, BlockState, Geometry, Record, Superblock, MBLOCK};
 use crate::remap_core::remaps::{slots_for, RemapTable, EMPTY};
 use crate::remap_core::route::{route, Dest, Layout};
+use crate::remap_core::status::Status;
 use crate::remap_core::{crc32c, geometry, table};
 use core::ffi::CStr;
 use core::fmt::Write;
@@ -69,6 +70,28 @@ fn emitter_never_truncates_silently(t: &Test) {
     check!(t, e.overflowed());
     // Full buffer: strlen + 1 == maxlen, DM's "retry with more room" signal.
     check!(t, buf == *b"1 212\0");
+}
+
+/// The status line as the module writes it reads back as the tool parses
+/// it (dm-remap-tool status and monitor).
+fn status_line(t: &Test) {
+    let status = Status {
+        remaps: 24,
+        spare_used: 25,
+        spare_total: 4059,
+        lost: 1,
+        metadata: "ok",
+        relocated: [0, 1, 0, 24],
+        health: "degraded",
+        alive: [false, true],
+        ..Status::default()
+    };
+    let mut buf = [0u8; 128];
+    check!(t, write!(Emitter::new(&mut buf), "{status}").is_ok());
+    let len = buf.iter().position(|&c| c == 0).unwrap_or(0);
+    let line = core::str::from_utf8(&buf[..len]).unwrap_or("");
+    check!(t, line.as_bytes() == b"24 25/4059 1 0 0 ok 0 1 0 24 0 degraded DA");
+    check!(t, Status::parse(line) == Ok(status));
 }
 
 fn crc32c_vectors(t: &Test) {
@@ -289,6 +312,7 @@ kunit_suite!(
         geometry_checks,
         target_offsets,
         emitter_never_truncates_silently,
+        status_line,
         crc32c_vectors,
         slot_codec,
         remap_table_in_kernel_memory,

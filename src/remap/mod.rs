@@ -21,6 +21,7 @@ use crate::remap_core::emit::Emitter;
 use crate::remap_core::format::Geometry;
 use crate::remap_core::policy::{self, ErrorClass, HealthInputs};
 use crate::remap_core::route::{Dest, Layout};
+use crate::remap_core::status::Status;
 use crate::remap_core::{geometry, table};
 use core::ffi::{c_int, CStr};
 use core::fmt::Write;
@@ -31,7 +32,7 @@ use kernel::prelude::*;
 use kernel::sync::Mutex;
 use kernel::time::Ktime;
 use metadata::Metadata;
-use outage::Outages;
+use outage::{Outages, Role};
 use recover::RedoBufs;
 use remaps::{Remaps, ReplaceError};
 use stats::{Cause, IoStats};
@@ -425,33 +426,37 @@ impl Target for RemapTarget {
         // to userspace as "buffer full" (see Emitter): nothing to do here.
         let _ = match kind {
             StatusType::Info => {
-                let (reads, writes) = self.stats.errors();
-                let state = match self.state.load(Ordering::Relaxed) {
+                let (read_errors, write_errors) = self.stats.errors();
+                let metadata = match self.state.load(Ordering::Relaxed) {
                     0 => "ok",
                     1 => "full",
                     2 => "failed",
                     _ => "read-only",
                 };
-                let (used, lost) = (self.spare_used.load(Ordering::Relaxed), self.remaps.lost());
-                let total = self.geometry.spare_blocks;
+                let (spare_used, lost) = (self.spare_used.load(Ordering::Relaxed), self.remaps.lost());
+                let spare_total = self.geometry.spare_blocks;
                 let health = policy::health(&HealthInputs {
                     metadata_failed: self.state_is(MetaState::Failed),
-                    spare_used: used,
-                    spare_total: total,
+                    spare_used,
+                    spare_total,
                     pending: lost,
                 });
                 let s = &self.stats;
-                let [main, spare] = self.outages.status_chars();
-                write!(
-                    out,
-                    "{} {used}/{total} {lost} {reads} {writes} {state} {} {} {} {} {} {health} {main}{spare}",
-                    self.remaps.len(),
-                    s.relocated(Cause::WriteError),
-                    s.relocated(Cause::ReadError),
-                    s.relocated(Cause::RecoveredRead),
-                    s.relocated(Cause::Message),
-                    s.ignored(),
-                )
+                let causes = [Cause::WriteError, Cause::ReadError, Cause::RecoveredRead, Cause::Message];
+                let status = Status {
+                    remaps: self.remaps.len(),
+                    spare_used,
+                    spare_total,
+                    lost,
+                    read_errors,
+                    write_errors,
+                    metadata,
+                    relocated: causes.map(|c| s.relocated(c)),
+                    ignored_errors: s.ignored(),
+                    health,
+                    alive: [Role::Main, Role::Spare].map(|r| !self.outages.is_down(r)),
+                };
+                write!(out, "{status}")
             }
             StatusType::Table => {
                 let (main, spare) = (DevName(ctx.dev(self.main)), DevName(ctx.dev(self.spare)));

@@ -67,12 +67,6 @@ impl Outages {
     pub fn note_answer(&self) {
         self.answered.store(true, Relaxed);
     }
-
-    /// The status field: main's state then the spare's, `A` (alive) or
-    /// `D` (down), as dm-raid and dm-mirror show their devices.
-    pub fn status_chars(&self) -> [char; 2] {
-        [Role::Main, Role::Spare].map(|r| if self.is_down(r) { 'D' } else { 'A' })
-    }
 }
 
 impl Work<'_> {

@@ -4,8 +4,11 @@
 pub mod assemble;
 pub mod commands;
 pub mod damage;
+pub mod dm_events;
 pub mod generator;
 pub mod identity;
+pub mod monitor;
 pub mod remaptab;
+pub mod report;
 pub mod restore;
 pub mod spare;

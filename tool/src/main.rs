@@ -2,7 +2,7 @@
 //! dm-remap target keeps on its spare device. Works on a block device or
 //! an image file; shares the on-disk format code with the kernel module.
 
-use dm_remap_tool::{assemble, commands, damage, generator, remaptab, restore, spare};
+use dm_remap_tool::{assemble, commands, damage, generator, monitor, remaptab, report, restore, spare};
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -96,6 +96,28 @@ enum Command {
         #[arg(long, default_value = remaptab::PATH)]
         remaptab: PathBuf,
     },
+    /// One report per remap device (or those named): reallocated and
+    /// pending blocks, relocations by cause, spare left, health and what
+    /// to do.
+    Status {
+        names: Vec<String>,
+        #[arg(long, conflicts_with = "prometheus")]
+        json: bool,
+        /// The Prometheus text format (for node_exporter's textfile
+        /// collector).
+        #[arg(long)]
+        prometheus: bool,
+    },
+    /// Watch every remap device and report each event and change of
+    /// health on stdout and syslog, and to --program; runs until killed.
+    Monitor {
+        /// Run as `<program> <event> <device> <detail>` for each event.
+        #[arg(long)]
+        program: Option<PathBuf>,
+        /// Seconds between rescans for devices created or removed.
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=3600))]
+        interval: u32,
+    },
     /// For tests: damage the metadata in a named way (`--list` names every
     /// case, what loading must then do, and the reason it must give, or -).
     Damage {
@@ -126,6 +148,15 @@ fn main() -> ExitCode {
         Command::Restore { spare, input } => restore::restore(&spare, &input),
         Command::Assemble { names, all, remaptab } => assemble::assemble(&remaptab, &names, all),
         Command::Probe { device } => assemble::probe(&device),
+        Command::Status { names, json, prometheus } => {
+            let format = match (json, prometheus) {
+                (true, _) => report::Format::Json,
+                (_, true) => report::Format::Prometheus,
+                _ => report::Format::Text,
+            };
+            report::status(&names, format)
+        }
+        Command::Monitor { program, interval } => monitor::monitor(program.as_deref(), interval),
         Command::Generate { dirs, remaptab } => generate(&remaptab, &dirs[0]),
         Command::Damage { list: true, .. } => {
             for c in damage::cases() {

@@ -82,3 +82,17 @@ fn refuses_a_bad_remaptab() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("line 1: 2 fields"));
     fs::remove_dir_all(&d).unwrap();
 }
+
+#[test]
+fn monitor_unit_verifies() {
+    let d = dir("monitor");
+    let unit = fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/dist/dm-remap-monitor.service")).unwrap();
+    assert!(unit.contains("ExecStart=/usr/sbin/dm-remap-tool monitor\n"), "{unit}");
+    // Checked with this build in the installed tool's place.
+    let here = unit.replace("/usr/sbin/dm-remap-tool", env!("CARGO_BIN_EXE_dm-remap-tool"));
+    let path = d.join("dm-remap-monitor.service");
+    fs::write(&path, here).unwrap();
+    let text = run("systemd-analyze", &["verify", "--man=no", path.to_str().unwrap()]);
+    assert!(!text.contains("dm-remap-monitor.service"), "systemd-analyze verify: {text}");
+    fs::remove_dir_all(&d).unwrap();
+}

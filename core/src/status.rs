@@ -1,0 +1,115 @@
+//! The INFO status line (`dmsetup status`): written by the module, read
+//! by `dm-remap-tool status` and `monitor`. Fields keep their places and
+//! new ones are appended (docs/remap.rst, *Status*), so a reader takes the
+//! fields it knows and ignores any that follow.
+
+use core::fmt;
+
+/// One status line.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Status<'a> {
+    pub remaps: u64,
+    pub spare_used: u64,
+    pub spare_total: u64,
+    /// Blocks whose data is lost or unreadable (pending) until rewritten.
+    pub lost: u64,
+    pub read_errors: u64,
+    pub write_errors: u64,
+    /// `ok`, `full`, `failed` or `read-only`.
+    pub metadata: &'a str,
+    /// Blocks relocated by cause: a write error, a read error, a read that
+    /// succeeded on a retry, a `remap` message.
+    pub relocated: [u64; 4],
+    pub ignored_errors: u64,
+    /// `healthy`, `degraded`, `critical` or `failed` (`policy::health`).
+    pub health: &'a str,
+    /// Whether main and the spare answer I/O (`A`) or are down (`D`).
+    pub alive: [bool; 2],
+}
+
+impl fmt::Display for Status<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let [w, r, rec, msg] = self.relocated;
+        let [main, spare] = self.alive.map(|a| if a { 'A' } else { 'D' });
+        write!(
+            f,
+            "{} {}/{} {} {} {} {} {w} {r} {rec} {msg} {} {} {main}{spare}",
+            self.remaps,
+            self.spare_used,
+            self.spare_total,
+            self.lost,
+            self.read_errors,
+            self.write_errors,
+            self.metadata,
+            self.ignored_errors,
+            self.health
+        )
+    }
+}
+
+/// Why a line is not a status line.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ParseError(pub &'static str);
+
+impl<'a> Status<'a> {
+    /// Parses the fields of a status line (after `<start> <len> remap`).
+    pub fn parse(line: &'a str) -> Result<Self, ParseError> {
+        let mut f = line.split_ascii_whitespace();
+        let mut next = || f.next().ok_or(ParseError("too few fields"));
+        let num = |w: &str| w.parse::<u64>().map_err(|_| ParseError("a count is not a number"));
+        let remaps = num(next()?)?;
+        let (used, total) = next()?.split_once('/').ok_or(ParseError("spare usage is not <used>/<total>"))?;
+        let (lost, read_errors, write_errors) = (num(next()?)?, num(next()?)?, num(next()?)?);
+        let metadata = next()?;
+        let relocated = [num(next()?)?, num(next()?)?, num(next()?)?, num(next()?)?];
+        let ignored_errors = num(next()?)?;
+        let health = next()?;
+        let alive = match next()?.as_bytes() {
+            &[m, s] if [m, s].iter().all(|c| b"AD".contains(c)) => [m == b'A', s == b'A'],
+            _ => return Err(ParseError("the devices field is not two of A and D")),
+        };
+        Ok(Status {
+            remaps,
+            spare_used: num(used)?,
+            spare_total: num(total)?,
+            lost,
+            read_errors,
+            write_errors,
+            metadata,
+            relocated,
+            ignored_errors,
+            health,
+            alive,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use std::string::ToString;
+
+    #[test]
+    fn round_trip_and_appended_fields() {
+        let line = "24 24/4059 1 3 2 ok 0 1 0 24 5 degraded DA";
+        let s = Status::parse(line).unwrap();
+        assert_eq!((s.remaps, s.spare_used, s.spare_total, s.lost), (24, 24, 4059, 1));
+        assert_eq!((s.relocated, s.ignored_errors, s.health, s.alive), ([0, 1, 0, 24], 5, "degraded", [false, true]));
+        assert_eq!(s.to_string(), line);
+        assert_eq!(Status::parse(&(line.to_string() + " 77 x")), Ok(s), "a later version's fields");
+    }
+
+    #[test]
+    fn refusals() {
+        for (line, why) in [
+            ("24 24/4059 1 3 2 ok 0 1 0 24 5 degraded", "too few fields"),
+            ("24 24-4059 1 3 2 ok 0 1 0 24 5 degraded AA", "spare usage"),
+            ("24 24/x 1 3 2 ok 0 1 0 24 5 degraded AA", "not a number"),
+            ("24 24/4059 1 3 2 ok 0 1 0 24 5 degraded AX", "devices field"),
+            ("", "too few fields"),
+        ] {
+            assert!(Status::parse(line).unwrap_err().0.contains(why), "{line}");
+        }
+    }
+}
