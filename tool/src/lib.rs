@@ -7,6 +7,7 @@ pub mod damage;
 pub mod dm_events;
 pub mod generator;
 pub mod identity;
+pub mod migrate;
 pub mod monitor;
 pub mod remaptab;
 pub mod report;

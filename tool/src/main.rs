@@ -2,7 +2,7 @@
 //! dm-remap target keeps on its spare device. Works on a block device or
 //! an image file; shares the on-disk format code with the kernel module.
 
-use dm_remap_tool::{assemble, commands, damage, generator, monitor, remaptab, report, restore, spare};
+use dm_remap_tool::{assemble, commands, damage, generator, migrate, monitor, remaptab, report, restore, spare};
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -118,6 +118,15 @@ enum Command {
         #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=3600))]
         interval: u32,
     },
+    /// Copy a remap device onto a new disk (to move off a failing main):
+    /// lists the blocks whose data is lost first; blocks that cannot be
+    /// read are zeros on the new disk (exit 1, naming them).
+    Migrate {
+        /// The remap device (/dev/mapper/<name>).
+        device: PathBuf,
+        /// The new disk, at least as large.
+        to: PathBuf,
+    },
     /// For tests: damage the metadata in a named way (`--list` names every
     /// case, what loading must then do, and the reason it must give, or -).
     Damage {
@@ -156,6 +165,7 @@ fn main() -> ExitCode {
             };
             report::status(&names, format)
         }
+        Command::Migrate { device, to } => migrate::migrate(&device, &to),
         Command::Monitor { program, interval } => monitor::monitor(program.as_deref(), interval),
         Command::Generate { dirs, remaptab } => generate(&remaptab, &dirs[0]),
         Command::Damage { list: true, .. } => {
