@@ -6,6 +6,7 @@
 //! A blank spare is formatted first, recording main's identity.
 
 use crate::commands::{self, uuid_str};
+use crate::dmsetup;
 use crate::identity;
 use crate::remaptab::{self, Dev, Entry};
 use crate::spare::{Error, Result, Spare};
@@ -13,7 +14,6 @@ use dm_remap_core::format;
 use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// Where the udev rule (69-dm-remap.rules) names spares by pair UUID.
 const BY_UUID: &str = "/dev/disk/by-remap-uuid";
@@ -59,7 +59,7 @@ fn one(e: &Entry) -> Result<String> {
         Dev::Uuid(u) => find_spare(u)?,
     };
     let main_sectors = Spare::open(&e.main, false)?.sectors()?;
-    if let Ok(table) = dmsetup(&["table", &e.name]) {
+    if let Ok(table) = dmsetup::run(&["table", &e.name]) {
         return same_devices(&table, &e.main, &spare).map(|()| "already assembled".to_string());
     }
     let mut note = String::new();
@@ -77,7 +77,7 @@ fn one(e: &Entry) -> Result<String> {
     if !e.features.is_empty() {
         table += &format!(" {} {}", e.features.len(), e.features.join(" "));
     }
-    dmsetup(&["create", &e.name, "--table", &table])?;
+    dmsetup::run(&["create", &e.name, "--table", &table])?;
     Ok(format!("assembled{note}: {checked}; spare {} (pair {})", spare.display(), uuid_str(&sb.uuid)))
 }
 
@@ -119,16 +119,6 @@ fn same_devices(table: &str, main: &Path, spare: &Path) -> Result<()> {
     match words.as_slice() {
         [_, _, "remap", m, s, ..] if *m == number(main)? && *s == number(spare)? => Ok(()),
         _ => Err(Error::Metadata(format!("a device of this name exists with another table: {}", table.trim()))),
-    }
-}
-
-/// Runs dmsetup; its output, or an error with what it said.
-fn dmsetup(args: &[&str]) -> Result<String> {
-    let out = Command::new("dmsetup").args(args).output().map_err(|e| Error::Io(format!("dmsetup: {e}")))?;
-    if out.status.success() {
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-    } else {
-        Err(Error::Io(format!("dmsetup {} failed: {}", args[0], String::from_utf8_lossy(&out.stderr).trim())))
     }
 }
 

@@ -5,6 +5,7 @@ pub mod assemble;
 pub mod commands;
 pub mod damage;
 pub mod dm_events;
+pub mod dmsetup;
 pub mod generator;
 pub mod identity;
 pub mod migrate;

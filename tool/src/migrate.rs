@@ -5,26 +5,18 @@
 //! copied block by block, and a block that cannot be read is written as
 //! zeros on the new disk and named at the end. Exit 1 if any was.
 
+use crate::dmsetup;
 use crate::spare::{Error, Result, Spare};
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::Path;
-use std::process::Command;
 
 const CHUNK: usize = 1 << 20;
-
-fn dmsetup(args: &[&str]) -> Result<String> {
-    let out = Command::new("dmsetup").args(args).output().map_err(|e| Error::Io(format!("dmsetup: {e}")))?;
-    if !out.status.success() {
-        return Err(Error::Io(format!("dmsetup {}: {}", args.join(" "), String::from_utf8_lossy(&out.stderr).trim())));
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-}
 
 /// The remap device's block size, from its table line
 /// (`0 <len> remap <main> <spare> <n> block_size <bytes> ...`).
 fn block_size(dev: &str) -> Result<usize> {
-    let table = dmsetup(&["table", dev])?;
+    let table = dmsetup::run(&["table", dev])?;
     let words: Vec<&str> = table.split_whitespace().collect();
     match words.iter().position(|&w| w == "block_size").and_then(|i| words.get(i + 1)?.parse().ok()) {
         Some(bs) if words.get(2) == Some(&"remap") => Ok(bs),
@@ -34,7 +26,7 @@ fn block_size(dev: &str) -> Result<usize> {
 
 /// Main blocks the target lists as lost (pending or lost).
 fn lost_blocks(dev: &str) -> Result<Vec<u64>> {
-    let list = dmsetup(&["message", dev, "0", "list"])?;
+    let list = dmsetup::run(&["message", dev, "0", "list"])?;
     Ok(list
         .lines()
         .filter_map(|l| match l.split_whitespace().collect::<Vec<_>>()[..] {

@@ -3,11 +3,11 @@
 //! cause), spare left, health and what to do; as text, JSON or the
 //! Prometheus text format.
 
+use crate::dmsetup;
 use crate::spare::{Error, Result};
 use dm_remap_core::status::Status;
 use serde_json::json;
 use std::fmt::Write;
-use std::process::Command;
 
 /// The output formats.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -17,19 +17,10 @@ pub enum Format {
     Prometheus,
 }
 
-/// Runs dmsetup; its standard output.
-fn dmsetup(args: &[&str]) -> Result<String> {
-    let out = Command::new("dmsetup").args(args).output().map_err(|e| Error::Io(format!("dmsetup: {e}")))?;
-    if !out.status.success() {
-        return Err(Error::Io(format!("dmsetup {}: {}", args.join(" "), String::from_utf8_lossy(&out.stderr).trim())));
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
 /// Every device with a `remap` target, by name, with the fields of its
 /// (first) remap status line.
 pub fn remap_devices() -> Result<Vec<(String, String)>> {
-    let list = dmsetup(&["ls", "--target", "remap"])?;
+    let list = dmsetup::run(&["ls", "--target", "remap"])?;
     let mut out = Vec::new();
     for name in list.lines().filter_map(|l| l.split_whitespace().next()).filter(|&n| n != "No") {
         // (A device removed since the listing is left out.)
@@ -42,7 +33,7 @@ pub fn remap_devices() -> Result<Vec<(String, String)>> {
 
 /// The fields of device `name`'s first remap status line.
 pub fn status_fields(name: &str) -> Result<String> {
-    let text = dmsetup(&["status", name])?;
+    let text = dmsetup::run(&["status", name])?;
     let line = text.lines().find_map(|l| {
         let mut w = l.splitn(4, ' ');
         let (_, _, target, rest) = (w.next()?, w.next()?, w.next()?, w.next()?);
