@@ -35,6 +35,8 @@ void dmr_spin_unlock_irqrestore(spinlock_t *lock, unsigned long flags);
 struct workqueue_struct *dmr_alloc_workqueue(const char *name);
 void dmr_init_work(struct work_struct *work, work_func_t fn);
 bool dmr_queue_work(struct workqueue_struct *wq, struct work_struct *work);
+void dmr_init_delayed_work(struct delayed_work *dwork, work_func_t fn);
+bool dmr_queue_delayed_work(struct workqueue_struct *wq, struct delayed_work *dwork, unsigned int ms);
 struct srcu_struct *dmr_srcu_alloc(void);
 void dmr_srcu_free(struct srcu_struct *ssp);
 int dmr_srcu_down_read(struct srcu_struct *ssp);

@@ -91,6 +91,16 @@ bool dmr_queue_work(struct workqueue_struct *wq, struct work_struct *work)
 	return queue_work(wq, work);
 }
 
+void dmr_init_delayed_work(struct delayed_work *dwork, work_func_t fn)
+{
+	INIT_DELAYED_WORK(dwork, fn);
+}
+
+bool dmr_queue_delayed_work(struct workqueue_struct *wq, struct delayed_work *dwork, unsigned int ms)
+{
+	return queue_delayed_work(wq, dwork, msecs_to_jiffies(ms));
+}
+
 struct srcu_struct *dmr_srcu_alloc(void)
 {
 	struct srcu_struct *ssp = kzalloc(sizeof(*ssp), GFP_KERNEL);

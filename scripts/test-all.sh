@@ -64,7 +64,7 @@ boots=(
 	"pass-through load_autoload load_insmod table_status linear_equivalence flush_both"
 	"stress fio_verify suspend_reload_fio create_remove_cycles remap_live_fio"
 	"remapping remap_routing remap_lost metadata_slots read_only spare_full remap_under_fio many_remaps migrate"
-	"errors auto_write_errors auto_read_errors pending_retest auto_partial_writes auto_spare_faults commit_corruption spare_claims refresh_retry ignored_errors error_lifecycle"
+	"errors auto_write_errors auto_read_errors pending_retest scrub auto_partial_writes auto_spare_faults commit_corruption spare_claims refresh_retry ignored_errors error_lifecycle"
 	"faults nullb_badblocks damage_args damage_metadata damage_log damage_extreme ctr_alloc_failures storm_alloc_failures"
 	"outages outage monitor_report suspend_under_errors commit_fence subblock_faults resume_no_rollback power_cuts"
 )

@@ -31,6 +31,7 @@ mod remap_core {
     pub mod policy;
     pub mod remaps;
     pub mod route;
+    pub mod scrub;
     pub mod status;
     pub mod summary;
     pub mod table;

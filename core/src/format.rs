@@ -15,6 +15,7 @@
 //! layout is documented in docs/remap.rst.
 
 use super::crc32c;
+use super::scrub;
 use core::ffi::CStr;
 
 /// Size of a metadata block.
@@ -187,12 +188,15 @@ pub struct Superblock {
     pub alloc_next: u64,
     /// Main's identity at format (`identity_hash`), 0 when not known.
     pub main_id: u64,
+    /// Where the scrub goes on: the next chunk of main it reads (see
+    /// `scrub::chunks`).
+    pub scrub_pos: u32,
 }
 
 impl Superblock {
     /// A freshly formatted pair: commit 1, no remaps.
     pub fn new(uuid: [u8; 16], geometry: Geometry) -> Self {
-        Self { seq: 1, uuid, compat: 0, incompat: 0, geometry, records: 0, alloc_next: 0, main_id: 0 }
+        Self { seq: 1, uuid, compat: 0, incompat: 0, geometry, records: 0, alloc_next: 0, main_id: 0, scrub_pos: 0 }
     }
 
     /// Records in the tail.
@@ -227,6 +231,7 @@ impl Superblock {
         put64(b, 32, self.seq);
         b[40..56].copy_from_slice(&self.uuid);
         put32(b, 56, g.block_size);
+        put32(b, 60, self.scrub_pos);
         put64(b, 64, g.main_sectors);
         put64(b, 72, g.spare_sectors);
         put64(b, 80, g.log_blocks);
@@ -270,6 +275,7 @@ impl Superblock {
             records: le64(b, 104),
             alloc_next: le64(b, 112),
             main_id: le64(b, 120),
+            scrub_pos: le32(b, 60),
         };
         if sb.seq == u64::MAX {
             // The next commit would have no number.
@@ -277,6 +283,9 @@ impl Superblock {
         }
         if sb.records > geometry.record_capacity() || sb.alloc_next > geometry.spare_blocks {
             return Err(FormatError(c"Metadata counters are out of range"));
+        }
+        if u64::from(sb.scrub_pos) > scrub::chunks(geometry.main_blocks(), geometry.block_size) {
+            return Err(FormatError(c"Metadata scrub position is past the end of main"));
         }
         (0..sb.tail_len()).try_for_each(|i| record_at(b, i).map(|_| ()))?;
         Ok(sb)

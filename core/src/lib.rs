@@ -18,6 +18,7 @@ pub mod message;
 pub mod policy;
 pub mod remaps;
 pub mod route;
+pub mod scrub;
 pub mod status;
 pub mod summary;
 pub mod table;

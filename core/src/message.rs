@@ -1,9 +1,10 @@
 //! Admin messages (`dmsetup message <dev> 0 <verb> [<arg>...]`), parsed:
-//! `remap <sector> [<count>]`, `list`, `memory`, `commit` and
-//! `clear_stats`. Checks that need the device (a sector past its end) are
+//! `remap <sector> [<count>]`, `list`, `memory`, `commit`,
+//! `clear_stats` and `scrub start [<MiB/s>]|stop|status`. Checks that need the device (a sector past its end) are
 //! the target's.
 
 use super::args::{ArgError, ArgSet};
+use super::scrub;
 
 /// Most blocks one `remap` message may relocate.
 pub const MAX_REMAP_COUNT: u64 = 1 << 20;
@@ -12,7 +13,10 @@ pub const MAX_REMAP_COUNT: u64 = 1 << 20;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Message {
     /// Relocate `count` blocks from the one holding target sector `sector`.
-    Remap { sector: u64, count: u64 },
+    Remap {
+        sector: u64,
+        count: u64,
+    },
     /// One line per remap.
     List,
     /// Memory the remap table uses.
@@ -21,6 +25,12 @@ pub enum Message {
     Commit,
     /// Zero the error counters.
     ClearStats,
+    /// Start (or change the rate of) the scrub, in MiB/s.
+    ScrubStart {
+        rate: u32,
+    },
+    ScrubStop,
+    ScrubStatus,
 }
 
 /// Parses a message; the error is the reason given to the admin.
@@ -28,6 +38,7 @@ pub fn parse(mut args: ArgSet<'_>) -> Result<Message, &'static str> {
     let verb = args.next_arg().ok_or("empty message")?;
     let (msg, extra) = match verb.to_bytes() {
         b"remap" => return remap(args),
+        b"scrub" => return scrub(args),
         b"list" => (Message::List, "list takes no arguments"),
         b"memory" => (Message::Memory, "memory takes no arguments"),
         b"commit" => (Message::Commit, "commit takes no arguments"),
@@ -36,6 +47,27 @@ pub fn parse(mut args: ArgSet<'_>) -> Result<Message, &'static str> {
     };
     if args.remaining() != 0 {
         return Err(extra);
+    }
+    Ok(msg)
+}
+
+fn scrub(mut args: ArgSet<'_>) -> Result<Message, &'static str> {
+    const USAGE: &str = "usage: scrub start [<MiB/s>] | stop | status";
+    let msg = match args.next_arg().map(|a| a.to_bytes()) {
+        Some(b"start") if args.remaining() == 0 => Message::ScrubStart { rate: scrub::DEFAULT_RATE },
+        Some(b"start") => {
+            let rate = args.next_u64(u64::from(scrub::MAX_RATE), ArgError(c"")).unwrap_or(0) as u32;
+            if rate == 0 {
+                return Err("scrub: the rate is MiB/s from 1 to 10000");
+            }
+            Message::ScrubStart { rate }
+        }
+        Some(b"stop") => Message::ScrubStop,
+        Some(b"status") => Message::ScrubStatus,
+        _ => return Err(USAGE),
+    };
+    if args.remaining() != 0 {
+        return Err(USAGE);
     }
     Ok(msg)
 }
@@ -70,6 +102,17 @@ mod tests {
         assert_eq!(msg(&[c"memory"]), Ok(Message::Memory));
         assert_eq!(msg(&[c"commit"]), Ok(Message::Commit));
         assert_eq!(msg(&[c"clear_stats"]), Ok(Message::ClearStats));
+        assert_eq!(msg(&[c"scrub", c"start"]), Ok(Message::ScrubStart { rate: scrub::DEFAULT_RATE }));
+        assert_eq!(msg(&[c"scrub", c"start", c"200"]), Ok(Message::ScrubStart { rate: 200 }));
+        assert_eq!(msg(&[c"scrub", c"stop"]), Ok(Message::ScrubStop));
+        assert_eq!(msg(&[c"scrub", c"status"]), Ok(Message::ScrubStatus));
+        for bad in [&[c"scrub"][..], &[c"scrub", c"go"], &[c"scrub", c"stop", c"1"], &[c"scrub", c"start", c"1", c"2"]]
+        {
+            assert_eq!(msg(bad), Err("usage: scrub start [<MiB/s>] | stop | status"), "{bad:?}");
+        }
+        for bad in [c"0", c"10001", c"x"] {
+            assert_eq!(msg(&[c"scrub", c"start", bad]), Err("scrub: the rate is MiB/s from 1 to 10000"));
+        }
     }
 
     #[test]

@@ -25,15 +25,30 @@ pub struct Status<'a> {
     pub health: &'a str,
     /// Whether main and the spare answer I/O (`A`) or are down (`D`).
     pub alive: [bool; 2],
+    pub scrub: Scrub<'a>,
+}
+
+/// The scrub's fields (appended in 0.8.0; a line without them reads as
+/// `off`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Scrub<'a> {
+    /// `off`, `running`, or `paused` (main down, or the device suspended).
+    pub state: &'a str,
+    /// The next chunk it reads, of `chunks` (`scrub::chunks`).
+    pub pos: u64,
+    pub chunks: u64,
+    /// Blocks it found unreadable since the table was loaded.
+    pub found: u64,
 }
 
 impl fmt::Display for Status<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let [w, r, rec, msg] = self.relocated;
         let [main, spare] = self.alive.map(|a| if a { 'A' } else { 'D' });
+        let sc = &self.scrub;
         write!(
             f,
-            "{} {}/{} {} {} {} {} {w} {r} {rec} {msg} {} {} {main}{spare}",
+            "{} {}/{} {} {} {} {} {w} {r} {rec} {msg} {} {} {main}{spare} {} {}/{} {}",
             self.remaps,
             self.spare_used,
             self.spare_total,
@@ -42,7 +57,11 @@ impl fmt::Display for Status<'_> {
             self.write_errors,
             self.metadata,
             self.ignored_errors,
-            self.health
+            self.health,
+            sc.state,
+            sc.pos,
+            sc.chunks,
+            sc.found
         )
     }
 }
@@ -68,6 +87,14 @@ impl<'a> Status<'a> {
             &[m, s] if [m, s].iter().all(|c| b"AD".contains(c)) => [m == b'A', s == b'A'],
             _ => return Err(ParseError("the devices field is not two of A and D")),
         };
+        let scrub = match next() {
+            Err(_) => Scrub { state: "off", ..Scrub::default() },
+            Ok(state) => {
+                let (pos, chunks) =
+                    next()?.split_once('/').ok_or(ParseError("scrub position is not <pos>/<chunks>"))?;
+                Scrub { state, pos: num(pos)?, chunks: num(chunks)?, found: num(next()?)? }
+            }
+        };
         Ok(Status {
             remaps,
             spare_used: num(used)?,
@@ -80,6 +107,7 @@ impl<'a> Status<'a> {
             ignored_errors,
             health,
             alive,
+            scrub,
         })
     }
 }
@@ -92,12 +120,15 @@ mod tests {
 
     #[test]
     fn round_trip_and_appended_fields() {
-        let line = "24 24/4059 1 3 2 ok 0 1 0 24 5 degraded DA";
+        let line = "24 24/4059 1 3 2 ok 0 1 0 24 5 degraded DA running 7/16 2";
         let s = Status::parse(line).unwrap();
         assert_eq!((s.remaps, s.spare_used, s.spare_total, s.lost), (24, 24, 4059, 1));
         assert_eq!((s.relocated, s.ignored_errors, s.health, s.alive), ([0, 1, 0, 24], 5, "degraded", [false, true]));
+        assert_eq!(s.scrub, Scrub { state: "running", pos: 7, chunks: 16, found: 2 });
         assert_eq!(s.to_string(), line);
         assert_eq!(Status::parse(&(line.to_string() + " 77 x")), Ok(s), "a later version's fields");
+        let old = Status::parse("24 24/4059 1 3 2 ok 0 1 0 24 5 degraded DA").unwrap();
+        assert_eq!(old.scrub, Scrub { state: "off", ..Scrub::default() }, "0.7.0's line");
     }
 
     #[test]
@@ -108,6 +139,8 @@ mod tests {
             ("24 24/x 1 3 2 ok 0 1 0 24 5 degraded AA", "not a number"),
             ("24 24/4059 1 3 2 ok 0 1 0 24 5 degraded AX", "devices field"),
             ("", "too few fields"),
+            ("24 24/4059 1 3 2 ok 0 1 0 24 5 degraded AA off 7", "scrub position"),
+            ("24 24/4059 1 3 2 ok 0 1 0 24 5 degraded AA off 7/8", "too few fields"),
         ] {
             assert!(Status::parse(line).unwrap_err().0.contains(why), "{line}");
         }

@@ -1,6 +1,7 @@
 //! The table line: `<main_dev> <spare_dev> [<#feature args> <arg>...]`.
 
 use super::args::{ArgError, ArgSet};
+use super::scrub;
 use core::ffi::CStr;
 
 /// The most feature arguments a table line may carry.
@@ -25,6 +26,9 @@ pub struct TableArgs<'a> {
     pub block_size: u32,
     /// Reads of a failed block after the failed I/O, 0 to 100.
     pub read_retries: u32,
+    /// The scrub's rate from load, in MiB/s; 0: no scrub until a message
+    /// starts one.
+    pub scrub_rate: u32,
 }
 
 /// Parses the arguments of a table line (everything after the target name).
@@ -41,8 +45,18 @@ pub fn parse<'a>(mut args: ArgSet<'a>) -> Result<TableArgs<'a>, ArgError> {
     }
     let mut block_size = None;
     let mut read_retries = None;
+    let mut scrub_rate = None;
     while let Some(name) = features.next_arg() {
         match name.to_bytes() {
+            b"scrub" if scrub_rate.is_some() => return Err(ArgError(c"scrub given twice")),
+            b"scrub" => {
+                const BAD: ArgError = ArgError(c"Invalid scrub rate: MiB/s from 1 to 10000");
+                let v = features.next_u64(u64::from(scrub::MAX_RATE), BAD)? as u32;
+                if v == 0 {
+                    return Err(BAD);
+                }
+                scrub_rate = Some(v);
+            }
             b"read_retries" if read_retries.is_some() => return Err(ArgError(c"read_retries given twice")),
             b"read_retries" => {
                 const BAD: ArgError = ArgError(c"Invalid read_retries: a number from 0 to 100");
@@ -65,6 +79,7 @@ pub fn parse<'a>(mut args: ArgSet<'a>) -> Result<TableArgs<'a>, ArgError> {
         spare,
         block_size: block_size.unwrap_or(DEFAULT_BLOCK_SIZE),
         read_retries: read_retries.unwrap_or(DEFAULT_READ_RETRIES),
+        scrub_rate: scrub_rate.unwrap_or(0),
     })
 }
 
@@ -98,6 +113,17 @@ mod tests {
         assert_eq!(p(&[c"a", c"b", c"1", c"read_retries"]).unwrap_err(), bad);
         let twice = [c"a", c"b", c"4", c"read_retries", c"1", c"read_retries", c"2"];
         assert_eq!(p(&twice).unwrap_err(), "read_retries given twice");
+    }
+
+    #[test]
+    fn scrub_rate() {
+        assert_eq!(p(&[c"a", c"b"]).unwrap().scrub_rate, 0);
+        assert_eq!(p(&[c"a", c"b", c"2", c"scrub", c"10000"]).unwrap().scrub_rate, 10000);
+        let bad = "Invalid scrub rate: MiB/s from 1 to 10000";
+        for v in [c"0", c"10001", c"x"] {
+            assert_eq!(p(&[c"a", c"b", c"2", c"scrub", v]).unwrap_err(), bad);
+        }
+        assert_eq!(p(&[c"a", c"b", c"4", c"scrub", c"1", c"scrub", c"2"]).unwrap_err(), "scrub given twice");
     }
 
     #[test]

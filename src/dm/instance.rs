@@ -12,6 +12,7 @@ use super::ffi;
 use super::sync::NoIo;
 use super::target::Target;
 use core::ptr::NonNull;
+use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::error::code;
 use kernel::prelude::*;
 use kernel::types::Opaque;
@@ -19,12 +20,17 @@ use kernel::types::Opaque;
 /// The target-independent part of an [`Instance`].
 ///
 /// Invariants: `ti` is the target this belongs to, alive until the instance
-/// is dropped in `dtr`; `wq` is a live workqueue and `work` was initialised
-/// with `run_fn` of the instance's target type, at its final address.
+/// is dropped in `dtr`; `wq` is a live workqueue; `work` was initialised
+/// with `run_fn` of the instance's target type and `later` with
+/// `later_fn`, both at their final address; once `dying` is set, `later`
+/// is never queued again.
 pub(super) struct Shared {
     ti: NonNull<ffi::dm_target>,
     devices: KVec<DmDev>,
     work: Opaque<ffi::work_struct>,
+    /// Queues `work` when its timer fires (`Ctx::kick_after`).
+    later: Opaque<ffi::delayed_work>,
+    dying: AtomicBool,
     wq: NonNull<ffi::workqueue_struct>,
 }
 
@@ -48,11 +54,15 @@ impl<T: Target> Instance<T> {
         // SAFETY: `WORKQUEUE` is a valid C string; the queue copies it.
         let wq = unsafe { ffi::dmr_alloc_workqueue(T::WORKQUEUE.as_ptr().cast()) };
         let wq = NonNull::new(wq).ok_or(code::ENOMEM)?;
-        let shared = Shared { ti, devices, work: Opaque::uninit(), wq };
+        let shared =
+            Shared { ti, devices, work: Opaque::uninit(), later: Opaque::uninit(), dying: AtomicBool::new(false), wq };
         let inst = KBox::write(slot, Self { target, shared });
-        // SAFETY: `work` is at its final (boxed, never moved) address and
-        // not queued.
-        unsafe { ffi::dmr_init_work(inst.shared.work.get(), Some(run_fn::<T>)) };
+        // SAFETY: `work` and `later` are at their final (boxed, never
+        // moved) addresses and not queued.
+        unsafe {
+            ffi::dmr_init_work(inst.shared.work.get(), Some(run_fn::<T>));
+            ffi::dmr_init_delayed_work(inst.shared.later.get(), Some(later_fn));
+        }
         // SAFETY: the box is only reached through this pointer from now on,
         // and freed by `from_raw` in dtr.
         Ok(unsafe { NonNull::new_unchecked(KBox::into_raw(inst)) })
@@ -75,11 +85,18 @@ impl<T: Target> Instance<T> {
 
 impl<T: Target> Drop for Instance<T> {
     fn drop(&mut self) {
-        // SAFETY: `work` and `wq` are live (invariants). After
-        // cancel_work_sync the work neither runs nor is queued, and
-        // destroy_workqueue drains anything else before freeing the queue.
+        // Nothing queues `later` from now on: the work may still run, and
+        // `later` may still fire once.
+        self.shared.dying.store(true, Ordering::Release);
+        // SAFETY: `work`, `later` and `wq` are live (invariants). The first
+        // cancel stops the timer (which queues the work); then the work
+        // neither runs nor is queued; a run of it before `dying` was seen
+        // may have queued `later` again, which the second cancel stops; so
+        // nothing is left to run when destroy_workqueue frees the queue.
         unsafe {
+            ffi::cancel_delayed_work_sync(self.shared.later.get());
             ffi::cancel_work_sync(self.shared.work.get());
+            ffi::cancel_delayed_work_sync(self.shared.later.get());
             ffi::destroy_workqueue(self.shared.wq.as_ptr());
         }
     }
@@ -103,6 +120,17 @@ impl<'a> Ctx<'a> {
     pub fn kick(&self) {
         // SAFETY: `wq` and `work` are live and initialised (invariants).
         unsafe { ffi::dmr_queue_work(self.shared.wq.as_ptr(), self.shared.work.get()) };
+    }
+
+    /// Queues the target's work in `ms` milliseconds, unless a timer is
+    /// already set (then it runs when that one fires). Any context.
+    pub fn kick_after(&self, ms: u32) {
+        if self.shared.dying.load(Ordering::Acquire) {
+            return;
+        }
+        // SAFETY: `wq` and `later` are live and initialised, and `later`
+        // may be queued while `dying` is not set (invariants).
+        unsafe { ffi::dmr_queue_delayed_work(self.shared.wq.as_ptr(), self.shared.later.get(), ms) };
     }
 }
 
@@ -132,6 +160,21 @@ impl TaskCtx<'_> {
         // SAFETY: `ti` is live (invariant) and in its table.
         unsafe { ffi::dmr_table_event(self.ctx.shared.ti.as_ptr()) }
     }
+}
+
+/// The C callback of an instance's timer (`later`): queues its work.
+///
+/// # Safety
+///
+/// `work` must be the work item inside the `later` of a live [`Shared`].
+unsafe extern "C" fn later_fn(work: *mut ffi::work_struct) {
+    let offset = core::mem::offset_of!(Shared, later);
+    // SAFETY: `work` is the first field of `later` (a `delayed_work`), a
+    // field of a live `Shared` (the only delayed work initialised with
+    // this function), which `Drop` cancels before it goes.
+    let shared = unsafe { &*work.cast::<u8>().sub(offset).cast::<Shared>() };
+    // SAFETY: `wq` and `work` are live and initialised (invariants).
+    unsafe { ffi::dmr_queue_work(shared.wq.as_ptr(), shared.work.get()) };
 }
 
 /// The C callback of an [`Instance<T>`]'s work item.

@@ -12,7 +12,7 @@ use crate::remap_core::emit::Emitter;
 use crate::remap_core::format::{self, BlockState, Geometry, Record, Superblock, MBLOCK};
 use crate::remap_core::remaps::{slots_for, RemapTable, EMPTY};
 use crate::remap_core::route::{route, Dest, Layout};
-use crate::remap_core::status::Status;
+use crate::remap_core::status::{self, Status};
 use crate::remap_core::{crc32c, geometry, table};
 use core::ffi::CStr;
 use core::fmt::Write;
@@ -84,13 +84,14 @@ fn status_line(t: &Test) {
         relocated: [0, 1, 0, 24],
         health: "degraded",
         alive: [false, true],
+        scrub: status::Scrub { state: "running", pos: 3, chunks: 16, found: 1 },
         ..Status::default()
     };
     let mut buf = [0u8; 128];
     check!(t, write!(Emitter::new(&mut buf), "{status}").is_ok());
     let len = buf.iter().position(|&c| c == 0).unwrap_or(0);
     let line = core::str::from_utf8(&buf[..len]).unwrap_or("");
-    check!(t, line.as_bytes() == b"24 25/4059 1 0 0 ok 0 1 0 24 0 degraded DA");
+    check!(t, line.as_bytes() == b"24 25/4059 1 0 0 ok 0 1 0 24 0 degraded DA running 3/16 1");
     check!(t, Status::parse(line) == Ok(status));
 }
 

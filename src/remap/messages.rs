@@ -1,12 +1,14 @@
 //! Admin messages (`dmsetup message <dev> 0 ...`), parsed by the core's
 //! `message` module and carried out here.
 
+use super::outage::Role;
 use super::worker::{Answer, Kind, Reply, Request, NOMEM};
-use super::RemapTarget;
+use super::{MetaState, RemapTarget};
 use crate::dm::{Ctx, MessageError};
 use crate::remap_core::args::ArgSet;
 use crate::remap_core::emit::Emitter;
 use crate::remap_core::message::{self, Message};
+use crate::remap_core::scrub;
 use core::fmt::Write;
 use kernel::prelude::*;
 
@@ -26,6 +28,29 @@ pub fn handle(t: &RemapTarget, ctx: &Ctx<'_>, args: ArgSet<'_>, out: &mut Emitte
         Message::ClearStats => {
             t.stats.clear();
             Ok(false)
+        }
+        Message::ScrubStart { rate } => {
+            if t.state_is(MetaState::ReadOnly) {
+                return Err(MessageError("scrub: the table is read-only"));
+            }
+            t.scrub.start(rate);
+            ctx.kick();
+            let _ = write!(out, "scrub running at {rate} MiB/s from chunk {}", t.scrub.pos());
+            Ok(true)
+        }
+        Message::ScrubStop => {
+            t.scrub.stop();
+            // The position, for the next start (after a reload too).
+            let _ = ask(t, ctx, Kind::Commit);
+            Ok(false)
+        }
+        Message::ScrubStatus => {
+            let g = &t.geometry;
+            let chunks = scrub::chunks(g.main_blocks(), g.block_size);
+            let state = t.scrub.state(t.outages.is_down(Role::Main));
+            let (pos, found, rate) = (t.scrub.pos(), t.scrub.found(), t.scrub.rate());
+            let _ = write!(out, "{state} {pos}/{chunks} found {found} rate {rate}");
+            Ok(true)
         }
     }
 }

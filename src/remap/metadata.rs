@@ -183,14 +183,16 @@ impl Metadata {
         &self.sb
     }
 
-    /// Commits `new` records with the allocator at `alloc_next`: log blocks
-    /// that fill up, a flush, then the other slot with FUA.
+    /// Commits `new` records with the allocator at `alloc_next` and the
+    /// scrub at `scrub_pos`: log blocks that fill up, a flush, then the
+    /// other slot with FUA.
     pub fn commit(
         &mut self,
         io: &DmIo,
         spare: &DmDev,
         new: &[Record],
         alloc_next: u64,
+        scrub_pos: u32,
     ) -> Result<(), CommitError<Error>> {
         let io_buf = &mut self.io_buf;
         let write_log = |i, block: &[u8; MBLOCK]| {
@@ -199,8 +201,9 @@ impl Metadata {
             io.write(spare, at, io_buf, Write::Cached)?;
             read_back(io, spare, at, io_buf, block)
         };
+        let prev = Superblock { scrub_pos, ..self.sb };
         let next =
-            journal::prepare_commit(&self.sb, &self.slot, new, alloc_next, &mut self.next, &mut self.log, write_log)?;
+            journal::prepare_commit(&prev, &self.slot, new, alloc_next, &mut self.next, &mut self.log, write_log)?;
         io.flush(spare).map_err(CommitError::Io)?;
         self.io_buf.copy_from_slice(&*self.next);
         let at = Superblock::slot_of(next.seq) * MBLOCK_SECTORS;

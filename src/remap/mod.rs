@@ -9,6 +9,7 @@ mod metadata;
 mod outage;
 mod recover;
 mod remaps;
+mod scrub;
 mod stats;
 mod worker;
 
@@ -21,7 +22,8 @@ use crate::remap_core::emit::Emitter;
 use crate::remap_core::format::Geometry;
 use crate::remap_core::policy::{self, ErrorClass, HealthInputs};
 use crate::remap_core::route::{Dest, Layout};
-use crate::remap_core::status::Status;
+use crate::remap_core::scrub as scrub_math;
+use crate::remap_core::status::{self, Status};
 use crate::remap_core::{geometry, table};
 use core::ffi::{c_int, CStr};
 use core::fmt::Write;
@@ -35,6 +37,7 @@ use metadata::Metadata;
 use outage::{Outages, Role};
 use recover::RedoBufs;
 use remaps::{Remaps, ReplaceError};
+use scrub::Scrub;
 use stats::{Cause, IoStats};
 use worker::Request;
 
@@ -150,11 +153,14 @@ pub struct RemapTarget {
     /// for probes.
     redo_bufs: Pin<KBox<Mutex<RedoBufs>>>,
     probe_buf: Pin<KBox<Mutex<IoBuf>>>,
+    /// The patrol read (see `scrub`), and its rate from the table line.
+    scrub: Scrub,
+    scrub_arg: u32,
 }
 
 impl Target for RemapTarget {
     const NAME: &'static CStr = c"remap";
-    const VERSION: [u32; 3] = [0, 7, 0];
+    const VERSION: [u32; 3] = [0, 8, 0];
     const WORKQUEUE: &'static CStr = c"dm_remap";
     type PerBio = PerIo;
 
@@ -218,6 +224,8 @@ impl Target for RemapTarget {
         let probe_buf = KBox::pin_init(new_mutex!(probe, "dm_remap_probe_buf"), GFP_KERNEL).map_err(nomem)?;
         let gate = Gate::new().map_err(nomem)?;
         let tracker = WriteTracker::new().map_err(nomem)?;
+        let chunk_bytes = scrub_math::chunk_blocks(g.block_size) * u64::from(g.block_size);
+        let scrub = Scrub::new(t.scrub_rate, meta.lock().sb().scrub_pos.into(), chunk_bytes as usize).map_err(nomem)?;
         // Empty flushes go to both devices: bio 0 to main, 1 to spare.
         let discards = main.max_discard_sectors() > 0 && spare.max_discard_sectors() > 0;
         ctr.set_num_flush_bios(2);
@@ -253,6 +261,8 @@ impl Target for RemapTarget {
             retest_due_ms: AtomicI64::new(0),
             redo_bufs,
             probe_buf,
+            scrub,
+            scrub_arg: t.scrub_rate,
         };
         target.pending_reported.store(target.remaps.lost() > 0, Ordering::Relaxed);
         Ok(target)
@@ -270,6 +280,7 @@ impl Target for RemapTarget {
         let Some(sector) = geometry::target_offset(self.begin, bio.sector()) else {
             return MapResult::Kill(bio);
         };
+        self.scrub.note_user_io();
         let op = bio.op();
         let write = op != Op::Read;
         let mut limit = bio.sectors();
@@ -389,7 +400,14 @@ impl Target for RemapTarget {
 
     fn postsuspend(&self, ctx: &TaskCtx<'_>) {
         // No I/O is in flight now: commit what completed writes queued.
+        // The scrub reads nothing more until resume.
+        self.scrub.set_suspended(true);
         ctx.flush_work();
+    }
+
+    fn resume(&self, ctx: &TaskCtx<'_>) {
+        self.scrub.set_suspended(false);
+        ctx.kick();
     }
 
     fn preresume(&self, ctx: &TaskCtx<'_>) -> Result {
@@ -455,15 +473,26 @@ impl Target for RemapTarget {
                     ignored_errors: s.ignored(),
                     health,
                     alive: [Role::Main, Role::Spare].map(|r| !self.outages.is_down(r)),
+                    scrub: status::Scrub {
+                        state: self.scrub.state(self.outages.is_down(Role::Main)),
+                        pos: self.scrub.pos(),
+                        chunks: scrub_math::chunks(self.geometry.main_blocks(), self.geometry.block_size),
+                        found: self.scrub.found(),
+                    },
                 };
                 write!(out, "{status}")
             }
             StatusType::Table => {
                 let (main, spare) = (DevName(ctx.dev(self.main)), DevName(ctx.dev(self.spare)));
-                let bs = self.geometry.block_size;
-                match self.read_retries {
-                    table::DEFAULT_READ_RETRIES => write!(out, "{main} {spare} 2 block_size {bs}"),
-                    n => write!(out, "{main} {spare} 4 block_size {bs} read_retries {n}"),
+                let (bs, retries, rate) = (self.geometry.block_size, self.read_retries, self.scrub_arg);
+                let n = 2 + 2 * usize::from(retries != table::DEFAULT_READ_RETRIES) + 2 * usize::from(rate != 0);
+                let _ = write!(out, "{main} {spare} {n} block_size {bs}");
+                if retries != table::DEFAULT_READ_RETRIES {
+                    let _ = write!(out, " read_retries {retries}");
+                }
+                match rate {
+                    0 => Ok(()),
+                    r => write!(out, " scrub {r}"),
                 }
             }
             StatusType::Ima => {

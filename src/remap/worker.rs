@@ -5,6 +5,7 @@
 
 use super::copy::{Copier, CopyError};
 use super::outage::Role;
+use super::scrub::Step;
 use super::stats::Cause;
 use super::{IoState, MetaState, PerIo, Place, RemapTarget};
 use crate::dm::{BioList, DmDev, FromEndIo, FromMap, HeldBio, TaskCtx};
@@ -26,6 +27,8 @@ pub enum Kind {
     Remap { first: u64, count: u64 },
     /// Write a commit even if nothing changed.
     Commit,
+    /// Relocate a block the scrub could not read (see `scrub`).
+    Scrub { block: u64 },
 }
 
 /// What the worker did for a request.
@@ -81,9 +84,11 @@ pub struct Request {
     pub reply: Arc<Reply>,
 }
 
-/// A `remap` request accepted into a batch.
+/// A `remap` (or scrub) request accepted into a batch.
 struct Planned {
     reply: Arc<Reply>,
+    /// The scrub's: its blocks count as read errors, not as requested.
+    scrub: bool,
     /// Main blocks `[first, end)`.
     first: u64,
     end: u64,
@@ -139,10 +144,16 @@ impl<'a> Work<'a> {
             let revived = self.revived.lock().take();
             let retested = self.retested.lock().take();
             if requests.is_empty() && revived.is_empty() && retested.is_empty() {
-                if idle {
-                    return;
+                if !idle {
+                    continue;
                 }
-                continue;
+                // Nothing else to do: the scrub's turn.
+                match self.scrub_step() {
+                    Step::Queued => continue,
+                    Step::Later(ms) => self.ctx.kick_after(ms),
+                    Step::Off => {}
+                }
+                return;
             }
             self.batch(requests, revived, retested);
         }
@@ -183,7 +194,15 @@ impl<'a> Work<'a> {
         let committed = self.commit(&mut meta, &mut records, &alloc, !commit_replies.is_empty());
         if committed.is_ok() {
             for p in plan.iter().filter(|p| p.error.is_none()) {
-                self.stats.count_relocated(Cause::Message, p.outcome.remapped);
+                let o = &p.outcome;
+                if p.scrub {
+                    // As a user read's failure: pending, or moved with the
+                    // data read on the retry.
+                    self.stats.count_relocated(Cause::ReadError, o.lost);
+                    self.stats.count_relocated(Cause::RecoveredRead, o.remapped - o.lost);
+                } else {
+                    self.stats.count_relocated(Cause::Message, o.remapped);
+                }
             }
             self.stats.count_relocated(Cause::RecoveredRead, recovered);
         }
@@ -230,7 +249,9 @@ impl<'a> Work<'a> {
                     continue;
                 }
                 Kind::Remap { first, count } => (first, first + count),
+                Kind::Scrub { block } => (block, block + 1),
             };
+            let scrub = matches!(r.kind, Kind::Scrub { .. });
             let planned = self.plan(first, end, &a.plan, alloc.free() - fresh_total).and_then(|fresh| {
                 self.remaps.reserve((fresh_total + fresh) as usize).map_err(|_| NOMEM)?;
                 a.ranges.push((first, end), GFP_KERNEL).map_err(|_| NOMEM)?;
@@ -240,7 +261,7 @@ impl<'a> Work<'a> {
             match planned {
                 Ok(fresh) => {
                     fresh_total += fresh;
-                    let p = Planned { reply: r.reply, first, end, outcome: Outcome::default(), error: None };
+                    let p = Planned { reply: r.reply, scrub, first, end, outcome: Outcome::default(), error: None };
                     // Room was reserved above.
                     let _ = a.plan.push(p, GFP_KERNEL);
                 }
@@ -427,7 +448,8 @@ impl<'a> Work<'a> {
         if !records.is_empty() {
             self.remaps.reserve(records.len()).map_err(|_| NOMEM)?;
         }
-        match meta.commit(&self.io, self.spare, records, alloc.next()) {
+        let scrub_pos = u32::try_from(self.scrub.pos()).unwrap_or(u32::MAX);
+        match meta.commit(&self.io, self.spare, records, alloc.next(), scrub_pos) {
             Ok(()) => {
                 // For a reload of this device to check it loads this.
                 self.spare.set_claim_note(meta.sb().seq);

@@ -50,6 +50,11 @@ for v in 101 -1 x 1e3 18446744073709551617; do
 	table_refused "Invalid read_retries" $main $spare 2 read_retries "$v"
 done
 table_refused "read_retries given twice" $main $spare 4 read_retries 1 read_retries 1
+for v in 0 10001 -1 x 18446744073709551617; do
+	table_refused "Invalid scrub rate" $main $spare 2 scrub "$v"
+done
+table_refused "Invalid scrub rate" $main $spare 1 scrub
+table_refused "scrub given twice" $main $spare 4 scrub 1 scrub 2
 dmesg -c >/dev/null
 dmsetup create bad --table "0 $((len + 1)) remap $main $spare" 2>/dev/null && fail "target longer than main accepted"
 dmesg | grep -q "remap: Main device is smaller than the target length" || fail "no reason for a too-long target"
@@ -86,6 +91,12 @@ msg_refused "remap: blocks beyond the end of the target" remap $len
 msg_refused "remap: blocks beyond the end of the target" remap $((len - 1)) 2
 msg_refused "remap: blocks beyond the end of the target" remap 18446744073709551615
 msg_refused "remap: blocks beyond the end of the target" remap 0 1048576
+for a in "" go START "stop 1" "status x" "start 1 2"; do
+	msg_refused "usage: scrub start [<MiB/s>] | stop | status" scrub $a
+done
+for r in 0 10001 -1 x 18446744073709551616; do
+	msg_refused "scrub: the rate is MiB/s from 1 to 10000" scrub start "$r"
+done
 for verb in list memory commit clear_stats; do
 	msg_refused "$verb takes no arguments" $verb x
 	msg_refused "$verb takes no arguments" $verb 0 0

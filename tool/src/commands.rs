@@ -4,6 +4,7 @@ use crate::identity::{self, Identity};
 use crate::restore::{self, shared_spare};
 use crate::spare::{Error, Result, Spare};
 use dm_remap_core::format::{self, BlockState, Geometry, Record, Superblock, LOG_START, MBLOCK};
+use dm_remap_core::scrub;
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::Read;
@@ -144,8 +145,8 @@ pub fn dump_json(spare: &Path) -> Result<String> {
         .map(|r| format!("{{\"main_block\":{},\"spare_block\":{},\"state\":\"{}\"}}", r.main, r.spare, state_name(r)))
         .collect();
     Ok(format!(
-        "{{\"uuid\":\"{}\",\"version\":{},\"commit\":{},\"block_size\":{},\"main_sectors\":{},\"spare_sectors\":{},\"log_blocks\":{},\"data_start\":{},\"spare_blocks\":{},\"spare_blocks_used\":{},\"records\":{},\"main_id\":{},\"remaps\":[{}]}}",
-        uuid_str(&sb.uuid), format::VERSION, sb.seq, g.block_size, g.main_sectors, g.spare_sectors, g.log_blocks, g.data_start, g.spare_blocks, sb.alloc_next, sb.records, sb.main_id, list.join(",")
+        "{{\"uuid\":\"{}\",\"version\":{},\"commit\":{},\"block_size\":{},\"main_sectors\":{},\"spare_sectors\":{},\"log_blocks\":{},\"data_start\":{},\"spare_blocks\":{},\"spare_blocks_used\":{},\"records\":{},\"main_id\":{},\"scrub_pos\":{},\"remaps\":[{}]}}",
+        uuid_str(&sb.uuid), format::VERSION, sb.seq, g.block_size, g.main_sectors, g.spare_sectors, g.log_blocks, g.data_start, g.spare_blocks, sb.alloc_next, sb.records, sb.main_id, sb.scrub_pos, list.join(",")
     ))
 }
 
@@ -173,6 +174,7 @@ pub fn dump(spare: &Path, json: bool) -> Result<()> {
     println!("spare:         {} sectors, data from sector {}", g.spare_sectors, g.data_start);
     println!("spare blocks:  {} used of {}", sb.alloc_next, g.spare_blocks);
     println!("records:       {} in {} log blocks", sb.records, g.log_blocks);
+    println!("scrub:         next chunk {} of {}", sb.scrub_pos, scrub::chunks(g.main_blocks(), g.block_size));
     println!("remaps:        {}", map.len());
     for r in map.values() {
         println!("  main block {} -> spare block {} ({})", r.main, r.spare, state_name(r));

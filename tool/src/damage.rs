@@ -10,6 +10,7 @@
 
 use crate::spare::{Error, Result, Spare};
 use dm_remap_core::format::{self, Geometry, Superblock, HEADER, LOG_START, MBLOCK};
+use dm_remap_core::scrub;
 
 /// What loading the damaged metadata must do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,7 +34,7 @@ impl Expect {
 }
 
 /// Header fields of a commit slot: name, offset, length.
-const SLOT_FIELDS: [(&str, usize, usize); 16] = [
+const SLOT_FIELDS: [(&str, usize, usize); 17] = [
     ("magic", 0, 8),
     ("checksum", 8, 4),
     ("version", 12, 4),
@@ -42,6 +43,7 @@ const SLOT_FIELDS: [(&str, usize, usize); 16] = [
     ("seq", 32, 8),
     ("uuid", 40, 16),
     ("block_size", 56, 4),
+    ("scrub_pos", 60, 4),
     ("main_sectors", 64, 8),
     ("spare_sectors", 72, 8),
     ("log_blocks", 80, 8),
@@ -109,6 +111,7 @@ fn reason_of(name: &str) -> Option<&'static str> {
             }
             ("log_blocks" | "data_start" | "spare_blocks", _) => INCONSISTENT,
             ("records" | "alloc_next", _) => OUT_OF_RANGE,
+            ("scrub_pos", _) => SCRUB_PAST_END,
             _ => BAD_STATE,
         });
     }
@@ -137,6 +140,7 @@ const EXTREME_U32: [(&str, u64); 4] = [("0", 0), ("1", 1), ("2^31", 1 << 31), ("
 
 const INCONSISTENT: &str = "Metadata geometry is inconsistent";
 const OUT_OF_RANGE: &str = "Metadata counters are out of range";
+const SCRUB_PAST_END: &str = "Metadata scrub position is past the end of main";
 
 /// Every size and count field of the newest slot set to an extreme value,
 /// sealed (`slot-newest-<field>=<value>`; spare_sectors with a block_size
@@ -148,8 +152,12 @@ fn extreme_cases() -> Vec<Case> {
     let mut add = |field: &str, value: &str, expect, reason| {
         v.push(Case { name: format!("slot-newest-{field}={value}"), expect, reason: Some(reason) });
     };
-    for (value, _) in EXTREME_U32 {
+    for (value, x) in EXTREME_U32 {
         add("block_size", value, Expect::LoadOlder, "block_size must be a power of two from 512 to 1048576");
+        // (0 and 1 are positions a valid commit can hold.)
+        if x > 1 {
+            add("scrub_pos", value, Expect::LoadOlder, SCRUB_PAST_END);
+        }
     }
     for (value, x) in EXTREME_U64 {
         let (expect, reason) = match x {
@@ -240,6 +248,7 @@ fn bad_value(field: &str, which: &str, sb: &Superblock, other: &Superblock) -> V
         "spare_blocks" => g.spare_blocks + 1,
         "records" => g.record_capacity() + 1,
         "alloc_next" => g.spare_blocks + 1,
+        "scrub_pos" => scrub::chunks(g.main_blocks(), g.block_size) + 1,
         _ => 0,
     };
     v.to_le_bytes().to_vec()

@@ -50,6 +50,13 @@ pub fn changes(old: &Status, new: &Status) -> Vec<Event> {
     if new.lost > old.lost {
         out.push(event("BlocksPending", true, format!("{} blocks pending (+{})", new.lost, new.lost - old.lost)));
     }
+    if new.scrub.found > old.scrub.found {
+        let (n, d) = (new.scrub.found, new.scrub.found - old.scrub.found);
+        out.push(event("ScrubFound", true, format!("the scrub found {n} unreadable blocks (+{d})")));
+    }
+    if new.scrub.state != old.scrub.state {
+        out.push(event("ScrubState", false, format!("{} -> {}", old.scrub.state, new.scrub.state)));
+    }
     if new.metadata != old.metadata {
         out.push(event("MetadataState", new.metadata == "failed", format!("{} -> {}", old.metadata, new.metadata)));
     }
@@ -111,15 +118,22 @@ mod tests {
 
     #[test]
     fn every_change_is_an_event() {
-        let old = Status::parse("2 2/100 0 0 0 ok 0 0 0 2 0 healthy AA").unwrap();
-        let new = Status::parse("5 5/100 1 4 0 ok 0 3 0 2 0 degraded DA").unwrap();
+        let old = Status::parse("2 2/100 0 0 0 ok 0 0 0 2 0 healthy AA off 0/64 0").unwrap();
+        let new = Status::parse("5 5/100 1 4 0 ok 0 3 0 2 0 degraded DA running 9/64 2").unwrap();
         let names: Vec<_> = changes(&old, &new).iter().map(|e| (e.name, e.bad)).collect();
         assert_eq!(
             names,
-            [("DeviceDown", true), ("BlocksRelocated", false), ("BlocksPending", true), ("HealthChanged", true)]
+            [
+                ("DeviceDown", true),
+                ("BlocksRelocated", false),
+                ("BlocksPending", true),
+                ("ScrubFound", true),
+                ("ScrubState", false),
+                ("HealthChanged", true)
+            ]
         );
         let back: Vec<_> = changes(&new, &old).iter().map(|e| (e.name, e.bad)).collect();
-        assert_eq!(back, [("DeviceUp", false), ("HealthChanged", false)]);
+        assert_eq!(back, [("DeviceUp", false), ("ScrubState", false), ("HealthChanged", false)]);
         assert!(changes(&old, &old).is_empty());
         let failed = Status::parse("2 2/100 0 0 0 failed 0 0 0 2 0 failed AA").unwrap();
         assert_eq!(changes(&old, &failed)[0], event("MetadataState", true, "ok -> failed".into()));

@@ -9,8 +9,8 @@
 //! `main` is a path (a by-id name is stable; a /dev/sdX name is not, and
 //! the identity check refuses the wrong disk behind it). `spare` is a path
 //! or `UUID=<the pair's UUID>` (`dm-remap-tool dump` prints it). Options,
-//! comma-separated, or `-`: `block_size=<bytes>` and `read_retries=<n>`
-//! (the target's feature arguments), `noauto` (left out by `assemble
+//! comma-separated, or `-`: `block_size=<bytes>`, `read_retries=<n>` and
+//! `scrub=<MiB/s>` (the target's feature arguments), `noauto` (left out by `assemble
 //! --all` and at boot), `nofail` (the boot goes on without it). `#`
 //! starts a comment.
 
@@ -82,10 +82,13 @@ fn entry(words: &[&str]) -> Result<Entry, String> {
         match opt.split_once('=') {
             None if opt == "noauto" => e.noauto = true,
             None if opt == "nofail" => e.nofail = true,
-            Some((key @ ("block_size" | "read_retries"), value)) if value.parse::<u32>().is_ok() => {
+            Some((key @ ("block_size" | "read_retries" | "scrub"), value)) if value.parse::<u32>().is_ok() => {
                 e.features.extend([key.to_string(), value.to_string()])
             }
-            _ => return Err(format!("unknown option '{opt}' (block_size=<n>, read_retries=<n>, noauto, nofail)")),
+            _ => {
+                let known = "block_size=<n>, read_retries=<n>, scrub=<MiB/s>, noauto, nofail";
+                return Err(format!("unknown option '{opt}' ({known})"));
+            }
         }
     }
     Ok(e)
@@ -106,7 +109,7 @@ mod tests {
     fn lines() {
         let text = format!(
             "# comment\n\n data /dev/disk/by-id/virtio-main UUID={} block_size=65536,nofail # note\n\
-             old /dev/vda /dev/vdb\nspare2 /dev/vdc /dev/vdd noauto,read_retries=0\n",
+             old /dev/vda /dev/vdb\nspare2 /dev/vdc /dev/vdd noauto,read_retries=0,scrub=8\n",
             UUID.to_uppercase()
         );
         let t = parse(&text).unwrap();
@@ -117,7 +120,7 @@ mod tests {
         assert!(t[0].nofail && !t[0].noauto);
         assert_eq!((t[1].main.to_str(), &t[1].spare), (Some("/dev/vda"), &Dev::Path("/dev/vdb".into())));
         assert!(t[1].features.is_empty());
-        assert!(t[2].noauto && t[2].features == ["read_retries", "0"]);
+        assert!(t[2].noauto && t[2].features == ["read_retries", "0", "scrub", "8"]);
     }
 
     #[test]

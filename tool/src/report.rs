@@ -80,6 +80,12 @@ fn text(name: &str, s: &Status) -> String {
         s.read_errors, s.write_errors, s.ignored_errors
     );
     let _ = writeln!(t, "  metadata:           {}; main {}, spare {}", s.metadata, up(s.alive[0]), up(s.alive[1]));
+    let sc = &s.scrub;
+    let _ = writeln!(
+        t,
+        "  scrub:              {}, chunk {} of {}, {} unreadable blocks found",
+        sc.state, sc.pos, sc.chunks, sc.found
+    );
     let advice = advice(s);
     if advice.is_empty() {
         t += "  advice:             none\n";
@@ -98,6 +104,7 @@ fn to_json(name: &str, s: &Status) -> serde_json::Value {
         "spare_used": s.spare_used, "spare_total": s.spare_total,
         "read_errors": s.read_errors, "write_errors": s.write_errors, "ignored_errors": s.ignored_errors,
         "metadata": s.metadata, "main_alive": s.alive[0], "spare_alive": s.alive[1], "advice": advice(s),
+        "scrub": {"state": s.scrub.state, "chunk": s.scrub.pos, "chunks": s.scrub.chunks, "found": s.scrub.found},
     })
 }
 
@@ -105,7 +112,7 @@ fn to_json(name: &str, s: &Status) -> serde_json::Value {
 /// TYPE once, then a sample per device).
 fn prometheus(devices: &[(String, Status)]) -> String {
     type Sample = fn(&Status) -> Vec<(String, u64)>;
-    let metrics: [(&str, &str, &str, Sample); 8] = [
+    let metrics: [(&str, &str, &str, Sample); 10] = [
         ("reallocated_blocks", "gauge", "Blocks of main relocated to the spare.", |s| vec![(String::new(), s.remaps)]),
         ("pending_blocks", "gauge", "Blocks whose reads fail until rewritten.", |s| vec![(String::new(), s.lost)]),
         ("spare_blocks_used", "gauge", "Spare blocks handed out.", |s| vec![(String::new(), s.spare_used)]),
@@ -125,6 +132,12 @@ fn prometheus(devices: &[(String, Status)]) -> String {
         }),
         ("device_up", "gauge", "1 while the device answers I/O.", |s| {
             vec![(",role=\"main\"".into(), u64::from(s.alive[0])), (",role=\"spare\"".into(), u64::from(s.alive[1]))]
+        }),
+        ("scrub_chunk", "gauge", "The next chunk the scrub reads (of scrub_chunks).", |s| {
+            vec![(String::new(), s.scrub.pos), (",of=\"chunks\"".into(), s.scrub.chunks)]
+        }),
+        ("scrub_found_blocks_total", "counter", "Unreadable blocks the scrub found since load.", |s| {
+            vec![(String::new(), s.scrub.found)]
         }),
     ];
     let mut out = String::new();
@@ -178,7 +191,8 @@ mod tests {
         assert!(p.contains("dm_remap_relocations_total{device=\"data\",cause=\"message\"} 24\n"), "{p}");
         assert!(p.contains("dm_remap_health{device=\"data\",health=\"degraded\"} 1\n"));
         assert!(p.contains("dm_remap_device_up{device=\"data\",role=\"main\"} 0\n"));
-        assert_eq!(p.matches("# TYPE").count(), 8);
+        assert_eq!(p.matches("# TYPE").count(), 10);
+        assert!(p.contains("dm_remap_scrub_found_blocks_total{device=\"data\"} 0\n"), "{p}");
         let fine = Status::parse("0 0/4000 0 0 0 ok 0 0 0 0 0 healthy AA").unwrap();
         assert!(advice(&fine).is_empty() && text("x", &fine).contains("advice:             none"));
     }

@@ -1,0 +1,221 @@
+//! The scrub (patrol read), run by the worker: it reads main a chunk at a
+//! time at a bounded rate (`scrub start [<MiB/s>]`, or the `scrub`
+//! feature argument from load), ten times slower while user I/O comes in.
+//! A chunk that fails is read again block by block once main is known to
+//! answer (see `outage`; while main is down the scrub pauses). Each block
+//! that still fails goes to the relocation path as a `remap` message's
+//! block would: it moves with its data if it reads on that retry, and
+//! becomes pending if not, as a user read's failure would. The position
+//! is part of every commit, and a commit is asked for every
+//! `COMMIT_CHUNKS` chunks, so a reload or a reboot resumes it; at the end
+//! of main a new pass starts.
+
+use super::outage::Role;
+use super::worker::{Kind, Reply, Request, Work};
+use crate::dm::IoBuf;
+use crate::remap_core::scrub::{self, chunk_blocks, chunks};
+use core::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, Ordering::Relaxed};
+use kernel::new_mutex;
+use kernel::prelude::*;
+use kernel::sync::Mutex;
+use kernel::time::Ktime;
+
+/// Chunks between commits of the position (64 MiB at 256 KiB chunks).
+const COMMIT_CHUNKS: u64 = 256;
+/// While main is down, how often the scrub asks again.
+const PAUSE_MS: u32 = 1000;
+
+/// The scrub's state, shared by the worker (which runs it), messages,
+/// `map` (which counts user I/O while it runs) and `status`.
+pub struct Scrub {
+    /// MiB/s; 0 while stopped.
+    rate: AtomicU32,
+    /// The next chunk to read.
+    pos: AtomicU64,
+    /// The position last committed (worker only).
+    committed: AtomicU64,
+    /// Blocks found unreadable since the table was loaded.
+    found: AtomicU64,
+    /// From postsuspend to resume: no scrub I/O.
+    suspended: AtomicBool,
+    /// User bios mapped while the scrub runs, and the count at the last
+    /// step (worker only).
+    user_ios: AtomicU64,
+    seen_ios: AtomicU64,
+    /// When the next step is due (ktime, ms).
+    due_ms: AtomicI64,
+    /// The chunk buffer (worker only), made at construction.
+    buf: Pin<KBox<Mutex<IoBuf>>>,
+}
+
+/// What a step did.
+pub(super) enum Step {
+    /// The scrub is off, or the device suspended.
+    Off,
+    /// It queued requests for the worker (found blocks, or a commit).
+    Queued,
+    /// The next step is due in this many milliseconds.
+    Later(u32),
+}
+
+impl Scrub {
+    /// A scrub at `rate` MiB/s (0: stopped) from chunk `pos`, reading
+    /// chunks of `chunk_bytes`.
+    pub fn new(rate: u32, pos: u64, chunk_bytes: usize) -> Result<Self> {
+        let buf = KBox::pin_init(new_mutex!(IoBuf::new(chunk_bytes)?, "dm_remap_scrub_buf"), GFP_KERNEL)?;
+        Ok(Self {
+            rate: AtomicU32::new(rate),
+            pos: AtomicU64::new(pos),
+            committed: AtomicU64::new(pos),
+            found: AtomicU64::new(0),
+            suspended: AtomicBool::new(true),
+            user_ios: AtomicU64::new(0),
+            seen_ios: AtomicU64::new(0),
+            due_ms: AtomicI64::new(0),
+            buf,
+        })
+    }
+
+    /// From `map`: a user bio, counted only while the scrub runs.
+    #[inline]
+    pub fn note_user_io(&self) {
+        if self.rate.load(Relaxed) != 0 {
+            self.user_ios.fetch_add(1, Relaxed);
+        }
+    }
+
+    pub fn start(&self, rate: u32) {
+        self.rate.store(rate, Relaxed);
+        self.due_ms.store(0, Relaxed);
+    }
+
+    pub fn stop(&self) {
+        self.rate.store(0, Relaxed);
+    }
+
+    pub fn set_suspended(&self, suspended: bool) {
+        self.suspended.store(suspended, Relaxed);
+    }
+
+    pub fn rate(&self) -> u32 {
+        self.rate.load(Relaxed)
+    }
+
+    pub fn pos(&self) -> u64 {
+        self.pos.load(Relaxed)
+    }
+
+    pub fn found(&self) -> u64 {
+        self.found.load(Relaxed)
+    }
+
+    /// The status word: `off`, `paused` (suspended, or main down) or
+    /// `running`.
+    pub fn state(&self, main_down: bool) -> &'static str {
+        match (self.rate(), self.suspended.load(Relaxed) || main_down) {
+            (0, _) => "off",
+            (_, true) => "paused",
+            _ => "running",
+        }
+    }
+}
+
+impl Work<'_> {
+    /// One step of the scrub, if one is due: reads the chunk at the
+    /// position and queues what it found.
+    pub(super) fn scrub_step(&self) -> Step {
+        let s = &self.scrub;
+        let rate = s.rate();
+        if rate == 0 || s.suspended.load(Relaxed) {
+            return Step::Off;
+        }
+        let now = Ktime::ktime_get().to_ms();
+        let due = s.due_ms.load(Relaxed);
+        if now < due {
+            return Step::Later((due - now).clamp(1, i64::from(u32::MAX)) as u32);
+        }
+        let g = &self.geometry;
+        let (cb, total) = (chunk_blocks(g.block_size), chunks(g.main_blocks(), g.block_size));
+        let pos = match s.pos() {
+            p if p >= total => 0,
+            p => p,
+        };
+        let first = pos * cb;
+        let bs = self.layout.block_sectors;
+        let sectors = (cb * bs).min(g.main_sectors - first * bs);
+        if self.outages.is_down(Role::Main) && !self.answers(Role::Main, first) {
+            s.due_ms.store(now + i64::from(PAUSE_MS), Relaxed);
+            return Step::Later(PAUSE_MS);
+        }
+        let mut queued = match self.scrub_chunk(first, sectors) {
+            Some(q) => q,
+            // Main stopped answering: the same chunk again later.
+            None => {
+                s.due_ms.store(now + i64::from(PAUSE_MS), Relaxed);
+                return Step::Later(PAUSE_MS);
+            }
+        };
+        let next = pos + 1;
+        s.pos.store(if next >= total { 0 } else { next }, Relaxed);
+        if next - s.committed.load(Relaxed).min(next) >= COMMIT_CHUNKS || next >= total {
+            s.committed.store(next, Relaxed);
+            queued |= self.ask_worker(Kind::Commit);
+        }
+        let ios = s.user_ios.load(Relaxed);
+        let busy = s.seen_ios.swap(ios, Relaxed) != ios;
+        let delay = scrub::step_delay_ms(sectors * 512, rate, busy).min(u64::from(u32::MAX)) as u32;
+        s.due_ms.store(now + i64::from(delay), Relaxed);
+        if queued {
+            Step::Queued
+        } else {
+            Step::Later(delay)
+        }
+    }
+
+    /// Reads `sectors` of main from block `first`; a read that fails is
+    /// redone block by block, and the blocks that still fail are queued
+    /// for relocation. None if main does not answer; else whether it
+    /// queued anything.
+    fn scrub_chunk(&self, first: u64, sectors: u64) -> Option<bool> {
+        let bs = self.layout.block_sectors;
+        let mut buf = self.scrub.buf.lock();
+        if buf.set_len((sectors * 512) as usize).is_ok() && self.io.read(self.main, first * bs, &mut buf).is_ok() {
+            return Some(false);
+        }
+        let mut failing = KVec::new();
+        let _ = buf.set_len((bs * 512) as usize);
+        for b in first..first + sectors.div_ceil(bs) {
+            let len = bs.min(self.geometry.main_sectors - b * bs);
+            let _ = buf.set_len((len * 512) as usize);
+            if self.io.read(self.main, b * bs, &mut buf).is_err() && self.remaps.get(b).is_none() {
+                // (Allocation failure: the block is found by a later pass.)
+                let _ = failing.push(b, GFP_KERNEL);
+            }
+        }
+        drop(buf);
+        if let Some(&b) = failing.first() {
+            if !self.answers(Role::Main, b) {
+                return None;
+            }
+        }
+        let mut queued = false;
+        for &block in failing.iter() {
+            if self.ask_worker(Kind::Scrub { block }) {
+                queued = true;
+                self.scrub.found.fetch_add(1, Relaxed);
+            }
+        }
+        if queued {
+            pr_warn!("scrub: {} unreadable blocks from block {}: relocating\n", failing.len(), first);
+            self.event();
+        }
+        Some(queued)
+    }
+
+    /// Queues a request of the worker's own (nobody waits for its reply);
+    /// false if there was no memory for it.
+    fn ask_worker(&self, kind: Kind) -> bool {
+        let Ok(reply) = Reply::new() else { return false };
+        self.requests.lock().push(Request { kind, reply }, GFP_KERNEL).is_ok()
+    }
+}
