@@ -32,7 +32,7 @@ PREFIX = re.compile(r"^(\[\s*\d+\.\d+\]\s?)?(# )?")
 
 
 def parse(log):
-    runs, mem, kmem, current = [], None, None, None
+    runs, mem, kmem, scrub, current = [], None, None, None, None
     for raw in Path(log).read_text(errors="replace").splitlines():
         line = PREFIX.sub("", raw.rstrip("\r"), count=1)
         if line.startswith("BENCH-FIO "):
@@ -54,7 +54,11 @@ def parse(log):
         elif line.startswith("BENCH-KMEM "):
             n, b = line.split()[1:3]
             kmem = {"remaps": int(n), "bytes": int(b)}
-    return runs, mem, kmem
+        elif line.startswith("BENCH-SCRUB "):
+            p0, p1, chunks, secs = line.split()[1:5]
+            done = (int(p1) - int(p0)) % int(chunks)
+            scrub = {"chunks": done, "seconds": float(secs), "mib_s": done / 4 / float(secs)}
+    return runs, mem, kmem, scrub
 
 
 def figures(run):
@@ -92,13 +96,13 @@ def micro(criterion_dir):
 
 def main():
     log, outdir = sys.argv[1], Path(sys.argv[2])
-    runs, mem, kmem = parse(log)
+    runs, mem, kmem, scrub = parse(log)
     s = summarize(runs)
     ratio = {}
     print(f"{'job':<15} {'case':<10} {'IOPS':>10} {'p50 us':>8} {'p99 us':>8} {'ratio':>6}  baseline")
     rows = []
-    for job in JOBS + ["randread-lat"]:
-        for case in CASES + ["idle", "discard"]:
+    for job in JOBS + ["randread-lat", "seqread-256k"]:
+        for case in CASES + ["idle", "discard", "main", "scrub-off", "scrub-on"]:
             f = s.get((job, case))
             if not f:
                 continue
@@ -156,6 +160,21 @@ def main():
         goal(name, r <= 2, f"{busy['p99_us']:.1f} us vs {idle['p99_us']:.1f} us ({r:.2f}x)")
     else:
         goal(name, False, "no figure (no valid latency measured, or the extras did not run)")
+    seq = s.get(("seqread-256k", "main"))
+    name = "scrub throughput on an idle device >= 0.80 of a sequential read of main (256 KiB reads, QD1)"
+    if seq and scrub:
+        main_mib = seq["iops"] / 4
+        r = scrub["mib_s"] / main_mib
+        goal(name, r >= 0.8, f"{scrub['mib_s']:.0f} MiB/s vs {main_mib:.0f} MiB/s ({r:.3f})")
+    else:
+        goal(name, False, "no figure (the extras did not run)")
+    on, off = s.get(("randread-qd1", "scrub-on")), s.get(("randread-qd1", "scrub-off"))
+    name = "4 KiB random-read IOPS while the scrub runs at its default rate >= 0.90 of without"
+    if on and off:
+        r = on["iops"] / off["iops"]
+        goal(name, r >= 0.9, f"{on['iops']:.0f} vs {off['iops']:.0f} IOPS ({r:.3f})")
+    else:
+        goal(name, False, "no figure (the extras did not run)")
     name = "<= 32 bytes of kernel memory per remap at 1,000,000 remaps (slab + vmalloc, measured)"
     if kmem:
         per = kmem["bytes"] / kmem["remaps"]
@@ -164,7 +183,7 @@ def main():
     else:
         goal(name, False, "no figure (remap1m and the extras did not run)")
     outdir.mkdir(parents=True, exist_ok=True)
-    report = {"results": rows, "memory": mem, "kernel_memory": kmem, "micro_ns": m, "goals": goals}
+    report = {"results": rows, "memory": mem, "kernel_memory": kmem, "scrub": scrub, "micro_ns": m, "goals": goals}
     (outdir / "bench.json").write_text(json.dumps(report, indent=1) + "\n")
     chart(s, outdir / "bench.png")
     print(f"\nwrote {outdir / 'bench.json'} and {outdir / 'bench.png'}")

@@ -26,14 +26,14 @@ pub fn chunks(main_blocks: u64, block_size: u32) -> u64 {
     main_blocks.div_ceil(chunk_blocks(block_size))
 }
 
-/// Milliseconds between two chunks of `chunk_bytes` at `rate` MiB/s (at
-/// least 1), `BUSY_SLOWDOWN` times longer if user I/O came meanwhile.
-pub fn step_delay_ms(chunk_bytes: u64, rate: u32, busy: bool) -> u64 {
-    let ms = (chunk_bytes * 1000).div_ceil(u64::from(rate.max(1)) << 20).max(1);
+/// Nanoseconds a chunk of `chunk_bytes` takes at `rate` MiB/s (0 is read
+/// as 1), `BUSY_SLOWDOWN` times longer if user I/O came meanwhile.
+pub fn chunk_time_ns(chunk_bytes: u64, rate: u32, busy: bool) -> u64 {
+    let ns = (chunk_bytes * 1_000_000_000).div_ceil(u64::from(rate.max(1)) << 20);
     if busy {
-        ms * BUSY_SLOWDOWN
+        ns * BUSY_SLOWDOWN
     } else {
-        ms
+        ns
     }
 }
 
@@ -46,10 +46,11 @@ mod tests {
         assert_eq!((chunk_blocks(4096), chunk_blocks(512), chunk_blocks(1 << 20)), (64, 512, 1));
         assert_eq!((chunks(0, 4096), chunks(64, 4096), chunks(65, 4096)), (0, 1, 2));
         assert_eq!(chunks(u64::MAX, 512), u64::MAX / 512 + 1);
-        // 256 KiB at 16 MiB/s: 16 ms; at the maximum rate, 1 ms at least.
-        assert_eq!(step_delay_ms(CHUNK_BYTES, 16, false), 16);
-        assert_eq!(step_delay_ms(CHUNK_BYTES, 16, true), 160);
-        assert_eq!(step_delay_ms(CHUNK_BYTES, MAX_RATE, false), 1);
-        assert_eq!(step_delay_ms(1 << 20, 0, false), 1000, "a zero rate is read as 1 MiB/s");
+        // 256 KiB at 16 MiB/s: 15.625 ms; at the maximum rate, 25 us.
+        assert_eq!(chunk_time_ns(CHUNK_BYTES, 16, false), 15_625_000);
+        assert_eq!(chunk_time_ns(CHUNK_BYTES, 16, true), 156_250_000);
+        assert_eq!(chunk_time_ns(CHUNK_BYTES, MAX_RATE, false), 25_000);
+        assert_eq!(chunk_time_ns(1 << 20, 0, false), 1_000_000_000, "a zero rate is read as 1 MiB/s");
+        assert_eq!(chunk_time_ns(1 << 20, MAX_RATE, true), 1_000_000, "1 MiB blocks, busy");
     }
 }

@@ -225,7 +225,9 @@ impl Target for RemapTarget {
         let gate = Gate::new().map_err(nomem)?;
         let tracker = WriteTracker::new().map_err(nomem)?;
         let chunk_bytes = scrub_math::chunk_blocks(g.block_size) * u64::from(g.block_size);
-        let scrub = Scrub::new(t.scrub_rate, meta.lock().sb().scrub_pos.into(), chunk_bytes as usize).map_err(nomem)?;
+        // A read-only table relocates nothing: it does not scrub.
+        let rate = if writable { t.scrub_rate } else { 0 };
+        let scrub = Scrub::new(rate, meta.lock().sb().scrub_pos.into(), chunk_bytes as usize).map_err(nomem)?;
         // Empty flushes go to both devices: bio 0 to main, 1 to spare.
         let discards = main.max_discard_sectors() > 0 && spare.max_discard_sectors() > 0;
         ctr.set_num_flush_bios(2);

@@ -23,7 +23,16 @@ use kernel::time::Ktime;
 /// Chunks between commits of the position (64 MiB at 256 KiB chunks).
 const COMMIT_CHUNKS: u64 = 256;
 /// While main is down, how often the scrub asks again.
-const PAUSE_MS: u32 = 1000;
+const PAUSE_NS: i64 = 1_000_000_000;
+/// Chunks one turn reads at most before other work goes first.
+const RUN_CHUNKS: u32 = 64;
+/// Time the scrub may make up after it could not run (at its rate).
+const MAX_CREDIT_NS: i64 = 100_000_000;
+
+/// Milliseconds (at least 1) until `ns` have passed.
+fn ms_until(ns: i64) -> u32 {
+    (ns.max(0) as u64).div_ceil(1_000_000).clamp(1, u64::from(u32::MAX)) as u32
+}
 
 /// The scrub's state, shared by the worker (which runs it), messages,
 /// `map` (which counts user I/O while it runs) and `status`.
@@ -42,19 +51,22 @@ pub struct Scrub {
     /// step (worker only).
     user_ios: AtomicU64,
     seen_ios: AtomicU64,
-    /// When the next step is due (ktime, ms).
-    due_ms: AtomicI64,
+    /// When the next chunk is due (ktime, ns).
+    due_ns: AtomicI64,
     /// The chunk buffer (worker only), made at construction.
     buf: Pin<KBox<Mutex<IoBuf>>>,
 }
 
-/// What a step did.
+/// What the scrub's turn left.
 pub(super) enum Step {
     /// The scrub is off, or the device suspended.
     Off,
-    /// It queued requests for the worker (found blocks, or a commit).
+    /// Requests it queued for the worker (found blocks, or a commit).
     Queued,
-    /// The next step is due in this many milliseconds.
+    /// More chunks are due: the worker runs again (after other work
+    /// items: a turn never holds the CPU for long).
+    More,
+    /// The next chunk is due in this many milliseconds.
     Later(u32),
 }
 
@@ -71,7 +83,7 @@ impl Scrub {
             suspended: AtomicBool::new(true),
             user_ios: AtomicU64::new(0),
             seen_ios: AtomicU64::new(0),
-            due_ms: AtomicI64::new(0),
+            due_ns: AtomicI64::new(0),
             buf,
         })
     }
@@ -86,7 +98,7 @@ impl Scrub {
 
     pub fn start(&self, rate: u32) {
         self.rate.store(rate, Relaxed);
-        self.due_ms.store(0, Relaxed);
+        self.due_ns.store(0, Relaxed);
     }
 
     pub fn stop(&self) {
@@ -121,55 +133,54 @@ impl Scrub {
 }
 
 impl Work<'_> {
-    /// One step of the scrub, if one is due: reads the chunk at the
-    /// position and queues what it found.
+    /// The scrub's turn on the worker: reads the chunks that are due, up
+    /// to `RUN_CHUNKS`, and says when to come back.
     pub(super) fn scrub_step(&self) -> Step {
+        for _ in 0..RUN_CHUNKS {
+            if let Some(step) = self.scrub_once() {
+                return step;
+            }
+        }
+        Step::More
+    }
+
+    /// Reads the next chunk if it is due, and queues what it found. None
+    /// when it read one and has nothing else to say.
+    fn scrub_once(&self) -> Option<Step> {
         let s = &self.scrub;
         let rate = s.rate();
         if rate == 0 || s.suspended.load(Relaxed) {
-            return Step::Off;
+            return Some(Step::Off);
         }
-        let now = Ktime::ktime_get().to_ms();
-        let due = s.due_ms.load(Relaxed);
+        let now = Ktime::ktime_get().to_ns();
+        let due = s.due_ns.load(Relaxed);
         if now < due {
-            return Step::Later((due - now).clamp(1, i64::from(u32::MAX)) as u32);
+            return Some(Step::Later(ms_until(due - now)));
         }
         let g = &self.geometry;
         let (cb, total) = (chunk_blocks(g.block_size), chunks(g.main_blocks(), g.block_size));
-        let pos = match s.pos() {
-            p if p >= total => 0,
-            p => p,
-        };
+        let pos = if s.pos() >= total { 0 } else { s.pos() };
         let first = pos * cb;
         let bs = self.layout.block_sectors;
         let sectors = (cb * bs).min(g.main_sectors - first * bs);
-        if self.outages.is_down(Role::Main) && !self.answers(Role::Main, first) {
-            s.due_ms.store(now + i64::from(PAUSE_MS), Relaxed);
-            return Step::Later(PAUSE_MS);
-        }
-        let mut queued = match self.scrub_chunk(first, sectors) {
-            Some(q) => q,
-            // Main stopped answering: the same chunk again later.
-            None => {
-                s.due_ms.store(now + i64::from(PAUSE_MS), Relaxed);
-                return Step::Later(PAUSE_MS);
-            }
+        let down = self.outages.is_down(Role::Main) && !self.answers(Role::Main, first);
+        // While main is down, the same chunk again later.
+        let Some(mut queued) = (!down).then(|| self.scrub_chunk(first, sectors)).flatten() else {
+            s.due_ns.store(now + PAUSE_NS, Relaxed);
+            return Some(Step::Later(ms_until(PAUSE_NS)));
         };
         let next = pos + 1;
         s.pos.store(if next >= total { 0 } else { next }, Relaxed);
         if next - s.committed.load(Relaxed).min(next) >= COMMIT_CHUNKS || next >= total {
-            s.committed.store(next, Relaxed);
+            s.committed.store(next % total, Relaxed);
             queued |= self.ask_worker(Kind::Commit);
         }
         let ios = s.user_ios.load(Relaxed);
         let busy = s.seen_ios.swap(ios, Relaxed) != ios;
-        let delay = scrub::step_delay_ms(sectors * 512, rate, busy).min(u64::from(u32::MAX)) as u32;
-        s.due_ms.store(now + i64::from(delay), Relaxed);
-        if queued {
-            Step::Queued
-        } else {
-            Step::Later(delay)
-        }
+        // Time lost while the worker did other things is made up, a little.
+        let took = scrub::chunk_time_ns(sectors * 512, rate, busy) as i64;
+        s.due_ns.store(due.max(now - MAX_CREDIT_NS) + took, Relaxed);
+        queued.then_some(Step::Queued)
     }
 
     /// Reads `sectors` of main from block `first`; a read that fails is

@@ -150,6 +150,7 @@ impl<'a> Work<'a> {
                 // Nothing else to do: the scrub's turn.
                 match self.scrub_step() {
                     Step::Queued => continue,
+                    Step::More => self.ctx.kick(),
                     Step::Later(ms) => self.ctx.kick_after(ms),
                     Step::Off => {}
                 }

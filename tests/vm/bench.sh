@@ -17,8 +17,9 @@
 #              depth matters
 # Spares are dm-linear concatenations: the metadata area on a ram disk
 # (it is read back), the data area on null_blk (no data copy, like main).
-# Then: a 4 KiB read's latency while 4 GiB discards route through a
-# device with 100,000 remaps (memory-backed null_blk: discard needs it).
+# Then (the extras): the scrub's throughput and its cost to user reads; a
+# 4 KiB read's latency while 4 GiB discards route through a device with
+# 100,000 remaps (memory-backed null_blk: discard needs it).
 # Prints fio's JSON between BENCH-FIO and BENCH-END lines; BENCH-KMEM, the
 # kernel memory (slab and vmalloc) that 1,000,000 remaps took; BENCH-MEM,
 # the table's own count. A fio run that fails fails the benchmark.
@@ -149,6 +150,39 @@ while [ $rep -le "$REPS" ]; do
 done
 for c in linear remap0 remap1 remap2 spare tlinear tremap0; do dmsetup remove $c; done
 [ "$EXTRAS" = 0 ] && exit 0
+
+# The scrub over main fast0 (16 GiB): its throughput on an idle device
+# (BENCH-SCRUB <chunk> <chunk later> <chunks> <seconds>, 256 KiB chunks)
+# against a plain sequential read of main in the scrub's reads (256 KiB,
+# one at a time); 4 KiB random reads while it runs at its default rate
+# against without.
+dmsetup create scrubbed --table "0 $(sectors /dev/fast0) remap /dev/fast0 /dev/mapper/spare0"
+fiojob() { # case, job, device, fio arguments
+	echo "BENCH-FIO $1 $2 1"
+	c=$3
+	shift 3
+	# shellcheck disable=SC2068
+	fio --name=bench --filename="$c" --size=64M $@ --ioengine=libaio --direct=1 --scramble_buffers=0 \
+		--time_based --runtime="$RUNTIME" --ramp_time=200ms --output-format=json >/tmp/fio.json ||
+		{ cat /tmp/fio.json; fail "fio failed: $2 on $1"; }
+	tr -d '\n' </tmp/fio.json
+	echo
+	echo "BENCH-END"
+}
+fiojob main seqread-256k /dev/fast0 --rw=read --bs=256k --iodepth=1
+dmsetup message scrubbed 0 scrub start 10000 >/dev/null
+sleep 0.5
+p0=$(status_field scrubbed 15) t0=$(cut -d' ' -f1 /proc/uptime)
+sleep "$RUNTIME"
+p1=$(status_field scrubbed 15) t1=$(cut -d' ' -f1 /proc/uptime)
+echo "BENCH-SCRUB ${p0%/*} ${p1%/*} ${p1#*/} $(echo "$t0 $t1" | awk '{print $2 - $1}')"
+dmsetup message scrubbed 0 scrub stop
+fiojob scrub-off randread-qd1 /dev/mapper/scrubbed --rw=randread --bs=4k --iodepth=1 --numjobs=2 --group_reporting
+dmsetup message scrubbed 0 scrub start >/dev/null
+fiojob scrub-on randread-qd1 /dev/mapper/scrubbed --rw=randread --bs=4k --iodepth=1 --numjobs=2 --group_reporting
+[ "$(status_field scrubbed 14)" = running ] || fail "the scrub stopped: $(dmsetup status scrubbed)"
+dmsetup message scrubbed 0 scrub stop
+dmsetup remove scrubbed
 
 # A 4 KiB read's latency, alone and while 4 GiB discards route through a
 # device with 100,000 remaps (100 runs of 1,000 blocks, one every 8,000).
