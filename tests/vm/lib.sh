@@ -107,6 +107,28 @@ checksum() {
 	} | sha256sum | cut -d' ' -f1
 }
 
+# Main for a test: `dmain`, over /dev/ram0, whose blocks $1, $1 + $2, ...
+# ($3 of them) fail every I/O (bad_table); sets n (its sectors) and good
+# (its table, to load again after an outage), and blanks /dev/ram1 for a
+# spare.
+failing_main() {
+	fresh_spare /dev/ram1
+	n=$(sectors /dev/ram0)
+	good=$(bad_table /dev/ram0 "$@")
+	echo "$good" | dmsetup create dmain
+}
+
+# Waits until status field $2 of device $1 reads $3, for at most $4
+# seconds; else fails, saying $5 and the status.
+wait_field() {
+	t=0
+	until [ "$(status_field "$1" "$2")" = "$3" ]; do
+		t=$((t + 1))
+		[ $t -le $(($4 * 2)) ] || fail "$5: $(dmsetup status "$1")"
+		sleep 0.5
+	done
+}
+
 # The event counter of mapped device $1.
 events() { dmsetup info -c --noheadings -o events "$1" | tr -d ' '; }
 

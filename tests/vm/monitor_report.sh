@@ -6,13 +6,8 @@
 # it. Then `status` as text, JSON and Prometheus.
 . /tests/lib.sh
 load
-fresh_spare /dev/ram1
-n=$(sectors /dev/ram0)
 # Main: block 100 fails every I/O.
-good="0 800 linear /dev/ram0 0
-800 8 error
-808 $((n - 808)) linear /dev/ram0 808"
-echo "$good" | dmsetup create dmain
+failing_main 100 1 1
 printf '#!/bin/sh\necho "$1 $2 $3" >>/tmp/events\n' >/tmp/hook
 chmod +x /tmp/hook
 PATH=/usr/bin:$PATH /usr/bin/dm-remap-tool monitor --program /tmp/hook --interval 1 >/tmp/mon.out 2>&1 &

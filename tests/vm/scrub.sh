@@ -8,25 +8,10 @@
 # table refuses `scrub start`; bad rates are refused.
 . /tests/lib.sh
 load
-fresh_spare /dev/ram1
-n=$(sectors /dev/ram0)
-good="0 2400 linear /dev/ram0 0
-2400 8 error
-2408 9592 linear /dev/ram0 2408
-12000 8 error
-12008 $((n - 12008)) linear /dev/ram0 12008"
-echo "$good" | dmsetup create dmain
+failing_main 300 1200 2
 dmsetup create r --table "0 $n remap /dev/mapper/dmain /dev/ram1 2 scrub 200"
 dmsetup table r | grep -q " 4 block_size 4096 scrub 200$" || fail "table: $(dmsetup table r)"
-wait_found() { # until the scrub has found $1 blocks (30 s)
-	t=0
-	until [ "$(status_field r 16)" = "$1" ]; do
-		t=$((t + 1))
-		[ $t -le 60 ] || fail "the scrub found $(status_field r 16), not $1: $(dmsetup status r)"
-		sleep 0.5
-	done
-}
-wait_found 2
+wait_field r 16 2 30 "the scrub did not find both failing blocks"
 s=$(dmsetup status r)
 say "after the scrub found both: $s"
 [ "$(status_field r 14)" = running ] || fail "scrub not running: $s"
@@ -39,22 +24,12 @@ dmesg | grep -q "scrub: 1 unreadable blocks from block 256: relocating" || fail 
 
 # Main down: paused, nothing more found.
 dmsetup suspend dmain && dmsetup load dmain --table "0 $n error" && dmsetup resume dmain
-t=0
-until [ "$(status_field r 14)" = paused ]; do
-	t=$((t + 1))
-	[ $t -le 40 ] || fail "the scrub did not pause while main was down: $(dmsetup status r)"
-	sleep 0.5
-done
+wait_field r 14 paused 20 "the scrub did not pause while main was down"
 sleep 2
 s=$(dmsetup status r)
 [ "$(status_field r 16)" = 2 ] && [ "$(status_field r 3)" = 2 ] || fail "the scrub recorded blocks of a down main: $s"
 echo "$good" | dmsetup load dmain && dmsetup suspend dmain && dmsetup resume dmain
-t=0
-until [ "$(status_field r 14)" = running ]; do
-	t=$((t + 1))
-	[ $t -le 40 ] || fail "the scrub did not resume after main came back: $(dmsetup status r)"
-	sleep 0.5
-done
+wait_field r 14 running 20 "the scrub did not resume after main came back"
 dmsetup suspend r
 [ "$(status_field r 14)" = paused ] || fail "scrub not paused while suspended: $(dmsetup status r)"
 dmsetup resume r
