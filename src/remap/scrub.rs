@@ -183,22 +183,28 @@ impl Work<'_> {
         queued.then_some(Step::Queued)
     }
 
-    /// Reads `sectors` of main from block `first`; a read that fails is
-    /// redone block by block, and the blocks that still fail are queued
-    /// for relocation. None if main does not answer; else whether it
-    /// queued anything.
+    /// Reads `sectors` of main from block `first` (block by block, without
+    /// the remapped ones, if any is, or if the whole read fails) and queues
+    /// the blocks that fail for relocation. None if main does not answer;
+    /// else whether it queued anything.
     fn scrub_chunk(&self, first: u64, sectors: u64) -> Option<bool> {
         let bs = self.layout.block_sectors;
+        let blocks = first..first + sectors.div_ceil(bs);
+        // Blocks already remapped are not read: main's copy of them is not
+        // used, and a failing disk can take seconds per error, every pass.
+        let fresh = |b: &u64| self.remaps.get(*b).is_none();
         let mut buf = self.scrub.buf.lock();
-        if buf.set_len((sectors * 512) as usize).is_ok() && self.io.read(self.main, first * bs, &mut buf).is_ok() {
+        if blocks.clone().all(|b| fresh(&b))
+            && buf.set_len((sectors * 512) as usize).is_ok()
+            && self.io.read(self.main, first * bs, &mut buf).is_ok()
+        {
             return Some(false);
         }
         let mut failing = KVec::new();
-        let _ = buf.set_len((bs * 512) as usize);
-        for b in first..first + sectors.div_ceil(bs) {
+        for b in blocks.filter(fresh) {
             let len = bs.min(self.geometry.main_sectors - b * bs);
             let _ = buf.set_len((len * 512) as usize);
-            if self.io.read(self.main, b * bs, &mut buf).is_err() && self.remaps.get(b).is_none() {
+            if self.io.read(self.main, b * bs, &mut buf).is_err() {
                 // (Allocation failure: the block is found by a later pass.)
                 let _ = failing.push(b, GFP_KERNEL);
             }
