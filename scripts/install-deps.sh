@@ -5,7 +5,7 @@
 source "$(dirname "$0")/common.sh"
 
 APT_PKGS=(
-	rustc-web rust-web-src libstd-rust-web-dev rust-web-clippy rustfmt-web
+	rustc-web cargo-web rust-web-src libstd-rust-web-dev rust-web-clippy rustfmt-web
 	clang-19 lld-19 llvm-19 libclang-19-dev
 	linux-source-6.12
 	build-essential bc bison flex libelf-dev libssl-dev cpio kmod xz-utils zstd python3 rsync
