@@ -47,7 +47,7 @@ const SPARE_ATTEMPTS: u32 = 8;
 
 /// Pause before each retry of a failed read: a device that is recovering
 /// (resetting a link, re-reading with other parameters) gets a moment.
-const RETRY_DELAY_MS: u32 = 20;
+pub(super) const RETRY_DELAY_MS: u32 = 20;
 
 /// Where a main block lives during a batch.
 #[derive(Clone, Copy)]

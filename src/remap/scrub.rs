@@ -1,11 +1,14 @@
 //! The scrub (patrol read), run by the worker: it reads main a chunk at a
-//! time at a bounded rate (`scrub start [<MiB/s>]`, or the `scrub`
+//! time, and the spare blocks that hold the chunk's remapped blocks, at a
+//! bounded rate (`scrub start [<MiB/s>]`, or the `scrub`
 //! feature argument from load), ten times slower while user I/O comes in.
 //! A chunk that fails is read again block by block once main is known to
-//! answer (see `outage`; while main is down the scrub pauses). Each block
+//! answer (see `outage`; while a device is down the scrub pauses). Each block
 //! that still fails goes to the relocation path as a `remap` message's
 //! block would: it moves with its data if it reads on that retry, and
-//! becomes pending if not, as a user read's failure would. The position
+//! becomes pending if not, as a user read's failure would. A spare block
+//! that fails moves the same way to a new spare block (read again up to
+//! `read_retries` times; lost if it never reads). The position
 //! is part of every commit, and a commit is asked for every
 //! `COMMIT_CHUNKS` chunks, so a reload or a reboot resumes it; at the end
 //! of main a new pass starts.
@@ -13,7 +16,9 @@
 use super::outage::Role;
 use super::worker::{Kind, Reply, Request, Work};
 use crate::dm::IoBuf;
+use crate::remap_core::format::BlockState;
 use crate::remap_core::scrub::{self, chunk_blocks, chunks};
+use core::ops::Range;
 use core::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, Ordering::Relaxed};
 use kernel::new_mutex;
 use kernel::prelude::*;
@@ -22,7 +27,7 @@ use kernel::time::Ktime;
 
 /// Chunks between commits of the position (64 MiB at 256 KiB chunks).
 const COMMIT_CHUNKS: u64 = 256;
-/// While main is down, how often the scrub asks again.
+/// While a device is down, how often the scrub asks again.
 const PAUSE_NS: i64 = 1_000_000_000;
 /// Chunks one turn reads at most before other work goes first.
 const RUN_CHUNKS: u32 = 64;
@@ -121,10 +126,10 @@ impl Scrub {
         self.found.load(Relaxed)
     }
 
-    /// The status word: `off`, `paused` (suspended, or main down) or
+    /// The status word: `off`, `paused` (suspended, or a device down) or
     /// `running`.
-    pub fn state(&self, main_down: bool) -> &'static str {
-        match (self.rate(), self.suspended.load(Relaxed) || main_down) {
+    pub fn state(&self, device_down: bool) -> &'static str {
+        match (self.rate(), self.suspended.load(Relaxed) || device_down) {
             (0, _) => "off",
             (_, true) => "paused",
             _ => "running",
@@ -184,40 +189,27 @@ impl Work<'_> {
     }
 
     /// Reads `sectors` of main from block `first` (block by block, without
-    /// the remapped ones, if any is, or if the whole read fails) and queues
-    /// the blocks that fail for relocation. None if main does not answer;
+    /// the remapped ones, if any is, or if the whole read fails), and the
+    /// spare blocks of its remapped blocks, and queues the blocks that
+    /// fail for relocation. None if a device that failed does not answer;
     /// else whether it queued anything.
     fn scrub_chunk(&self, first: u64, sectors: u64) -> Option<bool> {
-        let bs = self.layout.block_sectors;
-        let blocks = first..first + sectors.div_ceil(bs);
-        // Blocks already remapped are not read: main's copy of them is not
-        // used, and a failing disk can take seconds per error, every pass.
-        let fresh = |b: &u64| self.remaps.get(*b).is_none();
-        let mut buf = self.scrub.buf.lock();
-        if blocks.clone().all(|b| fresh(&b))
-            && buf.set_len((sectors * 512) as usize).is_ok()
-            && self.io.read(self.main, first * bs, &mut buf).is_ok()
-        {
-            return Some(false);
-        }
+        let blocks = first..first + sectors.div_ceil(self.layout.block_sectors);
         let mut failing = KVec::new();
-        for b in blocks.filter(fresh) {
-            let len = bs.min(self.geometry.main_sectors - b * bs);
-            let _ = buf.set_len((len * 512) as usize);
-            if self.io.read(self.main, b * bs, &mut buf).is_err() {
-                // (Allocation failure: the block is found by a later pass.)
-                let _ = failing.push(b, GFP_KERNEL);
-            }
-        }
-        drop(buf);
-        if let Some(&b) = failing.first() {
-            if !self.answers(Role::Main, b) {
-                return None;
-            }
+        self.scrub_main(blocks.clone(), &mut failing);
+        let on_main = failing.len();
+        self.scrub_spare(blocks, &mut failing);
+        let down = |&(b, spare): &(u64, Option<u32>)| match spare {
+            None => !self.answers(Role::Main, b),
+            Some(s) => !self.answers(Role::Spare, s.into()),
+        };
+        // The first failure on each device tells whether it answers.
+        if failing[..on_main].first().is_some_and(down) || failing.get(on_main).is_some_and(down) {
+            return None;
         }
         let mut queued = false;
-        for &block in failing.iter() {
-            if self.ask_worker(Kind::Scrub { block }) {
+        for &(block, spare) in failing.iter() {
+            if self.ask_worker(Kind::Scrub { block, spare }) {
                 queued = true;
                 self.scrub.found.fetch_add(1, Relaxed);
             }
@@ -227,6 +219,43 @@ impl Work<'_> {
             self.event();
         }
         Some(queued)
+    }
+
+    /// Reads main's `blocks` (at once, or block by block without the
+    /// remapped ones) and adds those that fail to `failing`.
+    fn scrub_main(&self, blocks: Range<u64>, failing: &mut KVec<(u64, Option<u32>)>) {
+        let bs = self.layout.block_sectors;
+        let end = (blocks.end * bs).min(self.geometry.main_sectors);
+        // Blocks already remapped are not read: main's copy of them is not
+        // used, and a failing disk can take seconds per error, every pass.
+        let fresh = |b: &u64| self.remaps.get(*b).is_none();
+        let mut buf = self.scrub.buf.lock();
+        if blocks.clone().all(|b| fresh(&b))
+            && buf.set_len(((end - blocks.start * bs) * 512) as usize).is_ok()
+            && self.io.read(self.main, blocks.start * bs, &mut buf).is_ok()
+        {
+            return;
+        }
+        for b in blocks.filter(fresh) {
+            let _ = buf.set_len((bs.min(end - b * bs) * 512) as usize);
+            if self.io.read(self.main, b * bs, &mut buf).is_err() {
+                // (Allocation failure: the block is found by a later pass.)
+                let _ = failing.push((b, None), GFP_KERNEL);
+            }
+        }
+    }
+
+    /// Reads the spare blocks that hold `blocks` (those remapped and
+    /// readable as far as the table knows) and adds those that fail.
+    fn scrub_spare(&self, blocks: Range<u64>, failing: &mut KVec<(u64, Option<u32>)>) {
+        let mut buf = self.scrub.buf.lock();
+        let _ = buf.set_len((self.layout.block_sectors * 512) as usize);
+        for b in blocks {
+            let Some(r) = self.remaps.get(b).filter(|r| r.state == BlockState::Remapped) else { continue };
+            if self.io.read(self.spare, self.geometry.spare_sector(r.spare), &mut buf).is_err() {
+                let _ = failing.push((b, Some(r.spare)), GFP_KERNEL);
+            }
+        }
     }
 
     /// Queues a request of the worker's own (nobody waits for its reply);

@@ -27,8 +27,9 @@ pub enum Kind {
     Remap { first: u64, count: u64 },
     /// Write a commit even if nothing changed.
     Commit,
-    /// Relocate a block the scrub could not read (see `scrub`).
-    Scrub { block: u64 },
+    /// Relocate a block the scrub could not read (see `scrub`): on main,
+    /// or (`spare`) in the spare block it lives in.
+    Scrub { block: u64, spare: Option<u32> },
 }
 
 /// What the worker did for a request.
@@ -89,6 +90,9 @@ struct Planned {
     reply: Arc<Reply>,
     /// The scrub's: its blocks count as read errors, not as requested.
     scrub: bool,
+    /// The spare block the scrub could not read: the block moves from
+    /// there, not from main.
+    from_spare: Option<u32>,
     /// Main blocks `[first, end)`.
     first: u64,
     end: u64,
@@ -242,18 +246,18 @@ impl<'a> Work<'a> {
         let mut a = Accepted { plan: KVec::new(), ranges: KVec::new(), commit_replies: KVec::new() };
         let mut fresh_total = 0;
         for r in requests {
-            let (first, end) = match r.kind {
+            let (first, end, from_spare) = match r.kind {
                 Kind::Commit => {
                     if a.commit_replies.push(r.reply.clone(), GFP_KERNEL).is_err() {
                         r.reply.send(Err(NOMEM));
                     }
                     continue;
                 }
-                Kind::Remap { first, count } => (first, first + count),
-                Kind::Scrub { block } => (block, block + 1),
+                Kind::Remap { first, count } => (first, first + count, None),
+                Kind::Scrub { block, spare } => (block, block + 1, spare),
             };
             let scrub = matches!(r.kind, Kind::Scrub { .. });
-            let planned = self.plan(first, end, &a.plan, alloc.free() - fresh_total).and_then(|fresh| {
+            let planned = self.plan(first, end, from_spare, &a.plan, alloc.free() - fresh_total).and_then(|fresh| {
                 self.remaps.reserve((fresh_total + fresh) as usize).map_err(|_| NOMEM)?;
                 a.ranges.push((first, end), GFP_KERNEL).map_err(|_| NOMEM)?;
                 a.plan.reserve(1, GFP_KERNEL).map_err(|_| NOMEM)?;
@@ -262,7 +266,8 @@ impl<'a> Work<'a> {
             match planned {
                 Ok(fresh) => {
                     fresh_total += fresh;
-                    let p = Planned { reply: r.reply, scrub, first, end, outcome: Outcome::default(), error: None };
+                    let outcome = Outcome::default();
+                    let p = Planned { reply: r.reply, scrub, from_spare, first, end, outcome, error: None };
                     // Room was reserved above.
                     let _ = a.plan.push(p, GFP_KERNEL);
                 }
@@ -296,12 +301,19 @@ impl<'a> Work<'a> {
         revive
     }
 
-    /// Checks a request to relocate main blocks `[first, end)`; returns
-    /// how many of them need a spare block (not remapped already, nor by
-    /// an earlier request of the batch).
-    fn plan(&self, first: u64, end: u64, earlier: &[Planned], free: u64) -> Result<u64, &'static str> {
+    /// Checks a request to relocate main blocks `[first, end)` (from main,
+    /// or from spare block `from_spare`); returns how many of them need a
+    /// spare block (see `movable`).
+    fn plan(
+        &self,
+        first: u64,
+        end: u64,
+        from_spare: Option<u32>,
+        earlier: &[Planned],
+        free: u64,
+    ) -> Result<u64, &'static str> {
         self.may_commit()?;
-        let fresh = (first..end).filter(|&b| self.is_fresh(b, earlier)).count() as u64;
+        let fresh = (first..end).filter(|&b| self.movable(b, from_spare, earlier)).count() as u64;
         if fresh > free {
             if free == 0 {
                 self.set_state(MetaState::Full);
@@ -311,14 +323,30 @@ impl<'a> Work<'a> {
         Ok(fresh)
     }
 
+    /// Whether `block` still needs the move asked for: from main, if it is
+    /// not remapped; from spare block `from_spare`, if it still lives
+    /// there, readable as far as the table knows. Either way not if an
+    /// earlier request of the batch moves it.
+    fn movable(&self, block: u64, from_spare: Option<u32>, earlier: &[Planned]) -> bool {
+        let now = self.remaps.get(block);
+        let here = match from_spare {
+            None => now.is_none(),
+            Some(s) => now.is_some_and(|r| r.spare == s && r.state == BlockState::Remapped),
+        };
+        here && !earlier.iter().any(|p| (p.first..p.end).contains(&block))
+    }
+
     fn is_fresh(&self, block: u64, earlier: &[Planned]) -> bool {
-        self.remaps.get(block).is_none() && !earlier.iter().any(|p| (p.first..p.end).contains(&block))
+        self.movable(block, None, earlier)
     }
 
     /// Copies the fresh blocks of `p` to newly allocated spare blocks and
     /// queues their records. Runs of consecutive fresh blocks get
     /// consecutive spare blocks.
     fn relocate(&self, p: &mut Planned, earlier: &[Planned], alloc: &mut Allocator, records: &mut KVVec<Record>) {
+        if let Some(old) = p.from_spare {
+            return self.rescue(p, old, earlier, alloc, records);
+        }
         let mut mine = KVVec::new();
         let mut copier = Copier::new(self);
         let mut block = p.first;
@@ -367,6 +395,38 @@ impl<'a> Work<'a> {
             return;
         }
         p.outcome.remapped = mine.len() as u64;
+    }
+
+    /// Moves the block of `p` out of spare block `old`, which the scrub
+    /// could not read, to a new spare block: with its data if `old` reads
+    /// within `read_retries` retries, else as lost (reads fail until a
+    /// write of the whole block), as a user read's failure would.
+    fn rescue(
+        &self,
+        p: &mut Planned,
+        old: u32,
+        earlier: &[Planned],
+        alloc: &mut Allocator,
+        records: &mut KVVec<Record>,
+    ) {
+        let block = p.first;
+        if !self.movable(block, Some(old), earlier) {
+            return;
+        }
+        let moved = match alloc.take(1) {
+            // Checked while planning: there is a free block.
+            None => Err("not enough free spare blocks"),
+            Some(new) => match Copier::new(self).rescue(block, old, new, self.read_retries) {
+                Err(CopyError::NoMem) => Err(NOMEM),
+                Err(CopyError::Spare) => Err("cannot write to the spare device"),
+                Ok(state) if state.is_lost() && !self.answers(Role::Spare, old.into()) => Err(SPARE_DOWN),
+                Ok(state) => Ok(Record { main: block, spare: new as u32, state }),
+            },
+        };
+        match moved.and_then(|r| records.push(r, GFP_KERNEL).map(|()| r).map_err(|_| NOMEM)) {
+            Ok(r) => p.outcome = Outcome { remapped: 1, lost: u64::from(r.state.is_lost()), seq: 0 },
+            Err(e) => p.error = Some(e),
+        }
     }
 
     /// Moves the pending `blocks` that main read again to their spare
@@ -429,7 +489,8 @@ impl<'a> Work<'a> {
     /// Commits `records` with the allocator at `alloc` and puts them in the
     /// remap table; returns the commit's sequence number. With nothing to
     /// commit (no record, the allocator where it was), writes nothing
-    /// unless `always`. If a write of the commit failed, the slot may or
+    /// unless `always`. If a write of the commit failed (and the spare
+    /// answers other I/O, or there was something to record), the slot may or
     /// may not be on disk: the blocks are fenced (recorded as lost in the
     /// table, so that no I/O reaches them) until a reload reads which way
     /// it went.
@@ -440,7 +501,8 @@ impl<'a> Work<'a> {
         alloc: &Allocator,
         always: bool,
     ) -> Result<u64, &'static str> {
-        if records.is_empty() && alloc.next() == meta.sb().alloc_next && !always {
+        let unchanged = records.is_empty() && alloc.next() == meta.sb().alloc_next;
+        if unchanged && !always {
             return Ok(meta.sb().seq);
         }
         self.may_commit()?;
@@ -468,6 +530,11 @@ impl<'a> Work<'a> {
                 self.set_state(MetaState::Full);
                 Err("the metadata log is full")
             }
+            // Nothing to record but the scrub's position, and the spare
+            // answers no I/O: an outage, not failed metadata. The slot
+            // written is not the last commit's; the next commit writes it
+            // again.
+            Err(CommitError::Io(_)) if unchanged && !self.answers(Role::Spare, 0) => Err(SPARE_DOWN),
             Err(CommitError::Io(_)) => {
                 pr_err!("metadata commit failed: no more remaps until the table is reloaded\n");
                 self.set_state(MetaState::Failed);

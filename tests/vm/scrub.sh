@@ -5,7 +5,8 @@
 # down the scrub pauses (nothing found or recorded), and while the device
 # is suspended; then it runs again. `scrub stop` keeps its position in
 # the metadata: a reload and a re-creation resume from it. A read-only
-# table refuses `scrub start`; bad rates are refused.
+# table refuses `scrub start`; bad rates are refused. The spare blocks of
+# remapped blocks are read too (see below).
 . /tests/lib.sh
 load
 failing_main 300 1200 2
@@ -56,4 +57,53 @@ dmsetup message r 0 scrub start 2>/dev/null && fail "scrub start on a read-only 
 dmesg | tail -3 | grep -q "scrub: the table is read-only" || fail "read-only refusal: $(dmesg | tail -3)"
 dmsetup remove r
 dmsetup remove dmain
-say "scrub: found blocks 300 and 1500 (pending, event), paused while main was down and while suspended, position $pos kept"
+
+# The spare's live blocks are read too. Blocks 8 and 9 are remapped by a
+# message (spare blocks 0 and 1, at sectors 1088 and 1096 of a 64 MiB
+# spare). Spare block 0 fails for good: block 8 becomes lost (reads fail
+# until a whole write) on a new spare block. Spare block 1 fails one
+# second in two (dm-flakey): a retry reads it, and block 9 moves with its
+# data to a new spare block. While the spare answers nothing, the scrub
+# pauses and records nothing.
+linear_spare
+sn=$n
+n=$(sectors /dev/ram0)
+dmsetup create r --table "0 $n remap /dev/ram0 /dev/mapper/sp 2 read_retries 100"
+dmsetup message r 0 remap 64 2 >/dev/null
+put /dev/mapper/r 64 8 /tmp/b8
+put /dev/mapper/r 72 8 /tmp/b9
+# Stopped in mid-pass, so that the pass ends (and its position is
+# committed) while the spare is down: a commit of the position alone that
+# fails during an outage is not failed metadata.
+dmsetup message r 0 scrub start 50
+sleep 1
+dmsetup message r 0 scrub stop
+[ "$(status_field r 15)" != 0/256 ] || fail "the scrub did not move: $(dmsetup status r)"
+swap_spare "0 $sn error"
+dmsetup message r 0 scrub start 1000
+wait_field r 14 paused 20 "the scrub did not pause while the spare answered nothing"
+sleep 1
+s=$(dmsetup status r)
+[ "$(status_field r 16) $(status_field r 1) $(status_field r 3)" = "0 2 0" ] ||
+	fail "the scrub recorded blocks while the spare was down: $s"
+[ "$(status_field r 6) $(status_field r 13) $(status_field r 15)" = "ok AD 0/256" ] ||
+	fail "not paused at chunk 0 with the spare down and the metadata ok: $s"
+swap_spare "0 1088 linear /dev/ram1 0
+1088 8 error
+1096 8 flakey /dev/ram1 1096 1 1
+1104 $((sn - 1104)) linear /dev/ram1 1104"
+wait_field r 16 2 30 "the scrub did not find both failing spare blocks"
+dmsetup message r 0 scrub stop
+list=$(dmsetup message r 0 list | sort -n)
+say "spare blocks 0 and 1 failing: $(dmsetup status r); list: $(echo $list)"
+echo "$list" | grep -q "^8 [2-9] lost$" || fail "block 8 is not lost on a new spare block: $list"
+echo "$list" | grep -q "^9 [2-9] ok$" || fail "block 9 did not move with its data: $list"
+[ "$(status_field r 3) $(status_field r 8) $(status_field r 9)" = "1 1 1" ] ||
+	fail "not one lost block (relocated_read) and one recovered: $(dmsetup status r)"
+expect /dev/mapper/r 72 8 /tmp/b9
+dd if=/dev/mapper/r of=/dev/null bs=4096 skip=8 count=1 iflag=direct status=none 2>/dev/null &&
+	fail "a read of block 8, whose spare block failed, succeeded"
+dmesg | grep -q "scrub: 1 unreadable blocks from block 0: relocating" || fail "not logged: $(dmesg | tail -3)"
+dmsetup remove r
+dmsetup remove sp
+say "scrub: found blocks 300 and 1500 (pending, event), paused while main was down and while suspended, position $pos kept; spare blocks: one lost, one moved with its data"
