@@ -11,6 +11,7 @@ APT_PKGS=(
 	build-essential bc bison flex libelf-dev libssl-dev cpio kmod xz-utils zstd python3 rsync
 	qemu-system-x86 busybox-static dmsetup fio
 	systemd # systemd-escape and systemd-analyze check the generator's units (tool/tests/generator.rs)
+	udev    # the VM's assembly tests run the udev rule under the real systemd-udevd
 )
 # `install-deps.sh --bench`: also what the benchmark's chart needs.
 [ "${1:-}" = --bench ] && APT_PKGS+=(python3-matplotlib)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Build the test VM's initramfs: busybox, the real dmsetup, dd, cmp, fio,
-# losetup, blkdiscard and kmod from this machine's Debian packages (with the
+# losetup, blkdiscard, kmod and udev from this machine's Debian packages (with the
 # shared libraries ldd names), dm-remap-tool and dm-remap-crash (built here,
 # so every caller gets them from a fresh clone), dm-remap.ko installed under /lib/modules with depmod so
 # `dmsetup create` can autoload it, and the tests of tests/vm.
@@ -35,6 +35,16 @@ for p in /usr/sbin/dmsetup /usr/bin/fio /usr/bin/dd /usr/bin/cmp /usr/sbin/loset
 	"$TOP/target/release/dm-remap-crash"; do
 	add_prog "$p"
 done
+# udev, for the tests that run the udev rule (tests/vm/lib.sh, start_udev):
+# the daemon is udevadm under another name; Debian's rules for block
+# devices' by-id names and change events, and ours, which runs the tool
+# from where it is installed.
+add_prog /usr/bin/udevadm
+mkdir -p "$ROOT/lib/systemd" "$ROOT/usr/lib/udev/rules.d" "$ROOT/etc/udev/rules.d" "$ROOT/usr/sbin"
+ln -sf ../../usr/bin/udevadm "$ROOT/lib/systemd/systemd-udevd"
+cp /usr/lib/udev/rules.d/{60-block,60-persistent-storage}.rules "$ROOT/usr/lib/udev/rules.d/"
+cp "$TOP/tool/dist/69-dm-remap.rules" "$ROOT/etc/udev/rules.d/"
+ln -sf ../bin/dm-remap-tool "$ROOT/usr/sbin/dm-remap-tool"
 for m in modprobe insmod rmmod lsmod depmod modinfo; do
 	ln -sf kmod "$ROOT/usr/bin/$m"
 done

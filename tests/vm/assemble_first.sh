@@ -8,15 +8,20 @@
 # list go to the notes disk for assemble_swapped.
 . /tests/lib.sh
 load
-by_id_links
-export DM_DISABLE_UDEV=1 # (dmsetup as the tool runs it: no udev here)
+start_udev
+export DM_DISABLE_UDEV=1 # (dmsetup as the tool runs it: no dm rules in udev here)
 main=/dev/disk/by-id/virtio-main spare=/dev/disk/by-id/virtio-spare
 out=$(tool format $spare --main $main) || fail "format: $out"
 echo "$out" | grep -q "main: serial=main$" || fail "format did not name main's identity: $out"
 uuid=$(tool dump $spare | awk '/^uuid:/{print $2}')
+# udev saw the format (the write's close is a change event) and ran the
+# rule: the spare, and only it, is named by the pair's UUID.
+/usr/bin/udevadm settle --timeout=60
+[ "$(ls /dev/disk/by-remap-uuid)" = "$uuid" ] || fail "udev's by-remap-uuid names: $(ls /dev/disk/by-remap-uuid)"
+[ "$(readlink -f /dev/disk/by-remap-uuid/$uuid)" = /dev/vdb ] || fail "by-remap-uuid: $(ls -l /dev/disk/by-remap-uuid)"
 printf '# name main spare options\ndata %s UUID=%s\nbyname /dev/vda UUID=%s noauto\n' $main "$uuid" "$uuid" >/etc/remaptab
 tool assemble --all >/tmp/out 2>&1 || fail "assemble --all: $(cat /tmp/out)"
-grep -q "^data: assembled: main $main: size and identity match (serial=main); spare /dev/vdb (pair $uuid)$" /tmp/out ||
+grep -q "^data: assembled: main $main: size and identity match (serial=main); spare /dev/disk/by-remap-uuid/$uuid (pair $uuid)$" /tmp/out ||
 	fail "assemble --all said: $(cat /tmp/out)"
 tool assemble --all >/tmp/out 2>&1 || fail "assemble --all again: $(cat /tmp/out)"
 [ "$(cat /tmp/out)" = "data: already assembled" ] || fail "assemble --all again said: $(cat /tmp/out)"
@@ -39,4 +44,5 @@ n=$(status_field data 1)
 	echo "#sums $(checksum /dev/mapper/data) $list"
 } >/tmp/notes
 dd if=/tmp/notes of=/dev/vdc bs=4096 conv=sync oflag=direct status=none
-say "assembled pair $uuid from /etc/remaptab; $n remaps"
+stop_udev
+say "assembled pair $uuid from /etc/remaptab (spare by udev's link); $n remaps"

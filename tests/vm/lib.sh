@@ -227,12 +227,16 @@ failslab_off() {
 # The /dev/disk/by-id/virtio-<serial> links that udev's
 # 60-persistent-storage rules make (the VM runs no udev); vm-run.sh gives
 # each disk its image's name as serial.
-by_id_links() {
-	mkdir -p /dev/disk/by-id
-	for d in /sys/block/vd*; do
-		ln -sf "../../${d##*/}" "/dev/disk/by-id/virtio-$(cat "$d/serial")"
-	done
+# Starts the real systemd-udevd with Debian's rules for block devices and
+# dm-remap's rule (see mkinitramfs.sh), replays the block devices' add
+# events and waits for them: /dev/disk/by-id and by-remap-uuid as a booted
+# system has them. stop_udev stops it.
+start_udev() {
+	/lib/systemd/systemd-udevd --daemon --resolve-names=never
+	/usr/bin/udevadm trigger --action=add --subsystem-match=block
+	/usr/bin/udevadm settle --timeout=60 || fail "udev did not settle"
 }
+stop_udev() { /usr/bin/udevadm control --exit; }
 
 # The virtio disk whose serial is $1.
 by_serial() { readlink -f "/dev/disk/by-id/virtio-$1"; }

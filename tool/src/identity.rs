@@ -108,6 +108,40 @@ pub fn check_main(sb: &Superblock, main: &Path, sectors: u64) -> Result<String> 
     Ok(format!("main {}: size and identity match ({})", main.display(), id.describe()))
 }
 
+/// `find-main`: the block devices of this machine that are the pair's
+/// main (the recorded size and identity), under /sys/class/block (or
+/// `sysfs`, for tests). One: printed, Ok. None: Io (exit 3). Several, or
+/// no identity recorded (those of main's size are named): Metadata.
+pub fn find_main(sb: &Superblock, sysfs: &Path) -> Result<String> {
+    let dir = fs::read_dir(sysfs).map_err(|e| Error::Io(format!("{}: {e}", sysfs.display())))?;
+    let mut sized = Vec::new();
+    for entry in dir.flatten() {
+        let path = entry.path();
+        if read(&path.join("size")).parse() == Ok(sb.geometry.main_sectors) {
+            let id = Identity::in_sysfs(&path);
+            sized.push((Path::new("/dev").join(entry.file_name()), id));
+        }
+    }
+    sized.sort_by(|a, b| a.0.cmp(&b.0));
+    let names = |list: &[&(PathBuf, Identity)]| {
+        list.iter().map(|(p, id)| format!("{} ({})", p.display(), id.describe())).collect::<Vec<_>>().join(", ")
+    };
+    if sb.main_id == 0 {
+        let all: Vec<_> = sized.iter().collect();
+        return Err(Error::Metadata(format!(
+            "no identity was recorded at format; devices of main's size ({} sectors): {}",
+            sb.geometry.main_sectors,
+            if all.is_empty() { "none".into() } else { names(&all) }
+        )));
+    }
+    let found: Vec<_> = sized.iter().filter(|(_, id)| id.hash() == sb.main_id).collect();
+    match found.as_slice() {
+        [one] => Ok(names(&[one])),
+        [] => Err(Error::Io(format!("no device here is this pair's main (identity hash {:#018x})", sb.main_id))),
+        several => Err(Error::Metadata(format!("several devices match: {}", names(several)))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,6 +175,35 @@ mod tests {
         let dm = root.join("dm-3");
         put(&dm, "dm/uuid", "LVM-abc\n");
         assert_eq!(Identity::in_sysfs(&dm).0, "dm-uuid=LVM-abc");
+        fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn main_found_by_identity() {
+        use dm_remap_core::format::Geometry;
+        let root = std::env::temp_dir().join(format!("dmr-find-main-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&root);
+        for (name, size, serial) in [("vda", "2048", "other"), ("vdb", "2048", "main"), ("vdc", "4096", "main")] {
+            put(&root.join(name), "size", size);
+            put(&root.join(name), "serial", serial);
+        }
+        put(&root.join("ram0"), "size", "2048");
+        let geometry = Geometry::new(4096, 2048, 1 << 16).unwrap();
+        let mut sb =
+            Superblock { main_id: Identity("serial=main".into()).hash(), ..Superblock::new([7; 16], geometry) };
+        assert_eq!(find_main(&sb, &root).unwrap(), "/dev/vdb (serial=main)");
+        sb.main_id = Identity("serial=gone".into()).hash();
+        assert!(matches!(find_main(&sb, &root), Err(Error::Io(m)) if m.starts_with("no device here")));
+        sb.main_id = 0;
+        let Err(Error::Metadata(m)) = find_main(&sb, &root) else { panic!("no identity: not refused") };
+        assert!(
+            m.ends_with("/dev/ram0 (no stable identifiers), /dev/vda (serial=other), /dev/vdb (serial=main)"),
+            "{m}"
+        );
+        put(&root.join("vdd"), "size", "2048");
+        put(&root.join("vdd"), "serial", "main");
+        sb.main_id = Identity("serial=main".into()).hash();
+        assert!(matches!(find_main(&sb, &root), Err(Error::Metadata(m)) if m.starts_with("several devices match")));
         fs::remove_dir_all(&root).unwrap();
     }
 

@@ -2,7 +2,9 @@
 //! dm-remap target keeps on its spare device. Works on a block device or
 //! an image file; shares the on-disk format code with the kernel module.
 
-use dm_remap_tool::{assemble, commands, damage, generator, migrate, monitor, remaptab, report, restore, spare};
+use dm_remap_tool::{
+    assemble, commands, damage, generator, identity, migrate, monitor, remaptab, report, restore, spare,
+};
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -85,6 +87,10 @@ enum Command {
         #[arg(long, default_value = remaptab::PATH)]
         remaptab: PathBuf,
     },
+    /// Find the pair's main among this machine's block devices: the one of
+    /// the recorded size and identity (exit 3 if none is, 1 if several
+    /// are or no identity was recorded).
+    FindMain { spare: PathBuf },
     /// For udev: print the role and pair UUID of a device that holds
     /// dm-remap metadata (exit 1, printing nothing, for any other).
     Probe { device: PathBuf },
@@ -157,6 +163,10 @@ fn main() -> ExitCode {
         Command::Restore { spare, input } => restore::restore(&spare, &input),
         Command::Assemble { names, all, remaptab } => assemble::assemble(&remaptab, &names, all),
         Command::Probe { device } => assemble::probe(&device),
+        Command::FindMain { spare } => spare::Spare::open(&spare, false)
+            .and_then(|s| s.pick())
+            .and_then(|p| identity::find_main(&p.sb, std::path::Path::new("/sys/class/block")))
+            .map(|found| println!("{found}")),
         Command::Status { names, json, prometheus } => {
             let format = match (json, prometheus) {
                 (true, _) => report::Format::Json,
