@@ -195,10 +195,13 @@ impl Work<'_> {
     /// else whether it queued anything.
     fn scrub_chunk(&self, first: u64, sectors: u64) -> Option<bool> {
         let blocks = first..first + sectors.div_ceil(self.layout.block_sectors);
+        let remapped = blocks.clone().any(|b| self.remaps.get(b).is_some());
         let mut failing = KVec::new();
-        self.scrub_main(blocks.clone(), &mut failing);
+        self.scrub_main(blocks.clone(), remapped, &mut failing);
         let on_main = failing.len();
-        self.scrub_spare(blocks, &mut failing);
+        if remapped {
+            self.scrub_spare(blocks, &mut failing);
+        }
         let down = |&(b, spare): &(u64, Option<u32>)| match spare {
             None => !self.answers(Role::Main, b),
             Some(s) => !self.answers(Role::Spare, s.into()),
@@ -221,16 +224,17 @@ impl Work<'_> {
         Some(queued)
     }
 
-    /// Reads main's `blocks` (at once, or block by block without the
-    /// remapped ones) and adds those that fail to `failing`.
-    fn scrub_main(&self, blocks: Range<u64>, failing: &mut KVec<(u64, Option<u32>)>) {
+    /// Reads main's `blocks` (at once if none is `remapped`, else, or if
+    /// that fails, block by block without the remapped ones) and adds
+    /// those that fail to `failing`.
+    fn scrub_main(&self, blocks: Range<u64>, remapped: bool, failing: &mut KVec<(u64, Option<u32>)>) {
         let bs = self.layout.block_sectors;
         let end = (blocks.end * bs).min(self.geometry.main_sectors);
         // Blocks already remapped are not read: main's copy of them is not
         // used, and a failing disk can take seconds per error, every pass.
         let fresh = |b: &u64| self.remaps.get(*b).is_none();
         let mut buf = self.scrub.buf.lock();
-        if blocks.clone().all(|b| fresh(&b))
+        if !remapped
             && buf.set_len(((end - blocks.start * bs) * 512) as usize).is_ok()
             && self.io.read(self.main, blocks.start * bs, &mut buf).is_ok()
         {
