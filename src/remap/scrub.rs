@@ -8,7 +8,9 @@
 //! block would: it moves with its data if it reads on that retry, and
 //! becomes pending if not, as a user read's failure would. A spare block
 //! that fails moves the same way to a new spare block (read again up to
-//! `read_retries` times; lost if it never reads). The position
+//! `read_retries` times; lost if it never reads). A pending block that
+//! main reads again moves with its data, as a user read's retest moves it.
+//! The position
 //! is part of every commit, and a commit is asked for every
 //! `COMMIT_CHUNKS` chunks, so a reload or a reboot resumes it; at the end
 //! of main a new pass starts.
@@ -199,8 +201,9 @@ impl Work<'_> {
         let mut failing = KVec::new();
         self.scrub_main(blocks.clone(), remapped, &mut failing);
         let on_main = failing.len();
+        let mut healed = KVec::new();
         if remapped {
-            self.scrub_spare(blocks, &mut failing);
+            self.scrub_remapped(blocks, &mut failing, &mut healed);
         }
         let down = |&(b, spare): &(u64, Option<u32>)| match spare {
             None => !self.answers(Role::Main, b),
@@ -210,14 +213,19 @@ impl Work<'_> {
         if failing[..on_main].first().is_some_and(down) || failing.get(on_main).is_some_and(down) {
             return None;
         }
+        // Pending blocks that main reads again move with their data, as
+        // when a user read retests them.
         let mut queued = false;
+        for &block in healed.iter() {
+            queued |= self.ask_worker(Kind::Retest { block });
+        }
         for &(block, spare) in failing.iter() {
             if self.ask_worker(Kind::Scrub { block, spare }) {
                 queued = true;
                 self.scrub.found.fetch_add(1, Relaxed);
             }
         }
-        if queued {
+        if !failing.is_empty() && queued {
             pr_warn!("scrub: {} unreadable blocks from block {}: relocating\n", failing.len(), first);
             self.event();
         }
@@ -249,15 +257,29 @@ impl Work<'_> {
         }
     }
 
-    /// Reads the spare blocks that hold `blocks` (those remapped and
-    /// readable as far as the table knows) and adds those that fail.
-    fn scrub_spare(&self, blocks: Range<u64>, failing: &mut KVec<(u64, Option<u32>)>) {
+    /// Reads where the remapped ones of `blocks` live: the spare blocks of
+    /// those readable as far as the table knows (adding those that fail
+    /// to `failing`), and main for pending ones (adding those that read
+    /// now to `healed`).
+    fn scrub_remapped(&self, blocks: Range<u64>, failing: &mut KVec<(u64, Option<u32>)>, healed: &mut KVec<u64>) {
+        let bs = self.layout.block_sectors;
         let mut buf = self.scrub.buf.lock();
-        let _ = buf.set_len((self.layout.block_sectors * 512) as usize);
         for b in blocks {
-            let Some(r) = self.remaps.get(b).filter(|r| r.state == BlockState::Remapped) else { continue };
-            if self.io.read(self.spare, self.geometry.spare_sector(r.spare), &mut buf).is_err() {
-                let _ = failing.push((b, Some(r.spare)), GFP_KERNEL);
+            let Some(r) = self.remaps.get(b) else { continue };
+            let _ = buf.set_len((bs.min(self.geometry.main_sectors - b * bs) * 512) as usize);
+            // (Allocation failures: the block is read again by a later pass.)
+            match r.state {
+                BlockState::Remapped => {
+                    if self.io.read(self.spare, self.geometry.spare_sector(r.spare), &mut buf).is_err() {
+                        let _ = failing.push((b, Some(r.spare)), GFP_KERNEL);
+                    }
+                }
+                BlockState::Pending => {
+                    if self.io.read(self.main, b * bs, &mut buf).is_ok() {
+                        let _ = healed.push(b, GFP_KERNEL);
+                    }
+                }
+                BlockState::Lost => {}
             }
         }
     }

@@ -30,6 +30,9 @@ pub enum Kind {
     /// Relocate a block the scrub could not read (see `scrub`): on main,
     /// or (`spare`) in the spare block it lives in.
     Scrub { block: u64, spare: Option<u32> },
+    /// Move a pending block that main read again for the scrub with its
+    /// data, as a retested read does.
+    Retest { block: u64 },
 }
 
 /// What the worker did for a request.
@@ -105,6 +108,8 @@ struct Accepted {
     plan: KVec<Planned>,
     /// Main blocks the plan relocates, to hold writes to.
     ranges: KVec<(u64, u64)>,
+    /// Pending blocks to retest (held too).
+    retests: KVec<u64>,
     commit_replies: KVec<Arc<Reply>>,
 }
 
@@ -174,8 +179,8 @@ impl<'a> Work<'a> {
     ) {
         let mut meta = self.meta.lock();
         let mut alloc = Allocator::new(meta.sb().alloc_next, self.geometry.spare_blocks);
-        let Accepted { mut plan, mut ranges, commit_replies } = self.accept(requests, &alloc);
-        let retests = retest_blocks(&mut retested, &mut ranges);
+        let Accepted { mut plan, mut ranges, retests, commit_replies } = self.accept(requests, &alloc);
+        let retests = retest_blocks(&mut retested, &mut ranges, retests);
 
         // Relocate: hold writes to the blocks, wait for those in flight,
         // copy.
@@ -243,13 +248,22 @@ impl<'a> Work<'a> {
     /// rest are answered now), with room reserved for them, and the
     /// replies of commit requests.
     fn accept(&self, requests: KVec<Request>, alloc: &Allocator) -> Accepted {
-        let mut a = Accepted { plan: KVec::new(), ranges: KVec::new(), commit_replies: KVec::new() };
+        let mut a =
+            Accepted { plan: KVec::new(), ranges: KVec::new(), retests: KVec::new(), commit_replies: KVec::new() };
         let mut fresh_total = 0;
         for r in requests {
             let (first, end, from_spare) = match r.kind {
                 Kind::Commit => {
                     if a.commit_replies.push(r.reply.clone(), GFP_KERNEL).is_err() {
                         r.reply.send(Err(NOMEM));
+                    }
+                    continue;
+                }
+                // (Nobody waits for the scrub's reply; a block without
+                // room is retested by a later pass.)
+                Kind::Retest { block } => {
+                    if a.ranges.push((block, block + 1), GFP_KERNEL).is_ok() {
+                        let _ = a.retests.push(block, GFP_KERNEL);
                     }
                     continue;
                 }
@@ -610,11 +624,14 @@ impl<'a> Work<'a> {
     }
 }
 
-/// The blocks of `Retest` reads, each once, with their ranges added to
-/// `ranges` (a block that finds no room is not moved; its read still
-/// completes).
-fn retest_blocks(reads: &mut BioList<PerIo, FromEndIo>, ranges: &mut KVec<(u64, u64)>) -> KVec<u64> {
-    let mut blocks = KVec::new();
+/// `blocks` (the scrub's) and those of `Retest` reads, each once, with the
+/// reads' ranges added to `ranges` (a block that finds no room is not
+/// moved; its read still completes).
+fn retest_blocks(
+    reads: &mut BioList<PerIo, FromEndIo>,
+    ranges: &mut KVec<(u64, u64)>,
+    mut blocks: KVec<u64>,
+) -> KVec<u64> {
     let mut all = BioList::new();
     while let Some(mut bio) = reads.pop() {
         if let IoState::Retest { block } = bio.per_bio().state {

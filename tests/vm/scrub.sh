@@ -1,7 +1,8 @@
 # The scrub (patrol read). Main (dm-linear over a ram disk) fails blocks
 # 300 and 1500, which nobody reads. A table with `scrub 200` finds both
 # from load: they become pending (a read error, as a user read's would
-# be), an event fires, every other block stays on main. While main is
+# be), an event fires, every other block stays on main; once main reads
+# them again, the scrub moves them with their data. While main is
 # down the scrub pauses (nothing found or recorded), and while the device
 # is suspended; then it runs again. `scrub stop` keeps its position in
 # the metadata: a reload and a re-creation resume from it. A read-only
@@ -35,6 +36,18 @@ dmsetup suspend r
 [ "$(status_field r 14)" = paused ] || fail "scrub not paused while suspended: $(dmsetup status r)"
 dmsetup resume r
 [ "$(status_field r 14)" = running ] || fail "scrub not running after resume: $(dmsetup status r)"
+
+# The disk reassigns its two bad sectors (main without the error
+# segments): the scrub reads the pending blocks on main again, and they
+# move with their data, as a user read's retest would move them.
+dd if=/dev/ram0 of=/tmp/b300 bs=4096 skip=300 count=1 iflag=direct status=none
+dmsetup suspend dmain && dmsetup load dmain --table "0 $n linear /dev/ram0 0" && dmsetup resume dmain
+wait_field r 3 0 30 "the scrub did not move the pending blocks that main reads again"
+[ "$(dmsetup message r 0 list | sort -n | cut -d' ' -f1,3)" = "300 ok
+1500 ok" ] || fail "list after the retest: $(dmsetup message r 0 list)"
+[ "$(status_field r 9) $(status_field r 16)" = "2 2" ] || fail "not 2 recovered, 2 found: $(dmsetup status r)"
+expect /dev/mapper/r 2400 8 /tmp/b300
+echo "$good" | dmsetup load dmain && dmsetup suspend dmain && dmsetup resume dmain
 
 # The position survives a stop, a reload and a re-creation.
 dmsetup message r 0 scrub stop
