@@ -160,7 +160,7 @@ pub struct RemapTarget {
 
 impl Target for RemapTarget {
     const NAME: &'static CStr = c"remap";
-    const VERSION: [u32; 3] = [0, 8, 0];
+    const VERSION: [u32; 3] = [0, 9, 0];
     const WORKQUEUE: &'static CStr = c"dm_remap";
     type PerBio = PerIo;
 
