@@ -191,10 +191,11 @@ impl Work<'_> {
     }
 
     /// Reads `sectors` of main from block `first` (block by block, without
-    /// the remapped ones, if any is, or if the whole read fails), and the
-    /// spare blocks of its remapped blocks, and queues the blocks that
-    /// fail for relocation. None if a device that failed does not answer;
-    /// else whether it queued anything.
+    /// the remapped ones, if any is, or if the whole read fails), and where
+    /// its remapped blocks live (see `scrub_remapped`); queues the blocks
+    /// that fail for relocation, and pending blocks that read for a retest.
+    /// None if a device that failed does not answer; else whether it
+    /// queued anything.
     fn scrub_chunk(&self, first: u64, sectors: u64) -> Option<bool> {
         let blocks = first..first + sectors.div_ceil(self.layout.block_sectors);
         let remapped = blocks.clone().any(|b| self.remaps.get(b).is_some());
