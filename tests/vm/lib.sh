@@ -2,7 +2,8 @@
 set -e
 export DM_DISABLE_UDEV=1
 
-# libdevmapper creates /dev/mapper nodes itself: no udev in the VM.
+# libdevmapper creates /dev/mapper nodes itself: most tests run no udev
+# (see start_udev).
 dmsetup() { /usr/bin/dmsetup --noudevsync "$@"; }
 # The real tools, not busybox's applets of the same names (busybox sh
 # prefers its applets to anything on PATH).
@@ -224,9 +225,6 @@ failslab_off() {
 	echo 0xffffffffffffffff >$fi/require-end
 }
 
-# The /dev/disk/by-id/virtio-<serial> links that udev's
-# 60-persistent-storage rules make (the VM runs no udev); vm-run.sh gives
-# each disk its image's name as serial.
 # Starts the real systemd-udevd with Debian's rules for block devices and
 # dm-remap's rule (see mkinitramfs.sh), replays the block devices' add
 # events and waits for them: /dev/disk/by-id and by-remap-uuid as a booted
@@ -238,5 +236,6 @@ start_udev() {
 }
 stop_udev() { /usr/bin/udevadm control --exit; }
 
-# The virtio disk whose serial is $1.
+# The virtio disk whose serial is $1 (vm-run.sh gives each disk its
+# image's name as serial; udev's by-id link names it).
 by_serial() { readlink -f "/dev/disk/by-id/virtio-$1"; }
