@@ -1,8 +1,7 @@
 //! Copying main blocks to spare blocks (worker only: it sleeps).
 
-use super::recover::RETRY_DELAY_MS;
 use super::worker::Work;
-use crate::dm::{sleep_ms, IoBuf, Write};
+use crate::dm::{IoBuf, Write};
 use crate::remap_core::format::BlockState;
 use kernel::prelude::*;
 
@@ -66,23 +65,19 @@ impl<'a> Copier<'a> {
         Ok(states)
     }
 
-    /// Copies main block `block` from spare block `old` to spare block
-    /// `new`, reading `old` up to `retries` more times; returns the block's
-    /// state: lost when `old` never reads.
-    pub fn rescue(&mut self, block: u64, old: u32, new: u64, retries: u32) -> Result<BlockState, CopyError> {
+    /// Copies main block `block` from spare block `old`, which failed a
+    /// read once, to spare block `new`, retrying the read as a user read's
+    /// redo does (`read_retrying`); returns the block's state: lost when
+    /// `old` never reads.
+    pub fn rescue(&mut self, block: u64, old: u32, new: u64) -> Result<BlockState, CopyError> {
         let bs = self.t.layout.block_sectors;
         let len = bs.min(self.main_sectors - block * bs);
         let mut buf = IoBuf::new((len * 512) as usize).map_err(|_| CopyError::NoMem)?;
-        for attempt in 0..=retries {
-            if attempt > 0 {
-                sleep_ms(RETRY_DELAY_MS);
-            }
-            if self.t.io.read(self.t.spare, self.t.geometry.spare_sector(old), &mut buf).is_ok() {
-                self.write(new, &mut buf)?;
-                return Ok(BlockState::Remapped);
-            }
+        if self.t.read_retrying(self.t.spare, self.t.geometry.spare_sector(old), &mut buf, 1).is_none() {
+            return Ok(BlockState::Lost);
         }
-        Ok(BlockState::Lost)
+        self.write(new, &mut buf)?;
+        Ok(BlockState::Remapped)
     }
 
     fn write(&self, spare: u64, buf: &mut IoBuf) -> Result<(), CopyError> {

@@ -47,7 +47,7 @@ const SPARE_ATTEMPTS: u32 = 8;
 
 /// Pause before each retry of a failed read: a device that is recovering
 /// (resetting a link, re-reading with other parameters) gets a moment.
-pub(super) const RETRY_DELAY_MS: u32 = 20;
+const RETRY_DELAY_MS: u32 = 20;
 
 /// Where a main block lives during a batch.
 #[derive(Clone, Copy)]
@@ -392,21 +392,10 @@ impl Work<'_> {
             // The failed bio was this block's first failure when it covered
             // only this block; a bio of several blocks says nothing about
             // which one failed, so each gets a first read here.
-            let mut failures = u32::from(single);
             full.set_len((self.block_len(block) * 512) as usize)?;
             let (dev, sector) = self.at(home, 0);
-            let mut ok = false;
-            while failures <= self.read_retries {
-                if failures > 0 {
-                    sleep_ms(RETRY_DELAY_MS);
-                }
-                if self.io.read(dev, sector, full).is_ok() {
-                    ok = true;
-                    break;
-                }
-                failures += 1;
-            }
-            if !ok {
+            let read = self.read_retrying(dev, sector, full, u32::from(single));
+            if read.is_none() {
                 let (from, to) = (p.start - block * bs, p.end - block * bs);
                 let asked = self.read_units(home, full, unit, from, to)?;
                 if asked.all {
@@ -426,7 +415,7 @@ impl Work<'_> {
                     continue;
                 }
             }
-            if ok {
+            if let Some(failures) = read {
                 bio.copy_in_at(off, &full[at..at + len]).map_err(|_| EINVAL)?;
                 if failures > 0 {
                     // A recovered error: move the block while its data
@@ -444,6 +433,24 @@ impl Work<'_> {
         }
         // (The data is in the bio; if the redo failed, the bio fails.)
         Ok(redo)
+    }
+
+    /// Reads `buf` from `sector` of `dev`, a block that already failed
+    /// `failed` times, until it has failed `read_retries` times in all
+    /// (a pause before each retry); returns the failures before the read
+    /// that succeeded, or None.
+    pub(super) fn read_retrying(&self, dev: &DmDev, sector: u64, buf: &mut IoBuf, failed: u32) -> Option<u32> {
+        let mut failures = failed;
+        while failures <= self.read_retries {
+            if failures > 0 {
+                sleep_ms(RETRY_DELAY_MS);
+            }
+            if self.io.read(dev, sector, buf).is_ok() {
+                return Some(failures);
+            }
+            failures += 1;
+        }
+        None
     }
 
     /// Reads sectors `[from, to)` of the block at `home` into the same

@@ -350,10 +350,6 @@ impl<'a> Work<'a> {
         here && !earlier.iter().any(|p| (p.first..p.end).contains(&block))
     }
 
-    fn is_fresh(&self, block: u64, earlier: &[Planned]) -> bool {
-        self.movable(block, None, earlier)
-    }
-
     /// Copies the fresh blocks of `p` to newly allocated spare blocks and
     /// queues their records. Runs of consecutive fresh blocks get
     /// consecutive spare blocks.
@@ -365,12 +361,12 @@ impl<'a> Work<'a> {
         let mut copier = Copier::new(self);
         let mut block = p.first;
         while block < p.end {
-            if !self.is_fresh(block, earlier) {
+            if !self.movable(block, None, earlier) {
                 block += 1;
                 continue;
             }
             let run =
-                (block..p.end).take(copier.chunk_blocks).take_while(|&b| self.is_fresh(b, earlier)).count() as u64;
+                (block..p.end).take(copier.chunk_blocks).take_while(|&b| self.movable(b, None, earlier)).count() as u64;
             let result = match alloc.take(run) {
                 // Checked while planning: there are enough free blocks.
                 None => Err("not enough free spare blocks"),
@@ -413,7 +409,7 @@ impl<'a> Work<'a> {
 
     /// Moves the block of `p` out of spare block `old`, which the scrub
     /// could not read, to a new spare block: with its data if `old` reads
-    /// within `read_retries` retries, else as lost (reads fail until a
+    /// on a retry, else as lost (reads fail until a
     /// write of the whole block), as a user read's failure would.
     fn rescue(
         &self,
@@ -430,7 +426,7 @@ impl<'a> Work<'a> {
         let moved = match alloc.take(1) {
             // Checked while planning: there is a free block.
             None => Err("not enough free spare blocks"),
-            Some(new) => match Copier::new(self).rescue(block, old, new, self.read_retries) {
+            Some(new) => match Copier::new(self).rescue(block, old, new) {
                 Err(CopyError::NoMem) => Err(NOMEM),
                 Err(CopyError::Spare) => Err("cannot write to the spare device"),
                 Ok(state) if state.is_lost() && !self.answers(Role::Spare, old.into()) => Err(SPARE_DOWN),
