@@ -12,6 +12,8 @@ APT_PKGS=(
 	qemu-system-x86 busybox-static dmsetup fio
 	systemd # systemd-escape and systemd-analyze check the generator's units (tool/tests/generator.rs)
 	udev    # the VM's assembly tests run the udev rule under the real systemd-udevd
+	debootstrap qemu-utils e2fsprogs # the real-boot tests' root image (scripts/mkrootfs.sh)
+	groff-base man-db zsh fish       # tests/install.sh renders the man pages and parses the completions
 )
 # `install-deps.sh --bench`: also what the benchmark's chart needs.
 [ "${1:-}" = --bench ] && APT_PKGS+=(python3-matplotlib)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Build the test VM's initramfs: busybox, the real dmsetup, dd, cmp, fio,
+# Build the test VM's initramfs: busybox, the real dmsetup, dd, cmp, fio, blkid,
 # losetup, blkdiscard, kmod and udev from this machine's Debian packages (with the
 # shared libraries ldd names), dm-remap-tool and dm-remap-crash (built here,
 # so every caller gets them from a fresh clone), dm-remap.ko installed under /lib/modules with depmod so
@@ -31,7 +31,7 @@ add_prog() { # path
 	done
 }
 for p in /usr/sbin/dmsetup /usr/bin/fio /usr/bin/dd /usr/bin/cmp /usr/sbin/losetup \
-	/usr/sbin/blkdiscard /usr/sbin/blockdev /usr/bin/kmod "$TOP/target/release/dm-remap-tool" \
+	/usr/sbin/blkdiscard /usr/sbin/blockdev /usr/sbin/blkid /usr/bin/kmod "$TOP/target/release/dm-remap-tool" \
 	"$TOP/target/release/dm-remap-crash"; do
 	add_prog "$p"
 done
@@ -43,7 +43,7 @@ add_prog /usr/bin/udevadm
 mkdir -p "$ROOT/lib/systemd" "$ROOT/usr/lib/udev/rules.d" "$ROOT/etc/udev/rules.d" "$ROOT/usr/sbin"
 ln -sf ../../usr/bin/udevadm "$ROOT/lib/systemd/systemd-udevd"
 cp /usr/lib/udev/rules.d/{60-block,60-persistent-storage}.rules "$ROOT/usr/lib/udev/rules.d/"
-cp "$TOP/tool/dist/69-dm-remap.rules" "$ROOT/etc/udev/rules.d/"
+cp "$TOP/tool/dist/61-dm-remap.rules" "$ROOT/etc/udev/rules.d/"
 ln -sf ../bin/dm-remap-tool "$ROOT/usr/sbin/dm-remap-tool"
 for m in modprobe insmod rmmod lsmod depmod modinfo; do
 	ln -sf kmod "$ROOT/usr/bin/$m"

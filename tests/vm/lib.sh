@@ -59,9 +59,9 @@ fresh_spare() { wipe "$1" 8; }
 # Field $2 (1-based, after "<start> <len> remap") of the status of $1.
 status_field() { dmsetup status "$1" | awk -v f="$2" '{print $(3 + f)}'; }
 
-# The tool reads through the page cache, which bios of a live target do not
-# update: drop it first. (It runs the real dmsetup, from /usr/bin here.)
-tool() { echo 1 >/proc/sys/vm/drop_caches; PATH=/usr/bin:$PATH /usr/bin/dm-remap-tool "$@"; }
+# The tool (it reads block devices with O_DIRECT, as the kernel writes a
+# live spare; it runs the real dmsetup, from /usr/bin here).
+tool() { PATH=/usr/bin:$PATH /usr/bin/dm-remap-tool "$@"; }
 
 # A blank spare /dev/ram1 under `sp`, a dm-linear device whose table
 # swap_spare swaps for $1 (faults injected at a chosen moment); sets n to

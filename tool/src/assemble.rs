@@ -1,9 +1,12 @@
 //! `assemble`: creates the remap devices a remaptab names, as `mdadm
-//! --assemble` does for md: finds the spare (by path or by the pair's
-//! UUID), checks that main is this pair's main (size and identity), and
-//! loads the table with `dmsetup create`. A device that already exists
-//! with the same devices is left alone, so it can run again at any time.
-//! A blank spare is formatted first, recording main's identity.
+//! --assemble` does for md: finds the spare (by path, or by the pair's
+//! UUID among every block device), checks that main is this pair's main
+//! (size and identity), and loads the table with `dmsetup create`. A
+//! device that already exists with the same devices is left alone, so it
+//! can run again at any time. It never writes metadata: a spare with
+//! none is refused (a blank disk behind the spare's name may be a new
+//! disk, or names that moved), unless the line has the `format` option;
+//! two devices that hold the same pair (a `dd` clone) are refused.
 
 use crate::commands::{self, uuid_str};
 use crate::dmsetup;
@@ -15,7 +18,7 @@ use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-/// Where the udev rule (69-dm-remap.rules) names spares by pair UUID.
+/// Where the udev rule (61-dm-remap.rules) names spares by pair UUID.
 const BY_UUID: &str = "/dev/disk/by-remap-uuid";
 
 /// Reads and parses a remaptab.
@@ -56,23 +59,18 @@ pub fn assemble(tab: &Path, names: &[String], all: bool) -> Result<()> {
 fn one(e: &Entry) -> Result<String> {
     let spare = match &e.spare {
         Dev::Path(p) => p.clone(),
-        Dev::Uuid(u) => find_spare(u)?,
+        Dev::Uuid(u) => find_spare(u, Path::new(SYS_BLOCK))?,
     };
     let main_sectors = Spare::open(&e.main, false)?.sectors()?;
     if let Ok(table) = dmsetup::run(&["table", &e.name]) {
         return same_devices(&table, &e.main, &spare).map(|()| "already assembled".to_string());
     }
-    let mut note = String::new();
-    let dev = Spare::open(&spare, false)?;
-    if dev.slots()?.iter().all(|s| format::is_zero(s)) {
-        let block_size = e.features.iter().position(|f| f == "block_size").map(|i| &e.features[i + 1]);
-        let block_size =
-            block_size.map_or(Ok(4096), |b| b.parse()).map_err(|_| Error::Usage("bad block_size".into()))?;
-        commands::format(&spare, Some(&e.main), None, block_size, false)?;
-        note = ", formatted its blank spare".into();
-    }
+    let note = format_if_asked(e, &spare)?;
     let sb = Spare::open(&spare, false)?.pick()?.sb;
     let checked = identity::check_main(&sb, &e.main, main_sectors)?;
+    if sb.main_id == 0 {
+        eprintln!("{}: warning: no identity of main was recorded: only its size shows it is the pair's main", e.name);
+    }
     let mut table = format!("0 {main_sectors} remap {} {}", e.main.display(), spare.display());
     if !e.features.is_empty() {
         table += &format!(" {} {}", e.features.len(), e.features.join(" "));
@@ -81,30 +79,74 @@ fn one(e: &Entry) -> Result<String> {
     Ok(format!("assembled{note}: {checked}; spare {} (pair {})", spare.display(), uuid_str(&sb.uuid)))
 }
 
-/// The device that holds the pair `uuid`: the udev rule's link, else a
-/// scan of every block device's commit slots (as blkid scans).
-fn find_spare(uuid: &str) -> Result<PathBuf> {
-    let link = Path::new(BY_UUID).join(uuid);
-    if link.exists() {
-        return Ok(link);
+/// Formats a spare that holds no metadata, when the line says `format`;
+/// refuses it otherwise. Returns a note for the user.
+fn format_if_asked(e: &Entry, spare: &Path) -> Result<String> {
+    if !Spare::open(spare, false)?.slots()?.iter().all(|s| format::is_zero(s)) {
+        return Ok(String::new());
     }
-    let dir = fs::read_dir("/sys/class/block").map_err(|e| Error::Io(format!("/sys/class/block: {e}")))?;
+    if !e.format {
+        return Err(Error::Metadata(format!(
+            "{} holds no dm-remap metadata: not formatting it (a new or wrong disk behind that name?); \
+             format it with `dm-remap-tool format`, or add the `format` option to the line",
+            spare.display()
+        )));
+    }
+    let block_size = e.features.iter().position(|f| f == "block_size").map(|i| &e.features[i + 1]);
+    let block_size = block_size.map_or(Ok(4096), |b| b.parse()).map_err(|_| Error::Usage("bad block_size".into()))?;
+    commands::format(spare, Some(&e.main), None, block_size, false)?;
+    Ok(", formatted its blank spare (option format)".into())
+}
+
+/// Where the kernel lists block devices.
+const SYS_BLOCK: &str = "/sys/class/block";
+
+/// The device that holds the pair `uuid`, found by reading every block
+/// device's commit slots (as blkid scans), not by trusting a link: two
+/// devices with the pair (a clone) are refused, naming each with its
+/// commit. A device stacked on another that holds it (a dm-linear over
+/// the spare) stands for the one below. Named by the udev rule's link
+/// when that points at it.
+fn find_spare(uuid: &str, sys: &Path) -> Result<PathBuf> {
+    let dir = fs::read_dir(sys).map_err(|e| Error::Io(format!("{}: {e}", sys.display())))?;
     let mut found = Vec::new();
     for name in dir.flatten().map(|d| d.file_name()) {
-        let path = Path::new("/dev").join(&name);
-        let pick = Spare::open(&path, false).and_then(|s| s.pick());
-        if pick.is_ok_and(|p| uuid_str(&p.sb.uuid) == uuid) {
-            found.push(path);
+        let pick = Spare::open(&Path::new("/dev").join(&name), false).and_then(|s| s.pick());
+        if let Ok(sb) = pick.map(|p| p.sb) {
+            if uuid_str(&sb.uuid) == uuid {
+                found.push((name.to_string_lossy().into_owned(), sb.seq));
+            }
         }
     }
-    match found.len() {
-        1 => Ok(found.remove(0)),
-        0 => Err(Error::Io(format!("no device holds the metadata of pair UUID={uuid}"))),
-        _ => Err(Error::Metadata(format!(
-            "UUID={uuid} is on several devices ({}): name the spare by path",
-            found.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
-        ))),
+    found.sort();
+    let dev = Path::new("/dev").join(only_top(uuid, found, |n| slaves(&sys.join(n)))?);
+    let link = Path::new(BY_UUID).join(uuid);
+    Ok(if fs::canonicalize(&link).is_ok_and(|l| l == dev) { link } else { dev })
+}
+
+/// The one device of `found` (names and commits of the devices that hold
+/// pair `uuid`) that no other of them is stacked on (`slaves_of`).
+fn only_top(uuid: &str, mut found: Vec<(String, u64)>, slaves_of: impl Fn(&str) -> Vec<String>) -> Result<String> {
+    let below: Vec<String> = found.iter().flat_map(|(n, _)| slaves_of(n)).collect();
+    found.retain(|(n, _)| !below.contains(n));
+    match found.as_slice() {
+        [(name, _)] => Ok(name.clone()),
+        [] => Err(Error::Io(format!("no device holds the metadata of pair UUID={uuid}"))),
+        several => {
+            let list: Vec<String> = several.iter().map(|(n, seq)| format!("/dev/{n} (commit {seq})")).collect();
+            Err(Error::Metadata(format!(
+                "UUID={uuid} is on several devices ({}): a copy of the spare? Name the spare by path, \
+                 or remove the stale copy",
+                list.join(", ")
+            )))
+        }
     }
+}
+
+/// The devices a device is stacked on (its sysfs `slaves`).
+fn slaves(dir: &Path) -> Vec<String> {
+    let list = fs::read_dir(dir.join("slaves")).into_iter().flatten().flatten();
+    list.map(|d| d.file_name().to_string_lossy().into_owned()).collect()
 }
 
 /// Whether an existing device's table (`0 <len> remap <main> <spare> …`,
@@ -122,13 +164,18 @@ fn same_devices(table: &str, main: &Path, spare: &Path) -> Result<()> {
     }
 }
 
-/// `probe`: for udev's IMPORT{program}. For a device that holds valid
-/// metadata, prints its role and pair as udev properties; otherwise fails
-/// (exit 1) and prints nothing on stdout.
-pub fn probe(dev: &Path) -> Result<()> {
-    let sb = Spare::open(dev, false)?.pick()?.sb;
-    println!("DM_REMAP_ROLE=spare");
-    println!("DM_REMAP_PAIR_UUID={}", uuid_str(&sb.uuid));
-    println!("DM_REMAP_MAIN_ID={:016x}", sb.main_id);
-    Ok(())
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pair_on_two_devices_is_refused_unless_one_is_stacked_on_the_other() {
+        let found = |names: &[&str]| names.iter().map(|n| (n.to_string(), 3)).collect::<Vec<_>>();
+        let stack = |n: &str| if n == "dm-0" { vec!["vdb".to_string()] } else { vec![] };
+        assert_eq!(only_top("u", found(&["vdb"]), stack).unwrap(), "vdb");
+        assert_eq!(only_top("u", found(&["vdb", "dm-0"]), stack).unwrap(), "dm-0");
+        let Err(Error::Metadata(m)) = only_top("u", found(&["vdb", "vdd"]), stack) else { panic!("a clone passed") };
+        assert!(m.starts_with("UUID=u is on several devices (/dev/vdb (commit 3), /dev/vdd (commit 3))"), "{m}");
+        assert!(matches!(only_top("u", vec![], stack), Err(Error::Io(_))));
+    }
 }

@@ -206,12 +206,50 @@ pub fn repair(spare: &Path, salvage: bool) -> Result<()> {
         println!("both slots are valid: nothing to repair");
         return Ok(());
     }
+    let next = next_commit(&dev, &pick, sb)?;
+    println!("rewrote slot {} from commit {} (now commit {})", ["A", "B"][other], sb.seq, next.seq);
+    Ok(())
+}
+
+/// Writes commit `sb.seq + 1`, with `sb`'s fields and commit `pick`'s
+/// records, to the slot that does not hold `pick`; returns it.
+fn next_commit(dev: &Spare, pick: &format::SlotPick, sb: Superblock) -> Result<Superblock> {
     let next = Superblock { seq: sb.seq + 1, ..sb };
     let mut buf = dev.slots()?[pick.slot];
     next.encode(&mut buf);
-    dev.write(other as u64, &buf)?;
+    dev.write(Superblock::slot_of(next.seq), &buf)?;
     dev.sync()?;
-    println!("rewrote slot {} from commit {} (now commit {})", ["A", "B"][other], sb.seq, next.seq);
+    Ok(next)
+}
+
+/// `set-main`: records `main`'s identity in the pair's metadata, as a new
+/// commit: for a pair formatted without one (or before udev's identifiers
+/// were used), or, with `force`, after main was replaced by a copy. The
+/// spare must not be in use (its table removed), its metadata sound, and
+/// `main` of the recorded size with an identity.
+pub fn set_main(spare: &Path, main: &Path, force: bool) -> Result<()> {
+    let dev = Spare::open(spare, true)?;
+    let pick = dev.pick()?;
+    dev.records(&pick)?;
+    let sb = pick.sb;
+    let sectors = Spare::open(main, false)?.sectors()?;
+    if sectors != sb.geometry.main_sectors {
+        let want = sb.geometry.main_sectors;
+        return Err(Error::Metadata(format!("{} has {sectors} sectors; this pair's main has {want}", main.display())));
+    }
+    let id = Identity::of(main)?;
+    if id.hash() == 0 {
+        return Err(Error::Metadata(format!("{} has no stable identifiers to record", main.display())));
+    }
+    if sb.main_id != 0 && sb.main_id != id.hash() && !force {
+        return Err(Error::Metadata(format!(
+            "the pair records another main ({:#018x}); --force records {} instead",
+            sb.main_id,
+            main.display()
+        )));
+    }
+    let next = next_commit(&dev, &pick, Superblock { main_id: id.hash(), ..sb })?;
+    println!("recorded main {} ({}) as commit {}", main.display(), id.describe(), next.seq);
     Ok(())
 }
 

@@ -1,10 +1,12 @@
 //! Who main is. The metadata records, at format, a hash of main's stable
 //! identifiers (`format::identity_hash`): what sysfs shows of the disk
 //! (its WWID, its serial, a device-mapper device's UUID) and, for a
-//! partition, its number and start on that disk. Device names are not
-//! identifiers: they change with the order in which disks appear. A
-//! device with none of these (a ram disk, an image file) has no identity,
-//! and is known by its size only.
+//! partition, its number and start on that disk. Where sysfs shows none
+//! (disks behind many USB bridges), udev's identifiers are used: the WWN
+//! and serial its helpers read from the device (`/run/udev/data`). Device
+//! names are not identifiers: they change with the order in which disks
+//! appear. A device with none of these (a ram disk, an image file) has no
+//! identity, and is known by its size only.
 
 use crate::spare::{Error, Result};
 use dm_remap_core::format::{identity_hash, Superblock};
@@ -43,6 +45,10 @@ impl Identity {
         if !dm.is_empty() {
             words.push(format!("dm-uuid={dm}"));
         }
+        if words.is_empty() {
+            let db = fs::read_to_string(Path::new(UDEV_DB).join(format!("b{}", read(&dir.join("dev")))));
+            words = udev_words(&db.unwrap_or_default());
+        }
         if !words.is_empty() && !part.is_empty() {
             words.push(format!("partition={part}@{}", read(&dir.join("start"))));
         }
@@ -66,6 +72,21 @@ impl Identity {
             &self.0
         }
     }
+}
+
+/// Where udev keeps what it learnt of each device.
+const UDEV_DB: &str = "/run/udev/data";
+
+/// The identifiers in a udev database entry (`E:KEY=value` lines): the
+/// WWN (with its extension when there is one), else the serial.
+fn udev_words(db: &str) -> Vec<String> {
+    let value = |key: &str| {
+        let line = db.lines().find_map(|l| l.strip_prefix("E:")?.strip_prefix(key)?.strip_prefix('='));
+        line.map(|v| v.split_whitespace().collect::<Vec<_>>().join("_")).filter(|v| !v.is_empty())
+    };
+    let wwn = value("ID_WWN_WITH_EXTENSION").or_else(|| value("ID_WWN"));
+    let serial = value("ID_SERIAL");
+    [wwn.map(|w| format!("udev-wwn={w}")), serial.map(|s| format!("udev-serial={s}"))].into_iter().flatten().collect()
 }
 
 /// A sysfs attribute, trimmed, with inner whitespace as `_` (one word); ""
@@ -105,7 +126,36 @@ pub fn check_main(sb: &Superblock, main: &Path, sectors: u64) -> Result<String> 
             sb.main_id
         )));
     }
-    Ok(format!("main {}: size and identity match ({})", main.display(), id.describe()))
+    let twins: Vec<_> =
+        of_size(sb, Path::new(SYS_BLOCK))?.into_iter().filter(|(_, i)| i.hash() == sb.main_id).collect();
+    let mut note = format!("main {}: size and identity match ({})", main.display(), id.describe());
+    if twins.len() > 1 {
+        let names: Vec<String> = twins.iter().map(|(p, _)| p.display().to_string()).collect();
+        note += &format!(
+            " [warning: {} devices have this identity ({}): it cannot tell them apart]",
+            twins.len(),
+            names.join(", ")
+        );
+    }
+    Ok(note)
+}
+
+/// Where the kernel lists block devices.
+const SYS_BLOCK: &str = "/sys/class/block";
+
+/// The block devices under `sysfs` of the size of the pair's main, with
+/// their identities, by name.
+fn of_size(sb: &Superblock, sysfs: &Path) -> Result<Vec<(PathBuf, Identity)>> {
+    let dir = fs::read_dir(sysfs).map_err(|e| Error::Io(format!("{}: {e}", sysfs.display())))?;
+    let mut sized = Vec::new();
+    for entry in dir.flatten() {
+        let path = entry.path();
+        if read(&path.join("size")).parse() == Ok(sb.geometry.main_sectors) {
+            sized.push((Path::new("/dev").join(entry.file_name()), Identity::in_sysfs(&path)));
+        }
+    }
+    sized.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(sized)
 }
 
 /// `find-main`: the block devices of this machine that are the pair's
@@ -113,16 +163,7 @@ pub fn check_main(sb: &Superblock, main: &Path, sectors: u64) -> Result<String> 
 /// `sysfs`, for tests). One: printed, Ok. None: Io (exit 3). Several, or
 /// no identity recorded (those of main's size are named): Metadata.
 pub fn find_main(sb: &Superblock, sysfs: &Path) -> Result<String> {
-    let dir = fs::read_dir(sysfs).map_err(|e| Error::Io(format!("{}: {e}", sysfs.display())))?;
-    let mut sized = Vec::new();
-    for entry in dir.flatten() {
-        let path = entry.path();
-        if read(&path.join("size")).parse() == Ok(sb.geometry.main_sectors) {
-            let id = Identity::in_sysfs(&path);
-            sized.push((Path::new("/dev").join(entry.file_name()), id));
-        }
-    }
-    sized.sort_by(|a, b| a.0.cmp(&b.0));
+    let sized = of_size(sb, sysfs)?;
     let names = |list: &[&(PathBuf, Identity)]| {
         list.iter().map(|(p, id)| format!("{} ({})", p.display(), id.describe())).collect::<Vec<_>>().join(", ")
     };
@@ -205,6 +246,14 @@ mod tests {
         sb.main_id = Identity("serial=main".into()).hash();
         assert!(matches!(find_main(&sb, &root), Err(Error::Metadata(m)) if m.starts_with("several devices match")));
         fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn udev_identifiers_when_sysfs_has_none() {
+        let db = "S:disk/by-id/usb-JMicron_X\nE:ID_SERIAL=JMicron_Generic 0123\nE:ID_WWN=0x5000\nE:ID_WWN_WITH_EXTENSION=0x5000ab\n";
+        assert_eq!(udev_words(db), ["udev-wwn=0x5000ab", "udev-serial=JMicron_Generic_0123"]);
+        assert_eq!(udev_words("E:ID_WWN=0x5000\nE:ID_SERIALX=1\n"), ["udev-wwn=0x5000"]);
+        assert!(udev_words("E:ID_SERIAL=\nE:ID_PATH=pci-0\n").is_empty());
     }
 
     #[test]

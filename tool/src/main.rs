@@ -3,7 +3,7 @@
 //! an image file; shares the on-disk format code with the kernel module.
 
 use dm_remap_tool::{
-    assemble, commands, damage, generator, identity, migrate, monitor, remaptab, report, restore, spare,
+    assemble, commands, damage, generator, identity, migrate, monitor, probe, remaptab, report, restore, spare,
 };
 
 use clap::{Parser, Subcommand};
@@ -91,8 +91,20 @@ enum Command {
     /// the recorded size and identity (exit 3 if none is, 1 if several
     /// are or no identity was recorded).
     FindMain { spare: PathBuf },
-    /// For udev: print the role and pair UUID of a device that holds
-    /// dm-remap metadata (exit 1, printing nothing, for any other).
+    /// Record main's identity in the pair's metadata (a new commit), for a
+    /// pair that has none; with --force, replace the one recorded. The
+    /// spare must not be in use.
+    SetMain {
+        spare: PathBuf,
+        /// The pair's main device.
+        #[arg(long)]
+        main: PathBuf,
+        #[arg(long)]
+        force: bool,
+    },
+    /// For udev: print the role of a spare (its pair UUID) or of a main
+    /// (the pair it belongs to, the links it keeps) as udev properties
+    /// (exit 1, printing nothing, for any other device).
     Probe { device: PathBuf },
     /// The systemd generator: a unit per remaptab line, in the first
     /// directory systemd passes.
@@ -114,24 +126,61 @@ enum Command {
         #[arg(long)]
         prometheus: bool,
     },
-    /// Watch every remap device and report each event and change of
-    /// health on stdout and syslog, and to --program; runs until killed.
+    /// Watch every remap device, as mdadm --monitor does md arrays: report
+    /// each event (changes, changes undone between two scans, reloads,
+    /// degraded devices at start and every --reminder hours) on stdout and
+    /// syslog, to --program and, for bad news, by --mail; runs until killed
+    /// (or, with --oneshot, scans once).
     Monitor {
-        /// Run as `<program> <event> <device> <detail>` for each event.
+        /// Run as `<program> <event> <device> <detail>` for each event, in
+        /// the background.
         #[arg(long)]
         program: Option<PathBuf>,
-        /// Seconds between rescans for devices created or removed.
+        /// Seconds before a program (or sendmail) still running is killed.
+        #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..=86400))]
+        program_timeout: u32,
+        /// Seconds between scans when no device-mapper event comes.
         #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=3600))]
         interval: u32,
+        /// Mail bad news (and --test's messages) to this address, through
+        /// --sendmail (default: $DM_REMAP_MAIL, if set).
+        #[arg(long)]
+        mail: Option<String>,
+        /// The sendmail-compatible program --mail runs, as `<sendmail> -t`.
+        #[arg(long, default_value = "/usr/sbin/sendmail")]
+        sendmail: PathBuf,
+        /// Hours between reminders while a device stays degraded (0: none).
+        #[arg(long, default_value_t = 24.0)]
+        reminder: f64,
+        /// Scan once, report what a start reports (degraded devices), exit.
+        #[arg(long)]
+        oneshot: bool,
+        /// Send a TestMessage event for every device at start.
+        #[arg(long)]
+        test: bool,
     },
-    /// Copy a remap device onto a new disk (to move off a failing main):
-    /// lists the blocks whose data is lost first; blocks that cannot be
-    /// read are zeros on the new disk (exit 1, naming them).
+    /// Copy a remap device onto a new disk (to move off a failing main),
+    /// as ddrescue would: lists the blocks whose data is lost first; a
+    /// first pass copies 1 MiB chunks and skips those that fail, a second
+    /// reads them block by block; blocks that never read are zeros on the
+    /// new disk (exit 1, naming them). Refuses (exit 2) the pair's own
+    /// devices, a disk in use, and one that carries a signature.
     Migrate {
         /// The remap device (/dev/mapper/<name>).
         device: PathBuf,
-        /// The new disk, at least as large.
+        /// The new disk, at least as large; opened exclusively.
         to: PathBuf,
+        /// Write over a new disk that carries a signature (dm-remap
+        /// metadata, or anything `blkid -p` recognises).
+        #[arg(long)]
+        force: bool,
+        /// Record the copy's progress in this map file after every chunk
+        /// (copied, to retry, unreadable); when it exists, resume from it.
+        #[arg(long)]
+        map: Option<PathBuf>,
+        /// Further reads of a block that fails in the second pass.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(0..=100))]
+        retries: u32,
     },
     /// For tests: damage the metadata in a named way (`--list` names every
     /// case, what loading must then do, and the reason it must give, or -).
@@ -141,14 +190,27 @@ enum Command {
         #[arg(long, conflicts_with_all = ["spare", "case"])]
         list: bool,
     },
+    /// For packaging: print shell completions or the manual page, made
+    /// from this command line (`make install` writes them).
+    #[command(hide = true)]
+    GenerateDocs {
+        doc: dm_remap_tool::docs::Doc,
+        #[arg(required_if_eq("doc", "completions"))]
+        shell: Option<clap_complete::Shell>,
+    },
 }
 
 /// `generate`: the units run this very program, and dmsetup from where the
-/// system keeps it.
+/// system keeps it. Each bad remaptab line is reported on stderr (which
+/// systemd sends to the journal) and left out; that is no failure.
 fn generate(tab: &std::path::Path, dir: &std::path::Path) -> spare::Result<()> {
     let tool = std::env::current_exe().map_err(|e| spare::Error::Io(format!("cannot find myself: {e}")))?;
     let dmsetup = ["/usr/sbin/dmsetup", "/sbin/dmsetup"].map(PathBuf::from).into_iter().find(|p| p.exists());
-    generator::generate(tab, dir, &tool, &dmsetup.unwrap_or_else(|| "dmsetup".into())).map(|_| ())
+    let skipped = generator::generate(tab, dir, &tool, &dmsetup.unwrap_or_else(|| "dmsetup".into()))?;
+    for why in skipped {
+        eprintln!("dm-remap-generator: {}: {why} (line left out)", tab.display());
+    }
+    Ok(())
 }
 
 fn main() -> ExitCode {
@@ -162,7 +224,10 @@ fn main() -> ExitCode {
         Command::Repair { spare, salvage } => commands::repair(&spare, salvage),
         Command::Restore { spare, input } => restore::restore(&spare, &input),
         Command::Assemble { names, all, remaptab } => assemble::assemble(&remaptab, &names, all),
-        Command::Probe { device } => assemble::probe(&device),
+        Command::SetMain { spare, main, force } => commands::set_main(&spare, &main, force),
+        Command::Probe { device } => {
+            probe::probe(&device, remaptab::PATH.as_ref(), probe::RUN_DIR.as_ref(), &probe::UdevEnv::from_env())
+        }
         Command::FindMain { spare } => spare::Spare::open(&spare, false)
             .and_then(|s| s.pick())
             .and_then(|p| identity::find_main(&p.sb, std::path::Path::new("/sys/class/block")))
@@ -175,8 +240,21 @@ fn main() -> ExitCode {
             };
             report::status(&names, format)
         }
-        Command::Migrate { device, to } => migrate::migrate(&device, &to),
-        Command::Monitor { program, interval } => monitor::monitor(program.as_deref(), interval),
+        Command::Migrate { device, to, force, map, retries } => {
+            migrate::migrate(&device, &to, &migrate::Options { force, map, retries })
+        }
+        Command::Monitor { program, program_timeout, interval, mail, sendmail, reminder, oneshot, test } => {
+            monitor::monitor(&monitor::Options {
+                program,
+                program_timeout_s: program_timeout,
+                interval_s: interval,
+                mail: monitor::mail_address(mail),
+                sendmail,
+                reminder_h: reminder,
+                oneshot,
+                test,
+            })
+        }
         Command::Generate { dirs, remaptab } => generate(&remaptab, &dirs[0]),
         Command::Damage { list: true, .. } => {
             for c in damage::cases() {
@@ -188,6 +266,9 @@ fn main() -> ExitCode {
             spare::Spare::open(&spare, true).and_then(|dev| damage::apply(&dev, &case))
         }
         Command::Damage { .. } => Err(spare::Error::Usage("damage needs <spare> <case>, or --list".into())),
+        Command::GenerateDocs { doc, shell } => {
+            dm_remap_tool::docs::generate(<Cli as clap::CommandFactory>::command(), doc, shell, &mut std::io::stdout())
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -62,7 +62,8 @@ pub fn advice(s: &Status) -> Vec<&'static str> {
     a
 }
 
-fn text(name: &str, s: &Status) -> String {
+/// The text report of one device (`status` without `--json`; `monitor`'s mail).
+pub fn text(name: &str, s: &Status) -> String {
     let [w, r, rec, msg] = s.relocated;
     let left = s.spare_total - s.spare_used.min(s.spare_total);
     let up = |a: bool| if a { "answers" } else { "DOWN" };

@@ -1,10 +1,18 @@
 //! Metadata block I/O on a spare device or an image file.
+//!
+//! A block device is read and written with O_DIRECT: the kernel writes a
+//! live spare's metadata with bios that bypass the page cache, so a
+//! cached read could show an old commit (and a repair would write that
+//! old state back). A block device opened for writing is opened with
+//! O_EXCL: the kernel refuses it while a remap table (or a mount, or any
+//! other holder) has claimed it, so no command that writes can change the
+//! metadata under a live target.
 
 use dm_remap_core::format::{self, Record, SlotPick, LOG_START, MBLOCK};
 use dm_remap_core::journal::{self, LoadError};
 use std::fs::{File, OpenOptions};
 use std::io::{self, Seek, SeekFrom};
-use std::os::unix::fs::FileExt;
+use std::os::unix::fs::{FileExt, FileTypeExt, OpenOptionsExt};
 use std::path::Path;
 
 /// What went wrong, and which exit code it maps to.
@@ -32,13 +40,29 @@ pub struct Spare {
     path: String,
 }
 
+/// One metadata block in memory aligned for O_DIRECT.
+#[repr(C, align(4096))]
+struct Aligned([u8; MBLOCK]);
+
 impl Spare {
+    /// Opens a spare device or image: for `write`, exclusively (a device
+    /// a table holds is refused with EBUSY).
     pub fn open(path: &Path, write: bool) -> Result<Self> {
-        let file = OpenOptions::new()
-            .read(true)
-            .write(write)
-            .open(path)
-            .map_err(|e| Error::Io(format!("cannot open {}: {e}", path.display())))?;
+        let device = std::fs::metadata(path).is_ok_and(|m| m.file_type().is_block_device());
+        let mut flags = if device { libc::O_DIRECT } else { 0 };
+        if device && write {
+            flags |= libc::O_EXCL;
+        }
+        let file = OpenOptions::new().read(true).write(write).custom_flags(flags).open(path).map_err(|e| {
+            match e.raw_os_error() {
+                Some(libc::EBUSY) if write => Error::Io(format!(
+                    "{} is in use (a remap table, a mount or another holder has it): \
+                     refusing to write metadata under it; remove its table first",
+                    path.display()
+                )),
+                _ => Error::Io(format!("cannot open {}: {e}", path.display())),
+            }
+        })?;
         Ok(Self { file, path: path.display().to_string() })
     }
 
@@ -55,14 +79,18 @@ impl Spare {
     /// Reads metadata block `index`; a block cut short by the end of the
     /// device is an error.
     pub fn read(&self, index: u64, buf: &mut [u8; MBLOCK]) -> Result<()> {
+        let mut block = Box::new(Aligned([0; MBLOCK]));
         self.file
-            .read_exact_at(buf, index * MBLOCK as u64)
-            .map_err(|e| self.io(&format!("cannot read metadata block {index}"), e))
+            .read_exact_at(&mut block.0, index * MBLOCK as u64)
+            .map_err(|e| self.io(&format!("cannot read metadata block {index}"), e))?;
+        *buf = block.0;
+        Ok(())
     }
 
     pub fn write(&self, index: u64, buf: &[u8; MBLOCK]) -> Result<()> {
+        let block = Box::new(Aligned(*buf));
         self.file
-            .write_all_at(buf, index * MBLOCK as u64)
+            .write_all_at(&block.0, index * MBLOCK as u64)
             .map_err(|e| self.io(&format!("cannot write metadata block {index}"), e))
     }
 

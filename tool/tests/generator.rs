@@ -1,6 +1,7 @@
 //! The systemd generator's units, checked by systemd's own tools:
 //! `systemd-escape --path` for the device unit names, `systemd-analyze
-//! verify` for the units.
+//! verify` for the units (as systemd loads them from the generator
+//! directory, links and drop-ins included).
 
 use dm_remap_tool::generator::escape_path;
 use std::fs;
@@ -17,7 +18,13 @@ fn dir(name: &str) -> PathBuf {
 }
 
 fn run(program: &str, args: &[&str]) -> String {
-    let out = Command::new(program).args(args).output().unwrap_or_else(|e| panic!("{program}: {e}"));
+    run_env(program, args, &[])
+}
+
+/// `run` with more environment variables.
+fn run_env(program: &str, args: &[&str], env: &[(&str, &str)]) -> String {
+    let out = Command::new(program).args(args).envs(env.iter().copied()).output();
+    let out = out.unwrap_or_else(|e| panic!("{program}: {e}"));
     let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{program} {args:?}: {text}");
     text
@@ -38,7 +45,7 @@ fn units_per_line() {
     fs::write(
         &tab,
         format!(
-            "data /dev/disk/by-id/virtio-main UUID={UUID} nofail\n\
+            "data /dev/disk/by-id/virtio-main UUID={UUID} nofail,x-systemd.device-timeout=5min\n\
              plain /dev/vda /dev/vdb block_size=65536\n\
              manual /dev/vdc /dev/vdd noauto\n"
         ),
@@ -49,37 +56,53 @@ fn units_per_line() {
     let tool = env!("CARGO_BIN_EXE_dm-remap-tool");
     run(tool, &["generate", "--remaptab", tab.to_str().unwrap(), out.to_str().unwrap(), "/tmp", "/tmp"]);
     let data = fs::read_to_string(out.join("dm-remap-data.service")).unwrap();
-    let devices = format!("dev-disk-by\\x2did-virtio\\x2dmain.device dev-disk-by\\x2dremap\\x2duuid-{}.device", {
-        UUID.replace('-', "\\x2d")
-    });
-    assert!(data.contains(&format!("BindsTo={devices}\n")), "{data}");
-    assert!(data.contains(&format!("After={devices}\n")), "{data}");
-    assert!(data.contains("Before=local-fs-pre.target umount.target\n"), "{data}");
+    let main = "dev-disk-by\\x2did-virtio\\x2dmain.device";
+    let devices = format!("{main} dev-disk-by\\x2dremap\\x2duuid-{}.device", UUID.replace('-', "\\x2d"));
+    assert!(data.contains(&format!("\nRequires={devices}\n")), "{data}");
+    assert!(data.contains(&format!("\nAfter={devices}\n")), "{data}");
+    assert!(!data.contains("\nBindsTo="), "{data}");
+    assert!(!data.contains("\nBefore=local-fs-pre.target"), "{data}");
     assert!(data.contains(&format!("ExecStart={tool} assemble --remaptab {} data\n", tab.display())), "{data}");
     let plain = fs::read_to_string(out.join("dm-remap-plain.service")).unwrap();
-    assert!(plain.contains("BindsTo=dev-vda.device dev-vdb.device\n"), "{plain}");
-    assert!(!out.join("dm-remap-manual.service").exists(), "a noauto line has a unit");
-    // nofail: wanted; otherwise required by local-fs-pre.target.
-    let wanted = out.join("local-fs-pre.target.wants/dm-remap-data.service");
-    let required = out.join("local-fs-pre.target.requires/dm-remap-plain.service");
-    assert_eq!(fs::read_link(wanted).unwrap(), out.join("dm-remap-data.service"));
-    assert_eq!(fs::read_link(required).unwrap(), out.join("dm-remap-plain.service"));
-    for unit in ["dm-remap-data.service", "dm-remap-plain.service"] {
-        let text = run("systemd-analyze", &["verify", "--man=no", out.join(unit).to_str().unwrap()]);
-        assert!(!text.contains(unit), "systemd-analyze verify on {unit}: {text}");
+    assert!(plain.contains("\nRequires=dev-vda.device dev-vdb.device\n"), "{plain}");
+    assert!(plain.contains("\nBefore=local-fs-pre.target\n"), "{plain}");
+    // Every line is startable on demand through its mapped device; only
+    // lines without noauto at boot.
+    for (link, unit) in [
+        ("local-fs.target.wants", "data"),
+        ("dev-mapper-data.device.requires", "data"),
+        ("local-fs.target.wants", "plain"),
+        ("local-fs-pre.target.requires", "plain"),
+        ("dev-mapper-plain.device.requires", "plain"),
+        ("dev-mapper-manual.device.requires", "manual"),
+    ] {
+        let unit = format!("dm-remap-{unit}.service");
+        assert_eq!(fs::read_link(out.join(link).join(&unit)).unwrap(), Path::new("..").join(&unit), "{link}");
+    }
+    assert!(!out.join("local-fs-pre.target.requires/dm-remap-data.service").exists());
+    assert!(!out.join("local-fs.target.wants/dm-remap-manual.service").exists());
+    // Checked as systemd loads them: from the generator directory as a unit
+    // path, with the links and the device drop-ins.
+    let path = format!("{}:", out.display());
+    for unit in ["dm-remap-data.service", "dm-remap-plain.service", "dm-remap-manual.service", main] {
+        let text = run_env("systemd-analyze", &["verify", "--man=no", unit], &[("SYSTEMD_UNIT_PATH", &path)]);
+        assert!(text.is_empty(), "systemd-analyze verify on {unit}: {text}");
     }
     fs::remove_dir_all(&d).unwrap();
 }
 
 #[test]
-fn refuses_a_bad_remaptab() {
+fn leaves_out_a_bad_line() {
     let d = dir("bad");
     let tab = d.join("remaptab");
-    fs::write(&tab, "data /dev/vda\n").unwrap();
+    fs::write(&tab, "data /dev/vda\nother /dev/vdb /dev/vdc\n").unwrap();
     let tool = env!("CARGO_BIN_EXE_dm-remap-tool");
-    let out = Command::new(tool).args(["generate", "--remaptab", tab.to_str().unwrap(), "/tmp"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("line 1: 2 fields"));
+    let out = Command::new(tool).args(["generate", "--remaptab", tab.to_str().unwrap(), d.to_str().unwrap()]).output();
+    let out = out.unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.starts_with(&format!("dm-remap-generator: {}: line 1: 2 fields", tab.display())), "{err}");
+    assert!(d.join("dm-remap-other.service").exists() && !d.join("dm-remap-data.service").exists());
     fs::remove_dir_all(&d).unwrap();
 }
 
