@@ -4,7 +4,10 @@
 # print one result line per test plus the boot's own checks.
 # Usage: vm-run.sh <boot name> <initramfs> <test>...
 # DMR_DISKS="a.img b.img ..." attaches raw images as /dev/vda, /dev/vdb, ...
-# (they persist across boots, for tests of a real reboot). DMR_KERNEL
+# (they persist across boots, for tests of a real reboot). DMR_ROOT=<qcow2>
+# boots that root image (scripts/mkrootfs.sh, under an overlay) with
+# systemd as PID 1 instead of the initramfs (pass - as <initramfs>): it is
+# /dev/vda, and the DMR_DISKS follow. DMR_KERNEL
 # picks the kernel (see common.sh). DMR_VM_KILL="<marker> <seconds>" kills
 # QEMU (SIGKILL, like a power cut) that many seconds after the console
 # prints the marker, and prints nothing else (scripts/vm-kill.sh).
@@ -13,7 +16,7 @@ source "$(dirname "$0")/common.sh"
 BOOT=$1 INITRD=$2
 shift 2
 KDIR=$(kernel_cache_dir)
-[ -f "$INITRD" ] || die "no initramfs at $INITRD"
+[ -f "$INITRD" ] || [ -n "${DMR_ROOT:-}" ] || die "no initramfs at $INITRD"
 PER_TEST=${DMR_TEST_TIMEOUT:-300}
 LOGDIR=$TOP/out/logs
 mkdir -p "$LOGDIR"
@@ -36,6 +39,11 @@ fi
 
 disks=()
 n=0
+initrd=(-initrd "$INITRD") root=
+if [ -n "${DMR_ROOT:-}" ]; then
+	disks+=(-drive "file=$DMR_ROOT,format=qcow2,if=none,id=root,cache=unsafe" -device virtio-blk-pci,drive=root)
+	initrd=() root="root=/dev/vda rw rootfstype=ext4 init=/lib/systemd/systemd"
+fi
 for d in ${DMR_DISKS:-}; do
 	# The image's name is the disk's serial (/sys/block/vdX/serial).
 	disks+=(-drive "file=$d,format=raw,if=none,id=disk$n,cache=none"
@@ -46,8 +54,8 @@ tests=$(IFS=,; echo "$*")
 # scsi_debug (built in) adds no disk at boot: a test adds its host.
 limit=$((60 + PER_TEST * $#))
 qemu=(qemu-system-x86_64 "${accel[@]}" -m 2G -smp 2
-	-nographic -no-reboot -kernel "$KDIR/arch/x86/boot/bzImage" -initrd "$INITRD" "${disks[@]}"
-	-append "console=ttyS0 panic=-1 brd.rd_nr=4 brd.rd_size=65536 scsi_debug.add_host=0 dmr.tests=$tests dmr.timeout=$PER_TEST ${DMR_VM_APPEND:-}")
+	-nographic -no-reboot -kernel "$KDIR/arch/x86/boot/bzImage" "${initrd[@]}" "${disks[@]}"
+	-append "$root console=ttyS0 panic=-1 brd.rd_nr=4 brd.rd_size=65536 scsi_debug.add_host=0 dmr.tests=$tests dmr.timeout=$PER_TEST ${DMR_VM_APPEND:-}")
 if [ -n "${DMR_VM_KILL:-}" ]; then
 	read -r marker after <<<"$DMR_VM_KILL"
 	: >"$LOG" # before the first grep, which can come before QEMU's redirection

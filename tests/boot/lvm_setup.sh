@@ -1,0 +1,41 @@
+# First boot of the LVM scenario, as an admin sets a pair up on a running
+# system: format the spare for main, a remaptab line (main by id, the
+# spare by the pair's UUID), the generator's unit started by systemctl,
+# then LVM on the remap device (PV, VG, LV), ext4 on the LV, mounted from
+# /etc/fstab by UUID; data and remaps are written, their sums kept on the
+# root disk for the next boots (lvm_reboot).
+. /tests/lib.sh
+boot_ok 300
+main=/dev/disk/by-id/virtio-main spare=/dev/disk/by-id/virtio-spare
+out=$(dm-remap-tool format $spare --main $main) || fail "format: $out"
+uuid=$(dm-remap-tool dump $spare | awk '/^uuid:/{print $2}')
+printf '# name main spare options\ndata %s UUID=%s\n' $main "$uuid" >/etc/remaptab
+systemctl daemon-reload
+# LVM must not read the raw main, which holds the same PV header as the
+# remap device: reject it by the link udev gives every main (as the admin
+# guide says).
+printf 'devices {\n\tglobal_filter = [ "r|^/dev/disk/by-remap-main/|" ]\n}\n' >>/etc/lvm/lvmlocal.conf
+lvmconfig devices/global_filter | grep -qF 'r|^/dev/disk/by-remap-main/|' ||
+	fail "lvmlocal.conf's filter: $(lvmconfig devices/global_filter 2>&1)"
+udevadm trigger --action=change "$(readlink -f $main)"
+udevadm settle
+[ -e /dev/disk/by-remap-main/data ] || fail "main is not marked: $(udevadm info --query=property $main)"
+systemctl start dm-remap-data.service || fail "the unit did not start: $(systemctl status --no-pager dm-remap-data 2>&1)"
+[ -b /dev/mapper/data ] || fail "no /dev/mapper/data"
+pvcreate -q /dev/mapper/data && vgcreate -q vgdata /dev/mapper/data && lvcreate -q -y -L 40M -n lv vgdata ||
+	fail "LVM on the remap device"
+mkfs.ext4 -q /dev/vgdata/lv || fail "mkfs.ext4"
+udevadm settle
+fsuuid=$(blkid -s UUID -o value /dev/vgdata/lv)
+mkdir -p /mnt/data
+echo "UUID=$fsuuid /mnt/data ext4 defaults 0 2" >>/etc/fstab
+systemctl daemon-reload
+mount /mnt/data || fail "mount from fstab"
+dd if=/dev/urandom of=/mnt/data/file bs=1M count=8 status=none && sync
+# Some of the LV's blocks move to the spare.
+dmsetup message data 0 remap 8192 64 >/dev/null || fail "remap message"
+(cd /mnt/data && sha256sum file) >/root/sums
+dmsetup message data 0 list | md5sum >/root/list
+echo "$fsuuid" >/root/fsuuid
+[ "$(dmsetup status data | awk '{print $4}')" = 64 ] || fail "64 remaps expected: $(dmsetup status data)"
+say "pair $uuid, LVM and ext4 (UUID=$fsuuid) on it, mounted from fstab; 64 blocks remapped"
