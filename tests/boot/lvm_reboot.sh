@@ -2,7 +2,9 @@
 # bring everything up by themselves. The remap device is assembled by the
 # generator's unit, the VG is autoactivated on it, fstab mounts the LV by
 # UUID; the raw main is a member of its pair for udev (no by-uuid link, no
-# LVM on it), and data and remaps are as the first boot left them.
+# LVM on it), and data and remaps are as the first boot left them. Then
+# the line and the mount become nofail, with a 10 min device timeout, for
+# lvm_nofail's boot without main.
 . /tests/lib.sh
 boot_ok 300
 main=$(by_serial main)
@@ -21,4 +23,6 @@ fsuuid=$(cat /root/fsuuid)
 	fail "by-uuid/$fsuuid: $(ls -l /dev/disk/by-uuid)"
 (cd /mnt/data && sha256sum -c /root/sums) || fail "the data differs"
 [ "$(dmsetup message data 0 list | md5sum)" = "$(cat /root/list)" ] || fail "the remaps differ"
+sed -i 's|^data .*|& nofail,x-systemd.device-timeout=10min|' /etc/remaptab
+sed -i 's|/mnt/data ext4 defaults|/mnt/data ext4 defaults,nofail|' /etc/fstab
 say "main $main hidden; VG on /dev/mapper/data, LV mounted from fstab by UUID; data and 64 remaps intact"

@@ -96,11 +96,33 @@ wait_line /tmp/mail "^Subject: dm-remap TransientEvent on r (" "no mail"
 tool status r >/tmp/st || fail "status: $(cat /tmp/st)"
 grep -q "^r: degraded$" /tmp/st && grep -q "^  pending blocks:     1$" /tmp/st &&
 	grep -q "^  advice: .*rewritten whole" /tmp/st || fail "status text: $(cat /tmp/st)"
-tool status --json | grep -q '"device":"r".*"pending":1' || fail "status --json: $(tool status --json)"
-tool status --prometheus | grep -q '^dm_remap_pending_blocks{device="r"} 1$' ||
-	fail "status --prometheus: $(tool status --prometheus)"
-tool status --prometheus | grep -q '^dm_remap_relocations_total{device="r",cause="message"} 4$' ||
-	fail "status --prometheus: $(tool status --prometheus)"
+# The pair: its UUID (the spare's metadata), devices, identity (the module
+# formatted the spare: none recorded), block size, pending blocks.
+uuid=$(tool dump /dev/ram1 | sed -n 's/^uuid: *//p')
+[ -n "$uuid" ] || fail "dump: no uuid: $(tool dump /dev/ram1)"
+for l in "  uuid:               $uuid" "  block size:         4096 bytes" "  pending list:       main block 100 (lost)" \
+	"  main identity:      none recorded (dm-remap-tool set-main records one)"; do
+	grep -qxF "$l" /tmp/st || fail "status text: no '$l' in: $(cat /tmp/st)"
+done
+grep -q "^  main:               /dev/mapper/dmain ([0-9]*:[0-9]*)$" /tmp/st &&
+	grep -q "^  spare:              /dev/ram1 ([0-9]*:[0-9]*)$" /tmp/st || fail "status devices: $(cat /tmp/st)"
+# Since-load counters under their own heading, after the lifetime ones.
+sed -n '/^  lifetime /,/^  since the table was loaded (or clear_stats):$/p' /tmp/st |
+	grep -q "^  reallocated blocks: 5$" || fail "status lifetime: $(cat /tmp/st)"
+sed -n '/^  since the table was loaded (or clear_stats):$/,/^  now:$/p' /tmp/st |
+	grep -q "^  relocations:        write errors [0-9]*, .*, requested 4$" || fail "status since load: $(cat /tmp/st)"
+tool status --json >/tmp/sj || fail "status --json: $(cat /tmp/sj)"
+grep -q '"device":"r".*"pending":1' /tmp/sj && grep -q "\"uuid\":\"$uuid\"" /tmp/sj &&
+	grep -q '"pending_list":\[{"main_block":100,"spare_block":[0-9]*,"state":"lost"}\]' /tmp/sj &&
+	grep -q '"since_load":{' /tmp/sj && grep -q '"errors":\[\]' /tmp/sj || fail "status --json: $(cat /tmp/sj)"
+tool status --prometheus >/tmp/sp || fail "status --prometheus: $(cat /tmp/sp)"
+grep -q '^dm_remap_pending_blocks{device="r"} 1$' /tmp/sp &&
+	grep -q '^dm_remap_relocations_total{device="r",cause="message"} 4$' /tmp/sp &&
+	grep -q "^dm_remap_info{device=\"r\",uuid=\"$uuid\",main=\"/dev/mapper/dmain\",spare=\"/dev/ram1\",block_size_bytes=\"4096\"} 1$" /tmp/sp &&
+	grep -q '^dm_remap_metadata_state{device="r",state="ok"} 1$' /tmp/sp &&
+	grep -q '^dm_remap_ignored_errors_total{device="r"} [0-9]*$' /tmp/sp &&
+	[ "$(grep -c '^# TYPE ' /tmp/sp)" = 15 ] && [ "$(grep -c '^# HELP ' /tmp/sp)" = 15 ] ||
+	fail "status --prometheus: $(cat /tmp/sp)"
 
 # --oneshot reports the degraded device (as mdadm's DegradedArray) and
 # exits.

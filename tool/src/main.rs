@@ -114,9 +114,11 @@ enum Command {
         #[arg(long, default_value = remaptab::PATH)]
         remaptab: PathBuf,
     },
-    /// One report per remap device (or those named): reallocated and
-    /// pending blocks, relocations by cause, spare left, health and what
-    /// to do.
+    /// One report per remap device (or those named): the pair (UUID, main
+    /// and spare, main's identity, block size), its lifetime counters
+    /// (reallocated and pending blocks, which blocks are pending, spare
+    /// left), those since the table was loaded (relocations by cause, I/O
+    /// errors), health and what to do.
     Status {
         names: Vec<String>,
         #[arg(long, conflicts_with = "prometheus")]

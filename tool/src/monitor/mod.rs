@@ -125,11 +125,13 @@ fn scan_once(watch: &mut Watch, failures: &mut scan::Failures, notify: &mut Noti
     Ok(())
 }
 
-/// Device `name`'s status report as `dm-remap-tool status` prints it, as
-/// the last scan saw it (for mail).
+/// Device `name`'s status report as `dm-remap-tool status` prints it: its
+/// counters as the last scan saw them, what is said of the pair read now
+/// (for mail).
 fn status_report(watch: &Watch, name: &str) -> Option<String> {
-    let s = Status::parse(watch.fields(name)?).ok()?;
-    Some(report::text(name, &s))
+    let status = Status::parse(watch.fields(name)?).ok()?;
+    let pair = report::Pair::read(name, &status);
+    Some(report::text(&report::Report { name, status, pair }))
 }
 
 #[cfg(test)]

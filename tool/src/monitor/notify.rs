@@ -16,13 +16,33 @@ use std::time::{Duration, Instant};
 const MAX_RUNNING: usize = 32;
 
 /// Logs a line of the monitor's own on stdout and to syslog (daemon.warning
-/// if `bad`, else daemon.info); no syslog socket is not an error.
+/// if `bad`, else daemon.info); no syslog socket is not an error. Under
+/// systemd, when stdout is the journal, the line goes there once, with its
+/// priority as the journal's `<n>` prefix, and not to syslog as well.
 pub fn log(bad: bool, line: &str) {
+    if stdout_is_journal() {
+        println!("<{}>{line}", if bad { 4 } else { 6 });
+        return;
+    }
     println!("{line}");
     let prio = if bad { 28 } else { 30 };
     if let Ok(sock) = UnixDatagram::unbound() {
         let _ = sock.send_to(format!("<{prio}>dm-remap-monitor: {line}").as_bytes(), "/dev/log");
     }
+}
+
+/// Whether stdout is the journal's stream: systemd names it in
+/// `JOURNAL_STREAM` as `<device>:<inode>`.
+fn stdout_is_journal() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let stream = std::env::var("JOURNAL_STREAM").unwrap_or_default();
+    let stdout = std::fs::metadata("/proc/self/fd/1");
+    stdout.is_ok_and(|m| is_stream(&stream, m.dev(), m.ino()))
+}
+
+/// Whether `JOURNAL_STREAM`'s value `stream` names the file `dev`:`ino`.
+fn is_stream(stream: &str, dev: u64, ino: u64) -> bool {
+    stream.split_once(':').is_some_and(|(d, i)| d.parse() == Ok(dev) && i.parse() == Ok(ino))
 }
 
 /// Where `--mail` goes.
@@ -202,5 +222,13 @@ mod tests {
             std::thread::sleep(Duration::from_millis(20));
         }
         assert!(ended(pid.trim()), "the program's child {pid} outlived it");
+    }
+
+    #[test]
+    fn the_journal_is_known_by_its_stream() {
+        assert!(is_stream("22:4719", 22, 4719));
+        assert!(!is_stream("22:4719", 22, 4718));
+        assert!(!is_stream("", 22, 4719));
+        assert!(!is_stream("22", 22, 4719));
     }
 }
