@@ -13,7 +13,7 @@ APT_PKGS=(
 	systemd # systemd-escape and systemd-analyze check the generator's units (tool/tests/generator.rs)
 	udev    # the VM's assembly tests run the udev rule under the real systemd-udevd
 	debootstrap qemu-utils e2fsprogs # the real-boot tests' root image (scripts/mkrootfs.sh)
-	groff-base man-db zsh fish       # tests/install.sh renders the man pages and parses the completions
+	groff-base man-db zsh fish shellcheck # tests/install.sh: man pages, completions, the shell scripts
 )
 # `install-deps.sh --bench`: also what the benchmark's chart needs.
 [ "${1:-}" = --bench ] && APT_PKGS+=(python3-matplotlib)
