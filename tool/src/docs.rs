@@ -77,6 +77,14 @@ pub fn manpage(cmd: Command) -> String {
     let version = cmd.get_version().unwrap_or_default().to_string();
     let about = cmd.get_about().map(|a| a.to_string()).unwrap_or_default();
     let mut r = Roff::new();
+    head(&mut r, &name, &version, &about);
+    options_and_commands(&mut r, &cmd, &name);
+    tail(&mut r);
+    r.render()
+}
+
+/// The title, NAME, SYNOPSIS and DESCRIPTION.
+fn head(r: &mut Roff, name: &str, version: &str, about: &str) {
     let source = format!("{name} {version}");
     r.control("TH", [name.to_uppercase().as_str(), "8", "\"\"", &source, "System Administration"]);
     // No hyphenation of option names, ragged right.
@@ -86,13 +94,13 @@ pub fn manpage(cmd: Command) -> String {
     r.text([roman(format!("{name} - {about}"))]);
 
     r.control("SH", ["SYNOPSIS"]);
-    r.text([bold(name.as_str()), roman(" "), italic("command"), roman(" ["), italic("options"), roman("]")]);
+    r.text([bold(name), roman(" "), italic("command"), roman(" ["), italic("options"), roman("]")]);
     r.control("br", []);
-    r.text([bold(name.as_str()), roman(" {"), bold("--help"), roman(" | "), bold("--version"), roman("}")]);
+    r.text([bold(name), roman(" {"), bold("--help"), roman(" | "), bold("--version"), roman("}")]);
 
     r.control("SH", ["DESCRIPTION"]);
     r.text([
-        bold(name.as_str()),
+        bold(name),
         roman(
             " works on the metadata that the dm-remap device-mapper target keeps on its spare device \
              (on a block device or an image file): it formats, checks, dumps, restores and repairs it; \
@@ -105,28 +113,35 @@ pub fn manpage(cmd: Command) -> String {
              generator (generate).",
         ),
     ]);
+}
 
+/// OPTIONS, and COMMANDS: each visible command with its synopsis,
+/// description and documented arguments.
+fn options_and_commands(r: &mut Roff, cmd: &Command, name: &str) {
     r.control("SH", ["OPTIONS"]);
     for arg in cmd.get_arguments().filter(|a| !a.is_hide_set()) {
-        argument(&mut r, arg);
+        argument(r, arg);
     }
 
     r.control("SH", ["COMMANDS"]);
     for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
         r.control("SS", [sub.get_name().replace('-', "\\-").as_str()]);
-        r.text(synopsis(&name, sub));
+        r.text(synopsis(name, sub));
         r.control("PP", []);
-        paragraphs(&mut r, &sub.get_long_about().or(sub.get_about()).map(|a| a.to_string()).unwrap_or_default());
+        paragraphs(r, &sub.get_long_about().or(sub.get_about()).map(|a| a.to_string()).unwrap_or_default());
         let args: Vec<&Arg> = sub
             .get_arguments()
             .filter(|a| !a.is_hide_set() && !["help", "version"].contains(&a.get_id().as_str()))
             .filter(|a| a.get_long_help().or(a.get_help()).is_some())
             .collect();
         for arg in args {
-            argument(&mut r, arg);
+            argument(r, arg);
         }
     }
+}
 
+/// EXIT STATUS, FILES and SEE ALSO.
+fn tail(r: &mut Roff) {
     r.control("SH", ["EXIT STATUS"]);
     for (code, what) in EXIT_STATUS {
         r.control("TP", []);
@@ -154,7 +169,6 @@ pub fn manpage(cmd: Command) -> String {
         refs.extend([bold(name), roman(format!("({section}{sep}"))]);
     }
     r.text(refs);
-    r.render()
 }
 
 /// `dm-remap-tool <command> <options> <positionals>`, as one line.

@@ -216,8 +216,19 @@ fn generate(tab: &std::path::Path, dir: &std::path::Path) -> spare::Result<()> {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let result = match cli.command {
+    let (code, m) = match run(Cli::parse().command) {
+        Ok(()) => return ExitCode::SUCCESS,
+        Err(spare::Error::Metadata(m)) => (EXIT_METADATA, m),
+        Err(spare::Error::Usage(m)) => (EXIT_USAGE, m),
+        Err(spare::Error::Io(m)) => (EXIT_IO, m),
+    };
+    eprintln!("dm-remap-tool: {m}");
+    ExitCode::from(code)
+}
+
+/// Runs one command.
+fn run(command: Command) -> spare::Result<()> {
+    match command {
         Command::Format { spare, main, main_sectors, block_size, force } => {
             commands::format(&spare, main.as_deref(), main_sectors, block_size, force)
         }
@@ -246,45 +257,30 @@ fn main() -> ExitCode {
             migrate::migrate(&device, &to, &migrate::Options { force, map, retries })
         }
         Command::Monitor { program, program_timeout, interval, mail, sendmail, reminder, oneshot, test } => {
-            monitor::monitor(&monitor::Options {
-                program,
-                program_timeout_s: program_timeout,
-                interval_s: interval,
-                mail: monitor::mail_address(mail),
-                sendmail,
-                reminder_h: reminder,
-                oneshot,
-                test,
-            })
+            let mail = monitor::mail_address(mail);
+            let (program_timeout_s, interval_s, reminder_h) = (program_timeout, interval, reminder);
+            let o =
+                monitor::Options { program, program_timeout_s, interval_s, mail, sendmail, reminder_h, oneshot, test };
+            monitor::monitor(&o)
         }
         Command::Generate { dirs, remaptab } => generate(&remaptab, &dirs[0]),
-        Command::Damage { list: true, .. } => {
+        Command::Damage { spare, case, list } => damage_command(spare, case, list),
+        Command::GenerateDocs { doc, shell } => {
+            dm_remap_tool::docs::generate(<Cli as clap::CommandFactory>::command(), doc, shell, &mut std::io::stdout())
+        }
+    }
+}
+
+/// `damage`: `--list`, or one case applied to a spare.
+fn damage_command(spare: Option<PathBuf>, case: Option<String>, list: bool) -> spare::Result<()> {
+    match (spare, case) {
+        _ if list => {
             for c in damage::cases() {
                 println!("{} {} {}", c.name, c.expect.name(), c.reason.unwrap_or("-"));
             }
             Ok(())
         }
-        Command::Damage { spare: Some(spare), case: Some(case), .. } => {
-            spare::Spare::open(&spare, true).and_then(|dev| damage::apply(&dev, &case))
-        }
-        Command::Damage { .. } => Err(spare::Error::Usage("damage needs <spare> <case>, or --list".into())),
-        Command::GenerateDocs { doc, shell } => {
-            dm_remap_tool::docs::generate(<Cli as clap::CommandFactory>::command(), doc, shell, &mut std::io::stdout())
-        }
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(spare::Error::Metadata(m)) => {
-            eprintln!("dm-remap-tool: {m}");
-            ExitCode::from(EXIT_METADATA)
-        }
-        Err(spare::Error::Usage(m)) => {
-            eprintln!("dm-remap-tool: {m}");
-            ExitCode::from(EXIT_USAGE)
-        }
-        Err(spare::Error::Io(m)) => {
-            eprintln!("dm-remap-tool: {m}");
-            ExitCode::from(EXIT_IO)
-        }
+        (Some(spare), Some(case)) => spare::Spare::open(&spare, true).and_then(|dev| damage::apply(&dev, &case)),
+        _ => Err(spare::Error::Usage("damage needs <spare> <case>, or --list".into())),
     }
 }
