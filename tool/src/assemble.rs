@@ -12,6 +12,7 @@ use crate::commands::{self, uuid_str};
 use crate::dmsetup;
 use crate::identity;
 use crate::remaptab::{self, Dev, Entry};
+use crate::report::pair::{dev_in, SYS_DEV_BLOCK};
 use crate::spare::{Error, Result, Spare};
 use dm_remap_core::format;
 use std::fs;
@@ -57,14 +58,14 @@ pub fn assemble(tab: &Path, names: &[String], all: bool) -> Result<()> {
 }
 
 fn one(e: &Entry) -> Result<String> {
+    if let Ok(table) = dmsetup::run(&["table", &e.name]) {
+        return same_devices(&table, e).map(|()| "already assembled".to_string());
+    }
     let spare = match &e.spare {
         Dev::Path(p) => p.clone(),
         Dev::Uuid(u) => find_spare(u, Path::new(SYS_BLOCK))?,
     };
     let main_sectors = Spare::open(&e.main, false)?.sectors()?;
-    if let Ok(table) = dmsetup::run(&["table", &e.name]) {
-        return same_devices(&table, &e.main, &spare).map(|()| "already assembled".to_string());
-    }
     let note = format_if_asked(e, &spare)?;
     let sb = Spare::open(&spare, false)?.pick()?.sb;
     let checked = identity::check_main(&sb, &e.main, main_sectors)?;
@@ -150,18 +151,30 @@ fn slaves(dir: &Path) -> Vec<String> {
 }
 
 /// Whether an existing device's table (`0 <len> remap <main> <spare> …`,
-/// devices as major:minor) uses `main` and `spare`.
-fn same_devices(table: &str, main: &Path, spare: &Path) -> Result<()> {
+/// devices as major:minor) is line `e`'s: main is the line's, and so is
+/// the spare (its path, or the device the table names holds the line's
+/// pair: no scan of every disk for a device that is up).
+fn same_devices(table: &str, e: &Entry) -> Result<()> {
     let words: Vec<&str> = table.split_whitespace().collect();
     let number = |p: &Path| {
         let rdev = fs::metadata(p).map_err(|e| Error::Io(format!("cannot stat {}: {e}", p.display())))?.rdev();
         let (major, minor) = identity::split_dev(rdev);
         Ok::<_, Error>(format!("{major}:{minor}"))
     };
-    match words.as_slice() {
-        [_, _, "remap", m, s, ..] if *m == number(main)? && *s == number(spare)? => Ok(()),
-        _ => Err(Error::Metadata(format!("a device of this name exists with another table: {}", table.trim()))),
+    let holds = |dev: &str, uuid: &str| {
+        let node = dev_in(Path::new(SYS_DEV_BLOCK), dev).node.map(PathBuf::from);
+        let pick = node.map(|n| Spare::open(&n, false).and_then(|s| s.pick()));
+        pick.is_some_and(|p| p.is_ok_and(|p| uuid_str(&p.sb.uuid) == uuid))
+    };
+    let same = match (words.as_slice(), &e.spare) {
+        ([_, _, "remap", m, s, ..], Dev::Path(p)) => *m == number(&e.main)? && *s == number(p)?,
+        ([_, _, "remap", m, s, ..], Dev::Uuid(u)) => *m == number(&e.main)? && holds(s, u),
+        _ => false,
+    };
+    if same {
+        return Ok(());
     }
+    Err(Error::Metadata(format!("a device of this name exists with another table: {}", table.trim())))
 }
 
 #[cfg(test)]

@@ -126,7 +126,7 @@ pub fn dev_in(sysfs: &Path, dev: &str) -> Dev {
 }
 
 /// Where the kernel lists block devices by number.
-const SYS_DEV_BLOCK: &str = "/sys/dev/block";
+pub const SYS_DEV_BLOCK: &str = "/sys/dev/block";
 
 /// What an error says.
 fn why(e: Error) -> String {
