@@ -99,21 +99,35 @@ run 4 "$TOP/scripts/vm-run.sh" assemble-2 "$initrd" assemble_swapped
 unset DMR_DISKS
 # The real boot: systemd as PID 1 over a root image of Debian's packages
 # (scripts/mkrootfs.sh) with dm-remap installed by `make install-tools`;
-# the root disk is an overlay that the scenario's boots share. LVM and
-# ext4 from fstab by UUID on a remap device; the second boot has the
-# disks in another order, and everything comes up by itself (and the
-# monitor service mails a second pair's failure); the third boot, whose
-# line and mount are then nofail, has no main, and does not wait for it.
+# the root disk is an overlay that the scenario's boots share, main and
+# the spare are SCSI disks. LVM and ext4 from fstab by UUID on a remap
+# device; the second boot has the disks in another order, and everything
+# comes up by itself; then main fails under the running system (QEMU's
+# blkdebug: medium errors on all of one block, one read of another) and
+# the monitor service reports it. In the third boot, whose line and mount
+# are then nofail, main is missing: the boot does not wait for it, and
+# main plugged in later is assembled and mounted, the relocations kept;
+# then the disks are pulled out and plugged in again, main first.
 "$TOP/scripts/mkrootfs.sh" "$KDIR" dm-remap.ko out/root.img
 d=out/boot-disks
 rm -rf $d && mkdir -p $d && truncate -s 64M $d/main.img $d/other.img && truncate -s 16M $d/spare.img
 qemu-img create -q -f qcow2 -b "$TOP/out/root.img" -F raw $d/root.qcow2
+# Main's failures from the second boot on: every sector of LV "pattern"'s
+# block 512 (main's sectors 88064 to 88071) fails reads, its block 520
+# fails one (tests/boot/main_fails.sh).
+for s in $(seq 88064 88071) 88128; do
+	once=off
+	[ "$s" != 88128 ] || once=on
+	printf '[inject-error]\nevent = "read_aio"\niotype = "read"\nerrno = "61"\nsector = "%s"\nonce = "%s"\n\n' $s $once
+done >$d/main.blkdebug
 export DMR_ROOT=$d/root.qcow2
-log "VM boots 'systemd-1' and 'systemd-2': systemd, udev, LVM and fstab over a remap device"
-DMR_DISKS="$d/main.img $d/spare.img $d/other.img" run 4 "$TOP/scripts/vm-run.sh" systemd-1 - lvm_setup
-DMR_DISKS="$d/other.img $d/spare.img $d/main.img" run 5 "$TOP/scripts/vm-run.sh" systemd-2 - lvm_reboot monitor_service
-log "VM boot 'systemd-3': the nofail line's main is missing"
-DMR_DISKS="$d/other.img $d/spare.img" run 4 "$TOP/scripts/vm-run.sh" systemd-3 - lvm_nofail
+log "VM boots 'systemd-1' and 'systemd-2': systemd, udev, LVM and fstab over a remap device; main fails"
+DMR_DISKS="scsi:$d/main.img scsi:$d/spare.img $d/other.img" run 4 "$TOP/scripts/vm-run.sh" systemd-1 - lvm_setup
+export DMR_BLKDEBUG=main=$d/main.blkdebug
+DMR_DISKS="$d/other.img scsi:$d/spare.img scsi:$d/main.img" run 5 "$TOP/scripts/vm-run.sh" systemd-2 - lvm_reboot main_fails
+log "VM boot 'systemd-3': the nofail line's main is missing, then plugged in"
+DMR_DISKS="$d/other.img scsi:$d/spare.img hot:$d/main.img" run 4 "$TOP/scripts/vm-run.sh" systemd-3 - lvm_hotplug
+unset DMR_BLKDEBUG
 unset DMR_ROOT
 # The README's demo command itself, in a clean copy of this tree (tracked
 # and new files, no build output), so a step the demo leaves out fails here.

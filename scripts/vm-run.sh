@@ -4,7 +4,16 @@
 # print one result line per test plus the boot's own checks.
 # Usage: vm-run.sh <boot name> <initramfs> <test>...
 # DMR_DISKS="a.img b.img ..." attaches raw images as /dev/vda, /dev/vdb, ...
-# (they persist across boots, for tests of a real reboot). DMR_ROOT=<qcow2>
+# (they persist across boots, for tests of a real reboot); the image's name
+# is the disk's serial. A word "scsi:<image>" attaches a SCSI disk (QEMU's
+# scsi-hd on a virtio-scsi controller) instead, and "hot:<image>" one that
+# is plugged in only when the console prints "DMR-ATTACH <serial>"; any
+# SCSI disk is pulled out on "DMR-DETACH <serial>" (and can come back):
+# scripts/vm_hotplug.py, over QMP.
+# DMR_BLKDEBUG="<serial>=<config> ..." puts QEMU's blkdebug between that
+# SCSI disk and its image: the config's errors, e.g. a sector whose reads fail
+# (errno 61, ENODATA, reaches the guest as a SCSI medium error, the sense a
+# disk reports for an unreadable sector). DMR_ROOT=<qcow2>
 # boots that root image (scripts/mkrootfs.sh, under an overlay) with
 # systemd as PID 1 instead of the initramfs (pass - as <initramfs>): it is
 # /dev/vda, and the DMR_DISKS follow. DMR_KERNEL
@@ -37,18 +46,36 @@ if [ -n "${DMR_VM_ICOUNT:-}" ]; then
 	accel=(-accel tcg,thread=single -icount "shift=$DMR_VM_ICOUNT,sleep=off" -cpu max,la57=off)
 fi
 
-disks=()
-n=0
+disks=() scsi=()
 initrd=(-initrd "$INITRD") root=
 if [ -n "${DMR_ROOT:-}" ]; then
 	disks+=(-drive "file=$DMR_ROOT,format=qcow2,if=none,id=root,cache=unsafe" -device virtio-blk-pci,drive=root)
 	initrd=() root="root=/dev/vda rw rootfstype=ext4 init=/lib/systemd/systemd"
 fi
+# The block node (-blockdev, which outlives its device when a disk is
+# pulled out) of image $1 for the SCSI disk whose serial is $2: the raw
+# image, under blkdebug when DMR_BLKDEBUG names the serial.
+blockdev() {
+	local conf file="driver=file,filename=$1,cache.direct=on"
+	conf=$(tr ' ' '\n' <<<"${DMR_BLKDEBUG:-}" | sed -n "s/^$2=//p")
+	[ -z "$conf" ] || file="driver=blkdebug,config=$conf,image.${file//,/,image.}"
+	echo "driver=raw,node-name=disk-$2,file.${file//,/,file.}"
+}
+[[ " ${DMR_DISKS:-}" != *" scsi:"* && " ${DMR_DISKS:-}" != *" hot:"* ]] ||
+	disks+=(-device virtio-scsi-pci,id=scsi0)
 for d in ${DMR_DISKS:-}; do
-	# The image's name is the disk's serial (/sys/block/vdX/serial).
-	disks+=(-drive "file=$d,format=raw,if=none,id=disk$n,cache=none"
-		-device "virtio-blk-pci,drive=disk$n,serial=$(basename "$d" .img)")
-	n=$((n + 1))
+	kind=virtio img=$d
+	[[ $d != *:* ]] || kind=${d%%:*} img=${d#*:}
+	serial=$(basename "$img" .img)
+	case $kind in
+	virtio) disks+=(-drive "file=$img,format=raw,if=none,id=disk-$serial,cache=none"
+		-device "virtio-blk-pci,drive=disk-$serial,serial=$serial") ;;
+	scsi) disks+=(-blockdev "$(blockdev "$img" "$serial")"
+		-device "scsi-hd,bus=scsi0.0,drive=disk-$serial,serial=$serial,id=dev-$serial") ;;
+	hot) disks+=(-blockdev "$(blockdev "$img" "$serial")") ;;
+	*) die "DMR_DISKS: '$d': not virtio:, scsi: or hot:" ;;
+	esac
+	[ "$kind" = virtio ] || scsi+=("$serial")
 done
 tests=$(IFS=,; echo "$*")
 # scsi_debug (built in) adds no disk at boot: a test adds its host.
@@ -73,5 +100,13 @@ if [ -n "${DMR_VM_KILL:-}" ]; then
 	wait $pid 2>/dev/null || true
 	exit 0
 fi
+if [ ${#scsi[@]} -gt 0 ]; then
+	qmp=$LOGDIR/$BOOT.qmp
+	rm -f "$qmp"
+	qemu+=(-qmp "unix:$qmp,server=on,wait=off")
+	: >"$LOG"
+	python3 "$TOP/scripts/vm_hotplug.py" "$LOG" "$qmp" "${scsi[@]}" >"$LOGDIR/$BOOT.hotplug.log" 2>&1 &
+fi
 timeout --foreground -s KILL "$limit" "${qemu[@]}" </dev/null >"$LOG" 2>&1 || true
+wait
 python3 "$TOP/scripts/vm_log.py" tests "$LOG" "$@"
