@@ -91,11 +91,17 @@ for t in "${targets[@]}"; do
 		execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out" | tail -1)
 		cov=$(grep -o 'cov: [0-9]*' "$out" | tail -1 | cut -d' ' -f2)
 		corp=$(grep -o 'corp: [0-9]*' "$out" | tail -1 | cut -d' ' -f2)
-		echo "fuzz $t: ${execs:-?} executions, coverage ${cov:-?} edges, corpus ${corp:-?} inputs, 0 crashes"
+		if [ "${execs:-0}" = 0 ]; then
+			tail -20 "$out"
+			echo "fuzz $t: FAILED (no executions reported)"
+			failed+=("$t")
+			continue
+		fi
+		echo "fuzz $t: $execs executions, coverage ${cov:-?} edges, corpus ${corp:-?} inputs, 0 crashes"
 	else
 		tail -40 "$out"
 		echo "fuzz $t: CRASH (input in fuzz/artifacts/$t/)"
 		failed+=("$t")
 	fi
 done
-((${#failed[@]} == 0)) || die "fuzz targets crashed: ${failed[*]}"
+((${#failed[@]} == 0)) || die "fuzz targets failed: ${failed[*]}"

@@ -11,7 +11,9 @@ source "$(dirname "$0")/common.sh"
 
 KDIR=$1 KO=$2 OUT=$3
 KREL=$(cat "$KDIR/include/config/kernel.release")
-PKGS=systemd,systemd-sysv,udev,lvm2,e2fsprogs,kmod,util-linux,dmsetup
+# (initramfs-tools, busybox and zstd: an initramfs made in the guest, as
+# Debian makes it, for the root on a remap device.)
+PKGS=systemd,systemd-sysv,udev,lvm2,e2fsprogs,kmod,util-linux,dmsetup,initramfs-tools,busybox,zstd
 MIRROR=${DMR_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 base=$CACHE_ROOT/rootfs-bookworm-$(echo "$PKGS" | sha256sum | cut -c1-12).tar
 if [ ! -s "$base" ]; then
@@ -32,6 +34,7 @@ for f in modules.order modules.builtin modules.builtin.modinfo; do
 	[ -f "$KDIR/$f" ] && cp "$KDIR/$f" "$ROOT/lib/modules/$KREL/"
 done
 depmod -b "$ROOT" "$KREL"
+install -D -m 644 "$KDIR/.config" "$ROOT/boot/config-$KREL"
 make -s -C "$TOP" install-tools DESTDIR="$ROOT" >/dev/null || die "make install-tools failed"
 
 # The machine: a hostname, root from the kernel's command line, no

@@ -50,6 +50,11 @@ if out=$(cargo test --workspace 2>&1); then rc=0; else rc=$?; fi
 echo "$out" | sed -n 's/^test \(.*\) \.\.\. ok$/ok - host: \1/p; s/^test \(.*\) \.\.\. FAILED$/not ok - host: \1/p' |
 	tee -a "$results" | grep -v '^ok ' || true
 [ $rc = 0 ] || { echo "not ok - host: cargo test --workspace"; echo "$out" | tail -30 | sed 's/^/#   /'; } | tee -a "$results"
+# Every #[test] of the workspace passed: none left out unnoticed.
+declared=$(grep -rho '#\[test\]' core tool crash --include=*.rs | wc -l)
+passed=$(grep -c '^test .* \.\.\. ok$' <<<"$out" || true)
+if [ "$passed" = "$declared" ]; then echo "ok - host: all $declared declared tests passed" >>"$results"
+else echo "not ok - host: $passed of $declared declared tests passed" | tee -a "$results"; fi
 
 # Installing as a system component: `make install-tools` into a scratch
 # root (files, modes, paths, man pages, completions).
@@ -60,6 +65,8 @@ run 19 "$TOP/tests/install.sh"
 log "fuzzing, ${DMR_FUZZ_SECONDS:-15} s per target"
 if out=$("$TOP/scripts/fuzz.sh" "${DMR_FUZZ_SECONDS:-15}" 2>&1); then
 	sed -n 's/^fuzz \([a-z_]*\): \(.*\)/ok - fuzz: \1 (\2)/p' <<<"$out" >>"$results"
+	n=$(grep -c '^fuzz [a-z_]*: [1-9][0-9]* executions' <<<"$out" || true)
+	[ "$n" = 7 ] || echo "not ok - fuzz: $n of 7 targets ran" | tee -a "$results"
 else { echo "not ok - fuzz"; echo "$out" | tail -40 | sed 's/^/#   /'; } | tee -a "$results"; fi
 
 # VM: each line is one boot; its tests run in order inside it.
@@ -128,7 +135,21 @@ DMR_DISKS="$d/other.img scsi:$d/spare.img scsi:$d/main.img" run 5 "$TOP/scripts/
 log "VM boot 'systemd-3': the nofail line's main is missing, then plugged in"
 DMR_DISKS="$d/other.img scsi:$d/spare.img hot:$d/main.img" run 4 "$TOP/scripts/vm-run.sh" systemd-3 - lvm_hotplug
 unset DMR_BLKDEBUG
+# Root on a remap device: in a fresh overlay, the first boot copies the
+# root onto a pair and makes Debian's initramfs with dm-remap's hook,
+# writing it to the disk "initrd"; the second boots that initramfs with
+# root=/dev/mapper/root, the disks in the other order.
+d=out/root-disks
+rm -rf $d && mkdir -p $d && truncate -s 1G $d/rmain.img && truncate -s 32M $d/rspare.img $d/initrd.img
+qemu-img create -q -f qcow2 -b "$TOP/out/root.img" -F raw $d/root.qcow2
+log "VM boots 'root-1' and 'root-2': root on a remap device through the initramfs-tools hook"
+DMR_ROOT=$d/root.qcow2 DMR_DISKS="scsi:$d/rmain.img scsi:$d/rspare.img $d/initrd.img" DMR_TEST_TIMEOUT=900 \
+	run 4 "$TOP/scripts/vm-run.sh" root-1 - root_setup
+size=$(head -c 512 $d/initrd.img | tr -dc 0-9)
+dd if=$d/initrd.img of=$d/initrd bs=512 skip=1 status=none && truncate -s "${size:-0}" $d/initrd
 unset DMR_ROOT
+DMR_ROOT_DEV=/dev/mapper/root DMR_DISKS="scsi:$d/rspare.img scsi:$d/rmain.img" \
+	run 4 "$TOP/scripts/vm-run.sh" root-2 $d/initrd root_check
 # The README's demo command itself, in a clean copy of this tree (tracked
 # and new files, no build output), so a step the demo leaves out fails here.
 log "the README's demo command, scripts/demo.sh, in a clean copy of the tree"

@@ -16,7 +16,9 @@
 # disk reports for an unreadable sector). DMR_ROOT=<qcow2>
 # boots that root image (scripts/mkrootfs.sh, under an overlay) with
 # systemd as PID 1 instead of the initramfs (pass - as <initramfs>): it is
-# /dev/vda, and the DMR_DISKS follow. DMR_KERNEL
+# /dev/vda, and the DMR_DISKS follow. DMR_ROOT_DEV=<device> boots systemd
+# from that root device through <initramfs> (one the guest made, such as
+# Debian's initramfs-tools'). DMR_KERNEL
 # picks the kernel (see common.sh). DMR_VM_KILL="<marker> <seconds>" kills
 # QEMU (SIGKILL, like a power cut) that many seconds after the console
 # prints the marker, and prints nothing else (scripts/vm-kill.sh).
@@ -25,7 +27,7 @@ source "$(dirname "$0")/common.sh"
 BOOT=$1 INITRD=$2
 shift 2
 KDIR=$(kernel_cache_dir)
-[ -f "$INITRD" ] || [ -n "${DMR_ROOT:-}" ] || die "no initramfs at $INITRD"
+[ -f "$INITRD" ] || { [ "$INITRD" = - ] && [ -n "${DMR_ROOT:-}" ]; } || die "no initramfs at $INITRD"
 PER_TEST=${DMR_TEST_TIMEOUT:-300}
 LOGDIR=$TOP/out/logs
 mkdir -p "$LOGDIR"
@@ -50,8 +52,10 @@ disks=() scsi=()
 initrd=(-initrd "$INITRD") root=
 if [ -n "${DMR_ROOT:-}" ]; then
 	disks+=(-drive "file=$DMR_ROOT,format=qcow2,if=none,id=root,cache=unsafe" -device virtio-blk-pci,drive=root)
-	initrd=() root="root=/dev/vda rw rootfstype=ext4 init=/lib/systemd/systemd"
+	root="root=/dev/vda rw rootfstype=ext4 init=/lib/systemd/systemd"
 fi
+[ "$INITRD" != - ] || initrd=()
+[ -z "${DMR_ROOT_DEV:-}" ] || root="root=$DMR_ROOT_DEV rw init=/lib/systemd/systemd"
 # The block node (-blockdev, which outlives its device when a disk is
 # pulled out) of image $1 for the SCSI disk whose serial is $2: the raw
 # image, under blkdebug when DMR_BLKDEBUG names the serial.

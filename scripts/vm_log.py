@@ -8,6 +8,8 @@
                                 suite that SRC declares (kunit_suite!),
                                 over every run of it in these logs: a case
                                 missing from them fails
+  vm_log.py splats LOG          the kernel's complaints anywhere in LOG
+                                (a killed boot); exit status 1 if any
 
 Prints `ok - name` / `not ok - name` lines, each failure followed by `#`
 diagnostics; scripts/test-all.sh numbers and counts them.
@@ -136,9 +138,19 @@ def kunit(src, logs):
         if name not in cases:
             result(False, f"kunit: {name}", ["declared by the suite, missing from every log"])
 
+def splats(log):
+    """The kernel's complaints anywhere in a console log, for a boot that
+    is killed (no markers, no kmemleak scan): prints them; 1 if any."""
+    found = [line for line in lines(log) if not line.startswith("# ") and SPLAT.search(line)]
+    for line in found[:30]:
+        print(line)
+    return 1 if found else 0
+
 
 if __name__ == "__main__":
     if sys.argv[1] == "tests":
         tests(sys.argv[2], sys.argv[3:])
+    elif sys.argv[1] == "splats":
+        sys.exit(splats(sys.argv[2]))
     else:
         kunit(sys.argv[2], sys.argv[3:])

@@ -10,6 +10,8 @@
 //!   `i * RECORDS_PER_BLOCK ..`; it is written once, when it fills up, and
 //!   never again. The records of the last, partial log block live in the
 //!   slot itself (the "tail"), so a commit never rewrites committed data.
+//!   A tail holds fewer than `RECORDS_PER_BLOCK` records: the slot's last
+//!   16 bytes hold the lifetime relocation counters (`COMPAT_LIFETIME`).
 //!
 //! Every block carries a CRC-32C seeded with a per-type salt. The byte
 //! layout is documented in docs/remap.rst.
@@ -26,12 +28,18 @@ pub const MBLOCK_SECTORS: u64 = (MBLOCK / 512) as u64;
 pub const HEADER: usize = 128;
 /// Bytes per remap record.
 pub const RECORD: usize = 16;
-/// Records in a log block, and in a slot's tail.
+/// Records in a log block; a slot's tail holds fewer.
 pub const RECORDS_PER_BLOCK: usize = (MBLOCK - HEADER) / RECORD;
 /// The format version this code writes and reads.
 pub const VERSION: u32 = 1;
 /// Incompatible features this code understands (none yet).
 pub const INCOMPAT_SUPPORTED: u64 = 0;
+/// Compatible feature (a reader that does not know it ignores it): the
+/// slot's last 16 bytes hold `Superblock::relocated`. Every commit of this
+/// code sets it; a slot without it counts from 0.
+pub const COMPAT_LIFETIME: u64 = 1;
+/// Where a slot keeps `Superblock::relocated` (four u32).
+const LIFETIME_OFFSET: usize = MBLOCK - 16;
 /// Metadata block index of the first log block.
 pub const LOG_START: u64 = 2;
 
@@ -191,12 +199,28 @@ pub struct Superblock {
     /// Where the scrub goes on: the next chunk of main it reads (see
     /// `scrub::chunks`).
     pub scrub_pos: u32,
+    /// Blocks relocated over the pair's life (from the first commit that
+    /// kept them, see `COMPAT_LIFETIME`) by cause, in the status line's
+    /// order: write error, read error, read on a retry, `remap` message.
+    /// Saturating.
+    pub relocated: [u32; 4],
 }
 
 impl Superblock {
     /// A freshly formatted pair: commit 1, no remaps.
     pub fn new(uuid: [u8; 16], geometry: Geometry) -> Self {
-        Self { seq: 1, uuid, compat: 0, incompat: 0, geometry, records: 0, alloc_next: 0, main_id: 0, scrub_pos: 0 }
+        let (records, alloc_next, main_id, scrub_pos, relocated) = (0, 0, 0, 0, [0; 4]);
+        let compat = COMPAT_LIFETIME;
+        Self { seq: 1, uuid, compat, incompat: 0, geometry, records, alloc_next, main_id, scrub_pos, relocated }
+    }
+
+    /// `relocated` with `by_cause` more blocks (in its order) counted.
+    pub fn count_relocated(&self, by_cause: &[u64; 4]) -> [u32; 4] {
+        let mut sum = self.relocated;
+        for (s, n) in sum.iter_mut().zip(by_cause) {
+            *s = u32::try_from(u64::from(*s).saturating_add(*n)).unwrap_or(u32::MAX);
+        }
+        sum
     }
 
     /// Records in the tail.
@@ -226,7 +250,7 @@ impl Superblock {
         let g = &self.geometry;
         put64(b, 0, SLOT_MAGIC);
         put32(b, 12, VERSION);
-        put64(b, 16, self.compat);
+        put64(b, 16, self.compat | COMPAT_LIFETIME);
         put64(b, 24, self.incompat);
         put64(b, 32, self.seq);
         b[40..56].copy_from_slice(&self.uuid);
@@ -240,6 +264,9 @@ impl Superblock {
         put64(b, 104, self.records);
         put64(b, 112, self.alloc_next);
         put64(b, 120, self.main_id);
+        for (i, n) in self.relocated.iter().enumerate() {
+            put32(b, LIFETIME_OFFSET + 4 * i, *n);
+        }
         seal(b, SALT_SLOT);
     }
 
@@ -266,16 +293,22 @@ impl Superblock {
         }
         let mut uuid = [0u8; 16];
         uuid.copy_from_slice(&b[40..56]);
+        let compat = le64(b, 16);
+        let mut relocated = [0; 4];
+        if compat & COMPAT_LIFETIME != 0 {
+            relocated = core::array::from_fn(|i| le32(b, LIFETIME_OFFSET + 4 * i));
+        }
         let sb = Self {
             seq: le64(b, 32),
             uuid,
-            compat: le64(b, 16),
+            compat,
             incompat,
             geometry,
             records: le64(b, 104),
             alloc_next: le64(b, 112),
             main_id: le64(b, 120),
             scrub_pos: le32(b, 60),
+            relocated,
         };
         if sb.seq == u64::MAX {
             // The next commit would have no number.

@@ -26,6 +26,10 @@ pub struct Status<'a> {
     /// Whether main and the spare answer I/O (`A`) or are down (`D`).
     pub alive: [bool; 2],
     pub scrub: Scrub<'a>,
+    /// Blocks relocated over the pair's life by cause, as `relocated`
+    /// (appended in 0.10.0, from the metadata's counters: `None` in an
+    /// earlier version's line).
+    pub lifetime: Option<[u64; 4]>,
 }
 
 /// The scrub's fields (appended in 0.8.0; a line without them reads as
@@ -62,7 +66,11 @@ impl fmt::Display for Status<'_> {
             sc.pos,
             sc.chunks,
             sc.found
-        )
+        )?;
+        match self.lifetime {
+            Some([w, r, rec, msg]) => write!(f, " {w} {r} {rec} {msg}"),
+            None => Ok(()),
+        }
     }
 }
 
@@ -95,6 +103,10 @@ impl<'a> Status<'a> {
                 Scrub { state, pos: num(pos)?, chunks: num(chunks)?, found: num(next()?)? }
             }
         };
+        let lifetime = match next() {
+            Err(_) => None,
+            Ok(w) => Some([num(w)?, num(next()?)?, num(next()?)?, num(next()?)?]),
+        };
         Ok(Status {
             remaps,
             spare_used: num(used)?,
@@ -108,6 +120,7 @@ impl<'a> Status<'a> {
             health,
             alive,
             scrub,
+            lifetime,
         })
     }
 }
@@ -126,9 +139,15 @@ mod tests {
         assert_eq!((s.relocated, s.ignored_errors, s.health, s.alive), ([0, 1, 0, 24], 5, "degraded", [false, true]));
         assert_eq!(s.scrub, Scrub { state: "running", pos: 7, chunks: 16, found: 2 });
         assert_eq!(s.to_string(), line);
-        assert_eq!(Status::parse(&(line.to_string() + " 77 x")), Ok(s), "a later version's fields");
+        assert_eq!(s.lifetime, None, "0.9.0's line");
         let old = Status::parse("24 24/4059 1 3 2 ok 0 1 0 24 5 degraded DA").unwrap();
         assert_eq!(old.scrub, Scrub { state: "off", ..Scrub::default() }, "0.7.0's line");
+        assert_eq!(old.lifetime, None, "0.9.0's line and before");
+        let line = "24 24/4059 1 3 2 ok 0 1 0 24 5 degraded DA running 7/16 2 3 1 0 30";
+        let s = Status::parse(line).unwrap();
+        assert_eq!((s.relocated, s.lifetime), ([0, 1, 0, 24], Some([3, 1, 0, 30])));
+        assert_eq!(s.to_string(), line);
+        assert_eq!(Status::parse(&(line.to_string() + " 77 x")), Ok(s), "a later version's fields");
     }
 
     #[test]
@@ -141,6 +160,8 @@ mod tests {
             ("", "too few fields"),
             ("24 24/4059 1 3 2 ok 0 1 0 24 5 degraded AA off 7", "scrub position"),
             ("24 24/4059 1 3 2 ok 0 1 0 24 5 degraded AA off 7/8", "too few fields"),
+            ("24 24/4059 1 3 2 ok 0 1 0 24 5 degraded AA off 7/8 0 1 2", "too few fields"),
+            ("24 24/4059 1 3 2 ok 0 1 0 24 5 degraded AA off 7/8 0 1 2 x", "not a number"),
         ] {
             assert!(Status::parse(line).unwrap_err().0.contains(why), "{line}");
         }

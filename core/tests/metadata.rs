@@ -143,6 +143,31 @@ fn main_identity_is_kept_by_every_commit() {
 }
 
 #[test]
+fn lifetime_counters_are_kept_through_full_tails() {
+    let (mut d, sb) = Disk::format(geometry());
+    let sb = Superblock { relocated: sb.count_relocated(&[1, 2, 3, 4]), ..sb };
+    // 247 records fill a tail but for the counters' place, one more
+    // moves it to a log block: the counters stay either way.
+    let mut c = d.commit(&sb, &records(0, RECORDS_PER_BLOCK - 1));
+    assert_eq!(c.tail_len(), RECORDS_PER_BLOCK - 1);
+    assert_eq!(d.load().unwrap().0.relocated, [1, 2, 3, 4]);
+    c = d.commit(
+        &Superblock { relocated: c.count_relocated(&[0, 0, 0, 1]), ..c },
+        &records(RECORDS_PER_BLOCK as u64 - 1, 1),
+    );
+    let (loaded, map) = d.load().unwrap();
+    assert_eq!((loaded.relocated, c.tail_len(), map.len()), ([1, 2, 3, 5], 0, RECORDS_PER_BLOCK));
+    assert_eq!(loaded.count_relocated(&[u64::MAX, 0, 0, 0])[0], u32::MAX, "saturates");
+    // A slot written before the counters (no COMPAT_LIFETIME): counted
+    // from 0, whatever its last bytes hold.
+    let slot = &mut d.0[Superblock::slot_of(c.seq) as usize];
+    slot[16] = 0;
+    slot[MBLOCK - 16..].fill(0xff);
+    format::reseal_slot(slot);
+    assert_eq!(d.load().unwrap().0.relocated, [0; 4]);
+}
+
+#[test]
 fn a_fresh_format_survives_either_slot_damaged() {
     for damaged in 0..2 {
         let (mut d, sb) = Disk::format(geometry());

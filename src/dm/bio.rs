@@ -151,11 +151,6 @@ impl<P: PerBio> BioData<P> {
         self.op() == Op::Read
     }
 
-    /// Whether the bio asks for a cache flush before its data is written.
-    pub fn is_preflush(&self) -> bool {
-        self.raw().bi_opf & REQ_PREFLUSH != 0
-    }
-
     /// Whether this is an empty flush: no data, only a cache-flush request.
     /// Its sector carries no meaning and may lie outside the target.
     pub fn is_empty_flush(&self) -> bool {

@@ -110,6 +110,7 @@ fn slot_codec(t: &Test) {
     let mut sb = Superblock::new([3; 16], g);
     sb.records = 2;
     sb.alloc_next = 2;
+    sb.relocated = [1, 2, 3, u32::MAX];
     // The host computes the same identity (core/tests/metadata.rs).
     sb.main_id = format::identity_hash(b"serial=main");
     check!(t, sb.main_id == 0x4974_b745_1709_6957);

@@ -183,9 +183,10 @@ impl Metadata {
         &self.sb
     }
 
-    /// Commits `new` records with the allocator at `alloc_next` and the
-    /// scrub at `scrub_pos`: log blocks that fill up, a flush, then the
-    /// other slot with FUA.
+    /// Commits `new` records with the allocator at `alloc_next`, the
+    /// scrub at `scrub_pos` and `relocated` more blocks by cause in the
+    /// lifetime counters: log blocks that fill up, a flush, then the other
+    /// slot with FUA.
     pub fn commit(
         &mut self,
         io: &DmIo,
@@ -193,6 +194,7 @@ impl Metadata {
         new: &[Record],
         alloc_next: u64,
         scrub_pos: u32,
+        relocated: &[u64; 4],
     ) -> Result<(), CommitError<Error>> {
         let io_buf = &mut self.io_buf;
         let write_log = |i, block: &[u8; MBLOCK]| {
@@ -201,7 +203,7 @@ impl Metadata {
             io.write(spare, at, io_buf, Write::Cached)?;
             read_back(io, spare, at, io_buf, block)
         };
-        let prev = Superblock { scrub_pos, ..self.sb };
+        let prev = Superblock { scrub_pos, relocated: self.sb.count_relocated(relocated), ..self.sb };
         let next =
             journal::prepare_commit(&prev, &self.slot, new, alloc_next, &mut self.next, &mut self.log, write_log)?;
         io.flush(spare).map_err(CommitError::Io)?;

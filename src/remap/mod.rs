@@ -38,7 +38,7 @@ use outage::{Outages, Role};
 use recover::RedoBufs;
 use remaps::{Remaps, ReplaceError};
 use scrub::Scrub;
-use stats::{Cause, IoStats};
+use stats::IoStats;
 use worker::Request;
 
 /// Metadata state in `status`.
@@ -160,7 +160,7 @@ pub struct RemapTarget {
 
 impl Target for RemapTarget {
     const NAME: &'static CStr = c"remap";
-    const VERSION: [u32; 3] = [0, 9, 0];
+    const VERSION: [u32; 3] = [0, 10, 0];
     const WORKQUEUE: &'static CStr = c"dm_remap";
     type PerBio = PerIo;
 
@@ -228,6 +228,8 @@ impl Target for RemapTarget {
         // A read-only table relocates nothing: it does not scrub.
         let rate = if writable { t.scrub_rate } else { 0 };
         let scrub = Scrub::new(rate, meta.lock().sb().scrub_pos.into(), chunk_bytes as usize).map_err(nomem)?;
+        let stats = IoStats::new();
+        stats.set_lifetime(&meta.lock().sb().relocated);
         // Empty flushes go to both devices: bio 0 to main, 1 to spare.
         let discards = main.max_discard_sectors() > 0 && spare.max_discard_sectors() > 0;
         ctr.set_num_flush_bios(2);
@@ -247,7 +249,7 @@ impl Target for RemapTarget {
             remaps,
             spare_used,
             state: AtomicU8::new(state as u8),
-            stats: IoStats::new(),
+            stats,
             read_retries: t.read_retries,
             spare_level: AtomicU8::new(level),
             pending_reported: AtomicBool::new(false),
@@ -343,15 +345,19 @@ impl Target for RemapTarget {
             IoState::Plain | IoState::Revived { .. } => {}
             IoState::Write { write } => self.tracker.exit(write),
             IoState::Revive { write, block } => {
-                self.tracker.exit(write);
                 if status == 0 {
                     // Complete it once the block is committed as good.
+                    // Queued before it leaves the write tracker: a batch
+                    // that waits for the writes in flight to this block
+                    // then finds it queued, and moves nothing over it.
                     bio.per_bio().state = IoState::Revived { block };
                     let (bio, mark) = bio.hold();
                     self.revived.lock().push(bio);
+                    self.tracker.exit(write);
                     ctx.kick();
                     return EndIo::Held(mark);
                 }
+                self.tracker.exit(write);
             }
             IoState::Retest { block } if status == 0 => {
                 // Main read it: complete it once the block has moved.
@@ -434,6 +440,7 @@ impl Target for RemapTarget {
                 }
             })?;
             meta.adopt(sb);
+            self.stats.set_lifetime(&sb.relocated);
             ctx.dev(self.spare).set_claim_note(sb.seq);
             self.spare_used.store(meta.sb().alloc_next, Ordering::Relaxed);
         }
@@ -462,7 +469,7 @@ impl Target for RemapTarget {
                     pending: lost,
                 });
                 let s = &self.stats;
-                let causes = [Cause::WriteError, Cause::ReadError, Cause::RecoveredRead, Cause::Message];
+                let (relocated, lifetime) = s.relocated();
                 let status = Status {
                     remaps: self.remaps.len(),
                     spare_used,
@@ -471,7 +478,7 @@ impl Target for RemapTarget {
                     read_errors,
                     write_errors,
                     metadata,
-                    relocated: causes.map(|c| s.relocated(c)),
+                    relocated,
                     ignored_errors: s.ignored(),
                     health,
                     alive: [Role::Main, Role::Spare].map(|r| !self.outages.is_down(r)),
@@ -481,6 +488,7 @@ impl Target for RemapTarget {
                         chunks: scrub_math::chunks(self.geometry.main_blocks(), self.geometry.block_size),
                         found: self.scrub.found(),
                     },
+                    lifetime: Some(lifetime),
                 };
                 write!(out, "{status}")
             }

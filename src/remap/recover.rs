@@ -225,6 +225,7 @@ impl Work<'_> {
             moves.latest = RBTree::new();
             moves.alloc = Allocator::new(meta.sb().alloc_next, self.geometry.spare_blocks);
             moves.retired = 0;
+            moves.causes = [0; 4];
             bios.iter_mut().for_each(|(_, redo)| *redo = Redo::Failed);
         }
         if moves.alloc.free() == 0 {
@@ -233,15 +234,10 @@ impl Work<'_> {
 
         // Commit the moves (and retired spare blocks) before any bio that
         // depends on them completes (a failed write fences the blocks).
-        let committed = self.commit(&mut meta, &mut moves.records, &moves.alloc, false).map(|_| ());
+        let committed = self.commit(&mut meta, &mut moves.records, &moves.alloc, false, &moves.causes).map(|_| ());
         // (Not committed for want of memory: the whole batch is redone.)
         let nomem = committed == Err(NOMEM);
         drop(meta);
-        if committed.is_ok() {
-            for cause in [Cause::WriteError, Cause::ReadError, Cause::RecoveredRead] {
-                self.stats.count_relocated(cause, moves.causes[cause as usize]);
-            }
-        }
         if moves.retired > 0 {
             pr_warn!("retired {} spare blocks that failed a write\n", moves.retired);
         }
@@ -313,13 +309,9 @@ impl Work<'_> {
     /// where the block lives (main, or its spare block); a block that still
     /// fails moves to a new spare block.
     fn redo_write(&self, bio: &mut HeldBio<PerIo, FromEndIo>, moves: &mut Moves) -> Result<Redo> {
+        // (DM sends a flush with data as an empty flush, then the data
+        // without the flush: a target sees no write that asks for both.)
         let start = bio.per_bio_ref().redo_at;
-        // Whether the failed bio's own flush happened is unknown: flush
-        // both devices again before its data is written.
-        if bio.is_preflush() {
-            self.io.flush(self.main)?;
-            self.io.flush(self.spare)?;
-        }
         let mut bufs = self.redo_bufs.lock();
         let RedoBufs { full, piece, unit } = &mut *bufs;
         let bs = self.layout.block_sectors;

@@ -4,7 +4,8 @@
 
 use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
-/// Why a block was relocated.
+/// Why a block was relocated (its index in the counters, the status
+/// line's order).
 #[derive(Clone, Copy)]
 pub enum Cause {
     /// A write to main failed: the block moved with the write's data.
@@ -19,7 +20,8 @@ pub enum Cause {
     Message = 3,
 }
 
-/// Counters since creation or `clear_stats`.
+/// Counters since creation or `clear_stats`, and the lifetime relocation
+/// counters of the last commit.
 pub struct IoStats {
     read_errors: AtomicU64,
     write_errors: AtomicU64,
@@ -27,6 +29,8 @@ pub struct IoStats {
     /// towards relocation).
     ignored: AtomicU64,
     relocated: [AtomicU64; 4],
+    /// `Superblock::relocated` of the last commit (`clear` keeps them).
+    lifetime: [AtomicU64; 4],
 }
 
 impl IoStats {
@@ -36,6 +40,7 @@ impl IoStats {
             write_errors: AtomicU64::new(0),
             ignored: AtomicU64::new(0),
             relocated: [const { AtomicU64::new(0) }; 4],
+            lifetime: [const { AtomicU64::new(0) }; 4],
         }
     }
 
@@ -48,8 +53,20 @@ impl IoStats {
         self.ignored.fetch_add(1, Relaxed);
     }
 
-    pub fn count_relocated(&self, cause: Cause, n: u64) {
-        self.relocated[cause as usize].fetch_add(n, Relaxed);
+    /// Counts a commit's relocations by cause (indexed by `Cause`), and
+    /// takes the lifetime counters it committed.
+    pub fn count_committed(&self, by_cause: &[u64; 4], lifetime: &[u32; 4]) {
+        for (c, n) in self.relocated.iter().zip(by_cause) {
+            c.fetch_add(*n, Relaxed);
+        }
+        self.set_lifetime(lifetime);
+    }
+
+    /// Takes the lifetime counters of a commit loaded from the spare.
+    pub fn set_lifetime(&self, lifetime: &[u32; 4]) {
+        for (c, n) in self.lifetime.iter().zip(lifetime) {
+            c.store(u64::from(*n), Relaxed);
+        }
     }
 
     /// (read errors, write errors)
@@ -61,8 +78,10 @@ impl IoStats {
         self.ignored.load(Relaxed)
     }
 
-    pub fn relocated(&self, cause: Cause) -> u64 {
-        self.relocated[cause as usize].load(Relaxed)
+    /// Relocations since the load by cause, and over the pair's life.
+    pub fn relocated(&self) -> ([u64; 4], [u64; 4]) {
+        let load = |c: &[AtomicU64; 4]| core::array::from_fn(|i| c[i].load(Relaxed));
+        (load(&self.relocated), load(&self.lifetime))
     }
 
     pub fn clear(&self) {

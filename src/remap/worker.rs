@@ -201,21 +201,8 @@ impl<'a> Work<'a> {
         let mut revive = self.revive(revived, &mut records);
         let recovered = self.retest(&retests, &mut records);
 
-        let committed = self.commit(&mut meta, &mut records, &alloc, !commit_replies.is_empty());
-        if committed.is_ok() {
-            for p in plan.iter().filter(|p| p.error.is_none()) {
-                let o = &p.outcome;
-                if p.scrub {
-                    // As a user read's failure: pending, or moved with the
-                    // data read on the retry.
-                    self.stats.count_relocated(Cause::ReadError, o.lost);
-                    self.stats.count_relocated(Cause::RecoveredRead, o.remapped - o.lost);
-                } else {
-                    self.stats.count_relocated(Cause::Message, o.remapped);
-                }
-            }
-            self.stats.count_relocated(Cause::RecoveredRead, recovered);
-        }
+        let causes = causes(&plan, recovered);
+        let committed = self.commit(&mut meta, &mut records, &alloc, !commit_replies.is_empty(), &causes);
         drop(meta);
         self.raise_events();
 
@@ -497,7 +484,8 @@ impl<'a> Work<'a> {
     }
 
     /// Commits `records` with the allocator at `alloc` and puts them in the
-    /// remap table; returns the commit's sequence number. With nothing to
+    /// remap table, counting `causes` (relocations by `Cause`); returns the
+    /// commit's sequence number. With nothing to
     /// commit (no record, the allocator where it was), writes nothing
     /// unless `always`. If a write of the commit failed (and the spare
     /// answers other I/O, or there was something to record), the slot may or
@@ -510,6 +498,7 @@ impl<'a> Work<'a> {
         records: &mut [Record],
         alloc: &Allocator,
         always: bool,
+        causes: &[u64; 4],
     ) -> Result<u64, &'static str> {
         let unchanged = records.is_empty() && alloc.next() == meta.sb().alloc_next;
         if unchanged && !always {
@@ -522,8 +511,9 @@ impl<'a> Work<'a> {
             self.remaps.reserve(records.len()).map_err(|_| NOMEM)?;
         }
         let scrub_pos = u32::try_from(self.scrub.pos()).unwrap_or(u32::MAX);
-        match meta.commit(&self.io, self.spare, records, alloc.next(), scrub_pos) {
+        match meta.commit(&self.io, self.spare, records, alloc.next(), scrub_pos, causes) {
             Ok(()) => {
+                self.stats.count_committed(causes, &meta.sb().relocated);
                 // For a reload of this device to check it loads this.
                 self.spare.set_claim_note(meta.sb().seq);
                 // Room was reserved above: this cannot fail.
@@ -643,4 +633,22 @@ fn retest_blocks(
     }
     *reads = all;
     blocks
+}
+
+/// A batch's relocations by `Cause`: the scrub's blocks as a user read's
+/// failure (pending, or moved with the data read on the retry), the
+/// `remap` message's as requested, and the retests' recovered reads.
+fn causes(plan: &[Planned], recovered: u64) -> [u64; 4] {
+    let mut by = [0; 4];
+    for p in plan.iter().filter(|p| p.error.is_none()) {
+        let o = &p.outcome;
+        if p.scrub {
+            by[Cause::ReadError as usize] += o.lost;
+            by[Cause::RecoveredRead as usize] += o.remapped - o.lost;
+        } else {
+            by[Cause::Message as usize] += o.remapped;
+        }
+    }
+    by[Cause::RecoveredRead as usize] += recovered;
+    by
 }

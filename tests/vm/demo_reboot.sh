@@ -7,6 +7,9 @@ bad_table /dev/vda 4096 20 300 | dmsetup create disk
 say "(the disk still has its 300 bad blocks)"
 show dmsetup create safe --table "0 $disk remap /dev/mapper/disk /dev/vdb"
 show dmsetup status safe
+# The 300 remaps came back, and the lifetime count of write-error
+# relocations with them (the last status field but three).
+[ "$(status_field safe 1) $(status_field safe 17)" = "300 300" ] || fail "300 remaps expected: $(dmsetup status safe)"
 mkdir -p /mnt
 show mount -t ext2 -o ro /dev/mapper/safe /mnt
 show sha256sum -c /tmp/sums || fail "files differ after the reboot"

@@ -4,7 +4,9 @@
 # down (D) and an event fires; afterwards, without a reload, every block
 # reads its data (writes made during it fail or read back what they wrote)
 # and status shows main alive again. Then a null_blk main powered off
-# (configfs): the same, while its disk is gone. Then a scsi_debug disk set
+# (configfs): the same, while its disk is gone; powered on, it is a new
+# disk (the live table keeps the old one, as DM shares a device between
+# tables), and the same line, created again, serves it. Then a scsi_debug disk set
 # offline and running again: the disk stays, the SCSI layer rejects its I/O;
 # the same as the dm-error outage.
 . /tests/lib.sh
@@ -87,6 +89,7 @@ swap "0 $n error"
 # 40 blocks read, 20 written (fresh data, kept to compare), each alone.
 reads_fail 40
 outage_writes
+[ $wfail = 20 ] || fail "dm-error: $((20 - wfail)) of 20 writes succeeded during the outage"
 during_outage dm-error
 dmesg | grep -q "main device does not answer (probes fail)" || fail "outage not logged: $(dmesg | tail -5)"
 
@@ -95,7 +98,7 @@ after_outage dm-error
 dmesg | grep -q "main device answers again" || fail "return not logged"
 dmsetup remove r
 dmsetup remove dmain
-say "outage via dm-error: 40 reads and 20 writes failed up, nothing relocated or pending, data intact, back in service"
+say "outage via dm-error: 40 reads and $wfail writes failed up, nothing relocated or pending, data intact, back in service"
 
 # null_blk powered off: its disk goes away under the table.
 fresh_spare /dev/ram1
@@ -120,10 +123,18 @@ dmesg | tail -3 | grep -q "remap: the main device does not answer" ||
 s=$(dmsetup status r)
 [ "$(status_field r 1)" = 0 ] && [ "$(status_field r 3)" = 0 ] || fail "null_blk off: remaps or pending: $s"
 [ "$(status_field r 13)" = DA ] || fail "null_blk off: main not shown down: $s"
+# Power back: the same data on a new disk, which the same line uses.
 dmsetup remove r
 echo 1 >$cfg/power
+[ -b $nb ] || fail "null_blk on: no $nb"
+dmsetup create r --table "0 $m remap $nb /dev/ram1" || fail "null_blk on: the line does not load"
+[ "$(status_field r 13)" = AA ] || fail "null_blk on: devices field: $(dmsetup status r)"
+dd if=/dev/mapper/r of=/tmp/after bs=1M count=4 iflag=direct status=none || fail "null_blk on: reads failed"
+cmp -s /tmp/before /tmp/after || fail "null_blk on: data differs"
+[ "$(status_field r 1)" = 0 ] && [ "$(status_field r 3)" = 0 ] || fail "null_blk on: remaps or pending: $(dmsetup status r)"
+dmsetup remove r
 rmdir $cfg
-say "outage via null_blk power: 10 reads and a remap message failed up, nothing relocated or pending"
+say "outage via null_blk power: 10 reads and a remap message failed up, nothing relocated or pending; powered on, data intact"
 
 # scsi_debug set offline: the disk stays, the SCSI layer fails its I/O.
 fresh_spare /dev/ram1

@@ -23,6 +23,10 @@ dd if=/dev/mapper/r of=/dev/null bs=4096 skip=8299 count=1 iflag=direct status=n
 	fail "a read of an unreadable block succeeded"
 [ "$(status_field r 3)" = 1 ] || fail "no pending block: $(dmsetup status r)"
 sum=$(checksum /dev/mapper/r)
-echo "$sum $(status_field r 1)" | dd of=/dev/vdc bs=512 conv=sync oflag=direct status=none
-say "wrote $sum with $(status_field r 1) remaps ($(status_field r 7) on write errors, 1 pending)"
+# The lifetime relocation counters (fields 17 to 20) of a new pair are
+# those since the load (7 to 10).
+life=$(dmsetup status r | awk '{print $20, $21, $22, $23}')
+[ "$life" = "$(dmsetup status r | awk '{print $10, $11, $12, $13}')" ] || fail "lifetime counters: $(dmsetup status r)"
+echo "$sum $(status_field r 1) $life" | dd of=/dev/vdc bs=512 conv=sync oflag=direct status=none
+say "wrote $sum with $(status_field r 1) remaps ($(status_field r 7) on write errors, 1 pending; lifetime $life)"
 # The device stays up: the VM reboots without removing it.

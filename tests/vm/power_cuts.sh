@@ -116,7 +116,7 @@ verify() {
 	dmsetup create r --table "$T" || fail "cut $1: the table does not load"
 	dmsetup message r 0 list >/tmp/pc.list
 	expected >/tmp/pc.expect
-	n=0
+	n=0 older=0
 	while read -r b dur sent pend; do
 		if [ "$b" = R ]; then
 			grep -q "^$dur " /tmp/pc.list || fail "cut $1: block $dur was remapped (the message returned), and is not now"
@@ -129,12 +129,16 @@ verify() {
 			[ "$pend" -gt "$dur" ] || { [ "$dur" = 0 ] && is_bad "$b"; } ||
 				fail "cut $1: block $b fails to read; last durable write $dur"
 			;;
-		zero) [ "$dur" = 0 ] || fail "cut $1: block $b reads zeros; last durable write $dur" ;;
+		zero)
+			[ "$dur" = 0 ] || fail "cut $1: block $b reads zeros; last durable write $dur"
+			[ "$sent" = 0 ] || older=$((older + 1))
+			;;
 		torn) fail "cut $1: block $b is torn or not a stamp: $(head -c 80 /tmp/.stamp)" ;;
 		*)
 			s=${got% *}
 			[ "${got#* }" = "$b" ] && [ "$s" -ge "$dur" ] && [ "$s" -le "$sent" ] ||
 				fail "cut $1: block $b holds '$got'; last durable write $dur, last sent $sent"
+			[ "$s" = "$sent" ] || older=$((older + 1))
 			;;
 		esac
 		n=$((n + 1))
@@ -144,13 +148,15 @@ verify() {
 	while read -r b; do
 		grep -q "^$b [0-9]* lost\$" /tmp/pc.list || fail "cut $1: block $b is pending and the metadata does not say so"
 	done </tmp/pc.pend
-	say "cut $1: $n blocks as written or newer, $(grep -c . /tmp/pc.list) remaps ($(grep -c lost /tmp/pc.list) lost)"
+	[ $older -le $lost_writes ] || lost_writes=$older
+	say "cut $1: $n blocks as written or newer ($older of them older than the last write sent), $(grep -c . /tmp/pc.list) remaps ($(grep -c lost /tmp/pc.list) lost)"
 }
 
 : >/tmp/pc.log
-seq=1 k=1
+seq=1 k=1 lost_writes=0
 dmsetup create r --table "$T"
 while [ $k -le "$cuts" ]; do
+	before=$(grep -c '^[DN] ' /tmp/pc.log || true)
 	workload &
 	pid=$!
 	rand
@@ -169,7 +175,7 @@ while [ $k -le "$cuts" ]; do
 	rm -f /tmp/pc.armed /tmp/pc.off
 	sed -i -e '/^CUT$/,${/^P /d}' -e '/^CUT$/d' /tmp/pc.log
 	seq=$(cat /tmp/pc.next)
-	[ "$(grep -c '^[DN] ' /tmp/pc.log)" -gt 0 ] || fail "cut $k: nothing was written before it"
+	[ "$(grep -c '^[DN] ' /tmp/pc.log)" -gt "$before" ] || fail "cut $k: nothing was written before it"
 	dmsetup remove r
 	power 1
 	verify $k
@@ -177,4 +183,8 @@ while [ $k -le "$cuts" ]; do
 done
 s=$(dmsetup status r)
 dmsetup remove r
-say "power cuts: $cuts, $((seq - 1)) operations, $(grep -c '^D ' /tmp/pc.log) durable writes; last status: $s"
+# The cuts put writes at risk: over a long run (scripts/power-cuts.sh)
+# some block loses a write that was not durable. (Three cuts may lose none: a page
+# that null_blk once wrote through takes later writes directly.)
+[ "$cuts" -lt 10 ] || [ $lost_writes -gt 0 ] || fail "$cuts cuts and no write lost: nothing was at risk"
+say "power cuts: $cuts, $((seq - 1)) operations, $(grep -c '^D ' /tmp/pc.log) durable writes, at most $lost_writes blocks older than their last write at a cut; last status: $s"

@@ -7,12 +7,15 @@ load
 fresh_spare /dev/ram2
 n=$(sectors /dev/ram0)
 dmsetup create r1 --table "0 $n remap /dev/ram0 /dev/ram2"
+# (Each refusal's reason is looked for in what it logged, not before.)
+dmesg -c >/dev/null
 dmsetup create r2 --table "0 $n remap /dev/ram1 /dev/ram2" 2>/dev/null && fail "a second device took the spare"
 dmesg | grep -q "Spare device is in use by another remap device or segment" || fail "no reason logged"
 dmsetup remove r2 2>/dev/null || true
 # Main is claimed too: another device naming it as its spare (which it
 # would format) or as its main is refused, and main is left as it was.
 before=$(dd if=/dev/ram0 bs=1M count=8 status=none | md5sum)
+dmesg -c >/dev/null
 dmsetup create r4 --table "0 $n remap /dev/ram1 /dev/ram0" 2>/dev/null && fail "another device took main as its spare"
 dmesg | grep -q "Spare device is in use by another remap device or segment" || fail "no reason logged (main as spare)"
 dmsetup remove r4 2>/dev/null || true

@@ -145,8 +145,8 @@ pub fn dump_json(spare: &Path) -> Result<String> {
         .map(|r| format!("{{\"main_block\":{},\"spare_block\":{},\"state\":\"{}\"}}", r.main, r.spare, state_name(r)))
         .collect();
     Ok(format!(
-        "{{\"uuid\":\"{}\",\"version\":{},\"commit\":{},\"block_size\":{},\"main_sectors\":{},\"spare_sectors\":{},\"log_blocks\":{},\"data_start\":{},\"spare_blocks\":{},\"spare_blocks_used\":{},\"records\":{},\"main_id\":{},\"scrub_pos\":{},\"remaps\":[{}]}}",
-        uuid_str(&sb.uuid), format::VERSION, sb.seq, g.block_size, g.main_sectors, g.spare_sectors, g.log_blocks, g.data_start, g.spare_blocks, sb.alloc_next, sb.records, sb.main_id, sb.scrub_pos, list.join(",")
+        "{{\"uuid\":\"{}\",\"version\":{},\"commit\":{},\"block_size\":{},\"main_sectors\":{},\"spare_sectors\":{},\"log_blocks\":{},\"data_start\":{},\"spare_blocks\":{},\"spare_blocks_used\":{},\"records\":{},\"main_id\":{},\"scrub_pos\":{},\"relocated\":{:?},\"remaps\":[{}]}}",
+        uuid_str(&sb.uuid), format::VERSION, sb.seq, g.block_size, g.main_sectors, g.spare_sectors, g.log_blocks, g.data_start, g.spare_blocks, sb.alloc_next, sb.records, sb.main_id, sb.scrub_pos, sb.relocated, list.join(",")
     ))
 }
 
@@ -175,6 +175,8 @@ pub fn dump(spare: &Path, json: bool) -> Result<()> {
     println!("spare blocks:  {} used of {}", sb.alloc_next, g.spare_blocks);
     println!("records:       {} in {} log blocks", sb.records, g.log_blocks);
     println!("scrub:         next chunk {} of {}", sb.scrub_pos, scrub::chunks(g.main_blocks(), g.block_size));
+    let [w, rd, rec, msg] = sb.relocated;
+    println!("relocated:     write errors {w}, read errors {rd}, read on retry {rec}, requested {msg} (lifetime)");
     println!("remaps:        {}", map.len());
     for r in map.values() {
         println!("  main block {} -> spare block {} ({})", r.main, r.spare, state_name(r));
@@ -287,7 +289,7 @@ fn salvage_records(dev: &Spare, pick: &format::SlotPick, why: &str) -> Result<()
         lost.push(format!("spare block {spare} is claimed by main blocks {mains:?}: all of them dropped"));
         remaps.retain(|r| r.spare != spare);
     }
-    let seq = crate::restore::write_pair(dev, (sb.uuid, sb.main_id), g, &remaps, sb.alloc_next)?;
+    let seq = crate::restore::write_pair(dev, (sb.uuid, sb.main_id, sb.relocated), g, &remaps, sb.alloc_next)?;
     println!("rebuilt the metadata with {} remaps as commit {seq}", remaps.len());
     for l in &lost {
         println!("could not recover: {l}");

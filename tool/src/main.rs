@@ -216,7 +216,17 @@ fn generate(tab: &std::path::Path, dir: &std::path::Path) -> spare::Result<()> {
 }
 
 fn main() -> ExitCode {
-    let (code, m) = match run(Cli::parse().command) {
+    let command = Cli::parse().command;
+    if !matches!(command, Command::Monitor { .. }) {
+        // A reader that stops early (`dump | head`) ends a command as it
+        // ends any filter, by SIGPIPE, not by a panic on the failed write.
+        // (The monitor keeps ignoring it: a mailer or program that exits
+        // early must not end it.)
+        // SAFETY: sets a signal's disposition to its default; no other
+        // thread exists yet.
+        unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+    }
+    let (code, m) = match run(command) {
         Ok(()) => return ExitCode::SUCCESS,
         Err(spare::Error::Metadata(m)) => (EXIT_METADATA, m),
         Err(spare::Error::Usage(m)) => (EXIT_USAGE, m),

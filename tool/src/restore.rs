@@ -59,11 +59,11 @@ pub fn shared_spare(remaps: &[Record]) -> Option<(u32, Vec<u64>)> {
 }
 
 /// Writes a fresh pair for `uuid`, main identity `main_id` and `g` whose
-/// newest commit holds `remaps` with `alloc_next` spare blocks used;
-/// returns its commit number.
+/// newest commit holds `remaps` with `alloc_next` spare blocks used and
+/// the lifetime counters `relocated`; returns its commit number.
 pub fn write_pair(
     dev: &Spare,
-    (uuid, main_id): ([u8; 16], u64),
+    (uuid, main_id, relocated): Pair,
     g: Geometry,
     remaps: &[Record],
     alloc_next: u64,
@@ -73,7 +73,8 @@ pub fn write_pair(
     let first = format::format_slots(uuid, main_id, g, &mut a, &mut b);
     let mut next = [0; MBLOCK];
     let mut log = [0; MBLOCK];
-    let sb = journal::prepare_commit(&first, &b, remaps, alloc_next, &mut next, &mut log, |i, blk| {
+    let prev = Superblock { relocated, ..first };
+    let sb = journal::prepare_commit(&prev, &b, remaps, alloc_next, &mut next, &mut log, |i, blk| {
         dev.write(LOG_START + i, blk)
     })
     .map_err(|e| match e {
@@ -109,10 +110,15 @@ fn parse_uuid(s: &str) -> Result<[u8; 16]> {
     Ok(u)
 }
 
+/// A pair's UUID, main's identity and lifetime relocation counters
+/// (`Superblock`'s).
+pub type Pair = ([u8; 16], u64, [u32; 4]);
+
 /// What `dump --json` says.
 pub struct Dump {
-    /// The pair's UUID and main's identity (0 in dumps made before 0.7.0).
-    pub pair: ([u8; 16], u64),
+    /// The pair (main's identity 0 in dumps made before 0.7.0, the
+    /// counters 0 in those before 0.10.0).
+    pub pair: Pair,
     pub geometry: Geometry,
     pub remaps: Vec<Record>,
     pub alloc_next: u64,
@@ -135,6 +141,14 @@ pub fn parse_dump(text: &str, spare_sectors: u64) -> Result<Dump> {
         )));
     }
     let alloc_next = number(&v, "spare_blocks_used")?;
+    let mut relocated = [0; 4];
+    if let Some(list) = v.get("relocated") {
+        let list =
+            list.as_array().filter(|l| l.len() == 4).ok_or_else(|| bad("\"relocated\" is not 4 numbers".into()))?;
+        for (n, x) in relocated.iter_mut().zip(list) {
+            *n = x.as_u64().and_then(|x| u32::try_from(x).ok()).ok_or_else(|| bad("bad \"relocated\" count".into()))?;
+        }
+    }
     let list = field(&v, "remaps")?.as_array().ok_or_else(|| bad("\"remaps\" is not a list".into()))?;
     let mut remaps = Vec::with_capacity(list.len());
     for r in list {
@@ -147,7 +161,7 @@ pub fn parse_dump(text: &str, spare_sectors: u64) -> Result<Dump> {
         };
         remaps.push(Record { main: number(r, "main_block")?, spare, state });
     }
-    Ok(Dump { pair: (uuid, main_id), geometry: g, remaps, alloc_next })
+    Ok(Dump { pair: (uuid, main_id, relocated), geometry: g, remaps, alloc_next })
 }
 
 /// `restore`: rebuilds the metadata of `spare` from the dump in `input`.

@@ -109,6 +109,26 @@ fn format_check_dump() {
 }
 
 #[test]
+fn a_reader_that_stops_early_ends_the_tool_by_sigpipe() {
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::Stdio;
+    let d = Dir::new("pipe");
+    let spare = formatted(&d);
+    commit_remaps(&spare, 3000);
+    // `dump | head -1`: more output than a pipe holds, its reader gone.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dm-remap-tool"))
+        .args(["dump", s(&spare)])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.signal(), Some(libc::SIGPIPE), "{}", text(&o));
+    assert!(o.stderr.is_empty(), "{}", text(&o));
+}
+
+#[test]
 fn format_refuses_non_zero_metadata_area() {
     let d = Dir::new("nz");
     let spare = d.image("spare", 16 << 20);

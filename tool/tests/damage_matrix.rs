@@ -34,7 +34,7 @@ fn image(name: &str) -> PathBuf {
     let dev = Spare::open(&path, true).unwrap();
     let g = Geometry::new(4096, MAIN_SECTORS, SPARE_SECTORS).unwrap();
     let older: Vec<Record> = (0..OLDER).map(remap).collect();
-    assert_eq!(restore::write_pair(&dev, ([7; 16], 0), g, &older, OLDER).unwrap(), OLDER_SEQ);
+    assert_eq!(restore::write_pair(&dev, ([7; 16], 0, [1, 2, 3, 4]), g, &older, OLDER).unwrap(), OLDER_SEQ);
     let pick = dev.pick().unwrap();
     let more: Vec<Record> = (OLDER..REMAPS).map(remap).collect();
     let (mut next, mut log) = ([0u8; MBLOCK], [0u8; MBLOCK]);
@@ -75,7 +75,7 @@ fn load_why(path: &Path) -> Result<Loaded, String> {
 #[test]
 fn every_case_loads_as_expected() {
     let cases = damage::cases();
-    assert!(cases.len() >= 85, "{} cases", cases.len());
+    assert_eq!(cases.len(), 129, "the generator's cases (tests/vm/damage_metadata.sh counts them too)");
     let fresh = image("fresh");
     let list = |n: u64| {
         let mut v: Vec<Record> = (0..n).map(remap).collect();
@@ -158,6 +158,8 @@ fn restore_round_trips_and_salvage_keeps_what_survives() {
     let again = commands::dump_json(&copy).unwrap();
     let strip = |j: &str| j.split("\"remaps\"").nth(1).unwrap().to_string();
     assert_eq!(strip(&again), strip(&json), "the remaps survive a dump and a restore");
+    let lifetime = "\"relocated\":[1, 2, 3, 4],";
+    assert!(json.contains(lifetime) && again.contains(lifetime), "the lifetime counters too: {again}");
     assert_eq!(load(&copy).unwrap().1, before.1);
     // A dump whose remaps share a spare block is refused, nothing written.
     let bad = json.replacen("\"spare_block\":1,", "\"spare_block\":0,", 1);

@@ -10,12 +10,16 @@ use super::{advice, Report};
 use dm_remap_core::status::Status;
 use serde_json::{json, Value};
 
+/// Relocations by cause.
+fn causes([w, r, rec, msg]: [u64; 4]) -> Value {
+    json!({"write_error": w, "read_error": r, "read_on_retry": rec, "message": msg})
+}
+
 /// The keys of earlier versions.
 fn counters(name: &str, s: &Status) -> Value {
-    let [w, r, rec, msg] = s.relocated;
     json!({
         "device": name, "health": s.health, "reallocated": s.remaps, "pending": s.lost,
-        "relocated": {"write_error": w, "read_error": r, "read_on_retry": rec, "message": msg},
+        "relocated": causes(s.relocated),
         "spare_used": s.spare_used, "spare_total": s.spare_total,
         "read_errors": s.read_errors, "write_errors": s.write_errors, "ignored_errors": s.ignored_errors,
         "metadata": s.metadata, "main_alive": s.alive[0], "spare_alive": s.alive[1], "advice": advice(s),
@@ -25,11 +29,13 @@ fn counters(name: &str, s: &Status) -> Value {
 
 /// The same counters by what they count.
 fn grouped(s: &Status) -> Value {
-    let [w, r, rec, msg] = s.relocated;
     json!({
-        "lifetime": {"reallocated": s.remaps, "pending": s.lost, "spare_used": s.spare_used, "spare_total": s.spare_total},
+        "lifetime": {
+            "reallocated": s.remaps, "pending": s.lost, "spare_used": s.spare_used, "spare_total": s.spare_total,
+            "relocated": s.lifetime.map(causes),
+        },
         "since_load": {
-            "relocated": {"write_error": w, "read_error": r, "read_on_retry": rec, "message": msg},
+            "relocated": causes(s.relocated),
             "read_errors": s.read_errors, "write_errors": s.write_errors, "ignored_errors": s.ignored_errors,
             "scrub_found": s.scrub.found,
         },
@@ -90,7 +96,7 @@ mod tests {
 
     #[test]
     fn keys() {
-        let status = Status::parse("24 3100/4000 1 3 2 ok 0 1 0 23 5 degraded DA running 7/16 2").unwrap();
+        let status = Status::parse("24 3100/4000 1 3 2 ok 0 1 0 23 5 degraded DA running 7/16 2 4 2 1 40").unwrap();
         let j = to_json(&Report { name: "data", status, pair: fixture() });
         println!("{j}");
         assert_eq!(
@@ -101,7 +107,10 @@ mod tests {
             (j["reallocated"].as_u64(), j["relocated"]["message"].as_u64(), j["scrub"]["found"].as_u64()),
             (Some(24), Some(23), Some(2))
         );
-        assert_eq!(j["lifetime"], json!({"reallocated": 24, "pending": 1, "spare_used": 3100, "spare_total": 4000}));
+        let relocated = json!({"write_error": 4, "read_error": 2, "read_on_retry": 1, "message": 40});
+        let lifetime =
+            json!({"reallocated": 24, "pending": 1, "spare_used": 3100, "spare_total": 4000, "relocated": relocated});
+        assert_eq!(j["lifetime"], lifetime);
         assert_eq!(j["since_load"]["relocated"]["read_error"], 1);
         assert_eq!(
             (j["since_load"]["ignored_errors"].as_u64(), j["since_load"]["scrub_found"].as_u64()),

@@ -25,8 +25,13 @@ const METADATA: [&str; 4] = ["ok", "full", "failed", "read-only"];
 const SCRUB: [&str; 3] = ["off", "running", "paused"];
 const CAUSES: [&str; 4] = ["write_error", "read_error", "read_on_retry", "message"];
 
+/// One sample per cause.
+fn by_cause(counts: [u64; 4]) -> Vec<(Labels, u64)> {
+    CAUSES.iter().zip(counts).map(|(c, n)| (vec![("cause", c.to_string())], n)).collect()
+}
+
 /// Every metric, in the order printed.
-const METRICS: [Metric; 15] = [
+const METRICS: [Metric; 16] = [
     Metric {
         name: "info",
         kind: "gauge",
@@ -61,7 +66,13 @@ const METRICS: [Metric; 15] = [
         name: "relocations_total",
         kind: "counter",
         help: "Blocks relocated since the table was loaded (or clear_stats), by cause.",
-        sample: |r| CAUSES.iter().zip(r.status.relocated).map(|(c, n)| (vec![("cause", c.to_string())], n)).collect(),
+        sample: |r| by_cause(r.status.relocated),
+    },
+    Metric {
+        name: "lifetime_relocations_total",
+        kind: "counter",
+        help: "Blocks relocated over the pair's life (the metadata's counters, kept across loads), by cause.",
+        sample: |r| r.status.lifetime.map_or_else(Vec::new, by_cause),
     },
     Metric {
         name: "io_errors_total",
@@ -202,13 +213,14 @@ mod tests {
 
     #[test]
     fn metrics() {
-        let status = Status::parse("24 3100/4000 1 3 2 ok 0 1 0 23 5 degraded DA running 7/16 2").unwrap();
+        let status = Status::parse("24 3100/4000 1 3 2 ok 0 1 0 23 5 degraded DA running 7/16 2 4 2 1 40").unwrap();
         let p = exposition(&[Report { name: "data", status, pair: fixture() }]);
         println!("{p}");
         for want in [
             "dm_remap_info{device=\"data\",uuid=\"0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9\",main=\"/dev/sdb\",spare=\"/dev/mapper/sp\",block_size_bytes=\"4096\"} 1",
             "dm_remap_pending_blocks{device=\"data\"} 1",
             "dm_remap_relocations_total{device=\"data\",cause=\"message\"} 23",
+            "dm_remap_lifetime_relocations_total{device=\"data\",cause=\"write_error\"} 4",
             "dm_remap_ignored_errors_total{device=\"data\"} 5",
             "dm_remap_health{device=\"data\",health=\"degraded\"} 1",
             "dm_remap_health{device=\"data\",health=\"healthy\"} 0",
@@ -222,13 +234,13 @@ mod tests {
         ] {
             assert!(p.lines().any(|l| l == want), "no {want} in\n{p}");
         }
-        assert_eq!((p.matches("# TYPE").count(), p.matches("# HELP").count()), (15, 15));
+        assert_eq!((p.matches("# TYPE").count(), p.matches("# HELP").count()), (16, 16));
         for l in p.lines().filter(|l| l.starts_with("# TYPE")) {
             let w: Vec<&str> = l.split(' ').collect();
             assert_eq!(w[2].ends_with("_total"), w[3] == "counter", "_total on counters only: {l}");
         }
         let samples = p.lines().filter(|l| !l.starts_with('#')).count();
-        assert_eq!(samples, 1 + 4 + 4 + 2 + 1 + 4 + 4 + 2 + 3 + 3, "{p}");
+        assert_eq!(samples, 1 + 4 + 4 + 4 + 2 + 1 + 4 + 4 + 2 + 3 + 3, "{p}");
     }
 
     #[test]

@@ -60,15 +60,20 @@ fn pair_lines(t: &mut String, p: &Pair) {
     line(t, "block size", p.block_size.map_or("unknown".into(), |b| format!("{b} bytes")));
 }
 
+/// Relocations by cause.
+fn causes([w, rd, rec, msg]: [u64; 4]) -> String {
+    format!("write errors {w}, read errors {rd}, read on retry {rec}, requested {msg}")
+}
+
 /// The text report of one device.
 pub fn text(r: &Report) -> String {
     let s = &r.status;
-    let [w, rd, rec, msg] = s.relocated;
     let up = |a: bool| if a { "answers" } else { "DOWN" };
     let mut t = format!("{}: {}\n", r.name, s.health);
     pair_lines(&mut t, &r.pair);
     t += "  lifetime (the metadata's remaps, kept across loads and reboots):\n";
     line(&mut t, "reallocated blocks", s.remaps);
+    line(&mut t, "relocations", s.lifetime.map_or("unknown (a module before 0.10.0)".into(), causes));
     line(&mut t, "pending blocks", s.lost);
     match &r.pair.pending {
         Ok(b) if b.is_empty() => {}
@@ -78,7 +83,7 @@ pub fn text(r: &Report) -> String {
     let left = s.spare_total - s.spare_used.min(s.spare_total);
     line(&mut t, "spare blocks left", format!("{left} of {} ({} used)", s.spare_total, s.spare_used));
     t += "  since the table was loaded (or clear_stats):\n";
-    line(&mut t, "relocations", format!("write errors {w}, read errors {rd}, read on retry {rec}, requested {msg}"));
+    line(&mut t, "relocations", causes(s.relocated));
     let (re, we, ig) = (s.read_errors, s.write_errors, s.ignored_errors);
     line(&mut t, "I/O errors", format!("{re} reads, {we} writes; {ig} not media errors"));
     let found = s.scrub.found;
@@ -102,7 +107,7 @@ mod tests {
 
     #[test]
     fn report() {
-        let status = Status::parse("24 3100/4000 1 3 2 ok 0 1 0 23 5 degraded DA running 7/16 2").unwrap();
+        let status = Status::parse("24 3100/4000 1 3 2 ok 0 1 0 23 5 degraded DA running 7/16 2 4 2 1 40").unwrap();
         let t = text(&Report { name: "data", status, pair: fixture() });
         println!("{t}");
         let lines: Vec<&str> = t.lines().collect();
@@ -125,12 +130,17 @@ mod tests {
         }
         let at = |l: &str| lines.iter().position(|x| x.starts_with(l)).unwrap();
         assert!(at("  lifetime") < at("  reallocated blocks: 24") && at("  spare blocks left") < at("  since"));
-        assert!(at("  since the table") < at("  relocations:") && at("  scrub found") < at("  now:"));
+        let lifetime = "  relocations:        write errors 4, read errors 2, read on retry 1, requested 40";
+        assert!(at("  reallocated blocks") < at(lifetime) && at(lifetime) < at("  since the table"));
+        assert!(
+            at("  since the table") < at("  relocations:        write errors 0") && at("  scrub found") < at("  now:")
+        );
         assert_eq!(lines.iter().filter(|l| l.starts_with("  advice:")).count(), 3);
         let fine = Status::parse("0 0/4000 0 0 0 ok 0 0 0 0 0 healthy AA").unwrap();
         let pair = Pair { pending: Ok(Vec::new()), ..fixture() };
         let t = text(&Report { name: "x", status: fine, pair });
         assert!(t.contains("\n  advice:             none\n") && !t.contains("pending list"), "{t}");
+        assert!(t.contains("\n  relocations:        unknown (a module before 0.10.0)\n"), "{t}");
     }
 
     #[test]
