@@ -293,9 +293,11 @@ impl Superblock {
         }
         let mut uuid = [0u8; 16];
         uuid.copy_from_slice(&b[40..56]);
-        let compat = le64(b, 16);
+        // (A slot without the counters holds 0 of them: this code's next
+        // commit of it writes them, and says so.)
+        let compat = le64(b, 16) | COMPAT_LIFETIME;
         let mut relocated = [0; 4];
-        if compat & COMPAT_LIFETIME != 0 {
+        if le64(b, 16) & COMPAT_LIFETIME != 0 {
             relocated = core::array::from_fn(|i| le32(b, LIFETIME_OFFSET + 4 * i));
         }
         let sb = Self {
