@@ -1,7 +1,6 @@
 //! Admin messages (`dmsetup message <dev> 0 ...`), parsed by the core's
 //! `message` module and carried out here.
 
-use super::outage::Role;
 use super::worker::{Answer, Kind, Reply, Request, NOMEM};
 use super::{MetaState, RemapTarget};
 use crate::dm::{Ctx, MessageError};
@@ -47,7 +46,7 @@ pub fn handle(t: &RemapTarget, ctx: &Ctx<'_>, args: ArgSet<'_>, out: &mut Emitte
         Message::ScrubStatus => {
             let g = &t.geometry;
             let chunks = scrub::chunks(g.main_blocks(), g.block_size);
-            let state = t.scrub.state(t.outages.is_down(Role::Main));
+            let state = t.scrub.state(t.outages.any_down());
             let (pos, found, rate) = (t.scrub.pos(), t.scrub.found(), t.scrub.rate());
             let _ = write!(out, "{state} {pos}/{chunks} found {found} rate {rate}");
             Ok(true)

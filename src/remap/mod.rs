@@ -483,7 +483,7 @@ impl Target for RemapTarget {
                     health,
                     alive: [Role::Main, Role::Spare].map(|r| !self.outages.is_down(r)),
                     scrub: status::Scrub {
-                        state: self.scrub.state(self.outages.is_down(Role::Main) || self.outages.is_down(Role::Spare)),
+                        state: self.scrub.state(self.outages.any_down()),
                         pos: self.scrub.pos(),
                         chunks: scrub_math::chunks(self.geometry.main_blocks(), self.geometry.block_size),
                         found: self.scrub.found(),

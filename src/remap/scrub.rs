@@ -170,8 +170,10 @@ impl Work<'_> {
         let first = pos * cb;
         let bs = self.layout.block_sectors;
         let sectors = (cb * bs).min(g.main_sectors - first * bs);
-        let down = self.outages.is_down(Role::Main) && !self.answers(Role::Main, first);
-        // While main is down, the same chunk again later.
+        // While main or the spare is down, the same chunk again later: what
+        // it finds could not be moved.
+        let down = (self.outages.is_down(Role::Main) && !self.answers(Role::Main, first))
+            || (self.outages.is_down(Role::Spare) && !self.answers(Role::Spare, 0));
         let Some(mut queued) = (!down).then(|| self.scrub_chunk(first, sectors)).flatten() else {
             s.due_ns.store(now + PAUSE_NS, Relaxed);
             return Some(Step::Later(ms_until(PAUSE_NS)));

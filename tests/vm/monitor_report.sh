@@ -107,8 +107,10 @@ done
 grep -q "^  main:               /dev/mapper/dmain ([0-9]*:[0-9]*)$" /tmp/st &&
 	grep -q "^  spare:              /dev/ram1 ([0-9]*:[0-9]*)$" /tmp/st || fail "status devices: $(cat /tmp/st)"
 # Since-load counters under their own heading, after the lifetime ones.
-sed -n '/^  lifetime /,/^  since the table was loaded (or clear_stats):$/p' /tmp/st |
-	grep -q "^  reallocated blocks: 5$" || fail "status lifetime: $(cat /tmp/st)"
+sed -n '/^  lifetime /,/^  since the table was loaded (or clear_stats):$/p' /tmp/st >/tmp/st.life
+grep -q "^  reallocated blocks: 5$" /tmp/st.life || fail "status lifetime: $(cat /tmp/st)"
+# (A new pair: its lifetime relocations are those since the load.)
+grep -q "^  relocations:        write errors [0-9]*, .*, requested 4$" /tmp/st.life || fail "status lifetime: $(cat /tmp/st)"
 sed -n '/^  since the table was loaded (or clear_stats):$/,/^  now:$/p' /tmp/st |
 	grep -q "^  relocations:        write errors [0-9]*, .*, requested 4$" || fail "status since load: $(cat /tmp/st)"
 tool status --json >/tmp/sj || fail "status --json: $(cat /tmp/sj)"
@@ -118,10 +120,11 @@ grep -q '"device":"r".*"pending":1' /tmp/sj && grep -q "\"uuid\":\"$uuid\"" /tmp
 tool status --prometheus >/tmp/sp || fail "status --prometheus: $(cat /tmp/sp)"
 grep -q '^dm_remap_pending_blocks{device="r"} 1$' /tmp/sp &&
 	grep -q '^dm_remap_relocations_total{device="r",cause="message"} 4$' /tmp/sp &&
+	grep -q '^dm_remap_lifetime_relocations_total{device="r",cause="message"} 4$' /tmp/sp &&
 	grep -q "^dm_remap_info{device=\"r\",uuid=\"$uuid\",main=\"/dev/mapper/dmain\",spare=\"/dev/ram1\",block_size_bytes=\"4096\"} 1$" /tmp/sp &&
 	grep -q '^dm_remap_metadata_state{device="r",state="ok"} 1$' /tmp/sp &&
 	grep -q '^dm_remap_ignored_errors_total{device="r"} [0-9]*$' /tmp/sp &&
-	[ "$(grep -c '^# TYPE ' /tmp/sp)" = 15 ] && [ "$(grep -c '^# HELP ' /tmp/sp)" = 15 ] ||
+	[ "$(grep -c '^# TYPE ' /tmp/sp)" = 16 ] && [ "$(grep -c '^# HELP ' /tmp/sp)" = 16 ] ||
 	fail "status --prometheus: $(cat /tmp/sp)"
 
 # --oneshot reports the degraded device (as mdadm's DegradedArray) and
