@@ -55,6 +55,18 @@ enum MetaState {
     ReadOnly = 3,
 }
 
+impl MetaState {
+    /// A table's state at load: read-only, full with every spare block
+    /// used, else ok.
+    fn at_load(writable: bool, full: bool) -> Self {
+        match (writable, full) {
+            (false, _) => Self::ReadOnly,
+            (true, true) => Self::Full,
+            (true, false) => Self::Ok,
+        }
+    }
+}
+
 /// What a bio of the target is doing, in DM's per-bio data. Not `Copy`:
 /// a write's SRCU section ends once.
 pub enum IoState {
@@ -166,50 +178,16 @@ impl Target for RemapTarget {
 
     fn new(ctr: &mut Ctr<'_>, args: ArgSet<'_>) -> Result<Self, CtrError> {
         let t = table::parse(args).map_err(|e| CtrError::invalid(e.0))?;
-        let main_id = ctr.get_device(t.main, c"Main device lookup failed")?;
-        let spare_id = ctr.get_device(t.spare, c"Spare device lookup failed")?;
-        if ctr.dev(main_id).is_same_device(ctr.dev(spare_id)) {
-            return Err(CtrError::invalid(c"Main and spare are the same device"));
-        }
-        // Both devices are claimed: another remap table naming either, as
-        // its main or as its spare (which it would format), is refused.
-        ctr.claim(main_id, c"Main device is in use by another remap device or segment")?;
-        ctr.claim(spare_id, c"Spare device is in use by another remap device or segment")?;
-        let (main, spare) = (ctr.dev(main_id), ctr.dev(spare_id));
-        geometry::check(ctr.len(), main.sectors(), spare.sectors()).map_err(|e| CtrError::invalid(e.0))?;
-        if t.block_size < main.io_granularity().max(spare.io_granularity()) {
-            return Err(CtrError::invalid(c"block_size is smaller than a device's logical or physical block size"));
-        }
-        let g = Geometry::new(t.block_size, main.sectors(), spare.sectors()).map_err(|e| CtrError::invalid(e.0))?;
+        let (main_id, spare_id, g) = open_devices(ctr, &t)?;
         let io = DmIo::new().map_err(|e| CtrError::new(c"Cannot create a dm-io client", e))?;
         let writable = ctr.is_writable();
-        // A reload while the live table runs: the commit on disk must be
-        // the live table's (noted once durable, so read before the disk)
-        // or newer; an older one means its newest slot was damaged since,
-        // and loading would move backwards.
-        let live = spare.sibling_note();
-        let (meta, records) = Metadata::open(&io, spare, g, writable)?;
-        if live > meta.sb().seq {
-            return Err(CtrError::invalid(
-                c"The spare's newest commit slot is damaged and the live table holds that commit: send it the commit message (it rewrites the slot), then reload",
-            ));
-        }
-        spare.set_claim_note(meta.sb().seq);
-        let remaps = Remaps::new(g.main_blocks()).map_err(|e| CtrError::new(c"Cannot allocate the remap table", e))?;
-        remaps.replace(&records, meta.sb().alloc_next).map_err(|e| match e {
-            ReplaceError::NoMem => CtrError::new(c"Cannot allocate the remap table", ENOMEM),
-            ReplaceError::SharedSpare => CtrError::invalid(c"Metadata gives one spare block to two main blocks"),
-        })?;
-        drop(records);
-        let spare_used = AtomicU64::new(meta.sb().alloc_next);
+        let (meta, remaps) = load_metadata(&io, ctr.dev(spare_id), g, writable)?;
+        let sb = *meta.sb();
         // Levels and lost blocks the table starts with are old news.
-        let level = policy::spare_level(meta.sb().alloc_next, g.spare_blocks);
-        let state = match (writable, meta.sb().alloc_next == g.spare_blocks) {
-            (false, _) => MetaState::ReadOnly,
-            (true, true) => MetaState::Full,
-            (true, false) => MetaState::Ok,
-        };
+        let level = policy::spare_level(sb.alloc_next, g.spare_blocks);
+        let state = MetaState::at_load(writable, sb.alloc_next == g.spare_blocks);
         let nomem = |e| CtrError::new(c"Cannot allocate", e);
+        let pending = remaps.lost() > 0;
         let meta = KBox::pin_init(new_mutex!(meta, "dm_remap_metadata"), GFP_KERNEL).map_err(nomem)?;
         let requests = KBox::pin_init(new_mutex!(KVec::new(), "dm_remap_requests"), GFP_KERNEL).map_err(nomem)?;
         let revived =
@@ -217,27 +195,15 @@ impl Target for RemapTarget {
         let failed = KBox::pin_init(new_irq_spinlock!(BioList::new(), "dm_remap_failed"), GFP_KERNEL).map_err(nomem)?;
         let retested =
             KBox::pin_init(new_irq_spinlock!(BioList::new(), "dm_remap_retested"), GFP_KERNEL).map_err(nomem)?;
-
         let bufs = RedoBufs::new(g.block_size).map_err(nomem)?;
         let redo_bufs = KBox::pin_init(new_mutex!(bufs, "dm_remap_redo_bufs"), GFP_KERNEL).map_err(nomem)?;
         let probe = IoBuf::new(g.block_size as usize).map_err(nomem)?;
         let probe_buf = KBox::pin_init(new_mutex!(probe, "dm_remap_probe_buf"), GFP_KERNEL).map_err(nomem)?;
-        let gate = Gate::new().map_err(nomem)?;
-        let tracker = WriteTracker::new().map_err(nomem)?;
-        let chunk_bytes = scrub_math::chunk_blocks(g.block_size) * u64::from(g.block_size);
         // A read-only table relocates nothing: it does not scrub.
-        let rate = if writable { t.scrub_rate } else { 0 };
-        let scrub = Scrub::new(rate, meta.lock().sb().scrub_pos.into(), chunk_bytes as usize).map_err(nomem)?;
-        let stats = IoStats::new();
-        stats.set_lifetime(&meta.lock().sb().relocated);
-        // Empty flushes go to both devices: bio 0 to main, 1 to spare.
-        let discards = main.max_discard_sectors() > 0 && spare.max_discard_sectors() > 0;
-        ctr.set_num_flush_bios(2);
-        if discards {
-            ctr.enable_discards();
-        }
-        ctr.enable_write_zeroes();
-        let target = Self {
+        let scrub =
+            Scrub::new(if writable { t.scrub_rate } else { 0 }, sb.scrub_pos.into(), g.block_size).map_err(nomem)?;
+        enable_io_kinds(ctr, main_id, spare_id);
+        Ok(Self {
             begin: ctr.begin(),
             len: ctr.len(),
             layout: Layout { block_sectors: g.block_sectors(), data_start: g.data_start },
@@ -247,17 +213,17 @@ impl Target for RemapTarget {
             io,
             meta,
             remaps,
-            spare_used,
+            spare_used: AtomicU64::new(sb.alloc_next),
             state: AtomicU8::new(state as u8),
-            stats,
+            stats: IoStats::new(&sb.relocated),
             read_retries: t.read_retries,
             spare_level: AtomicU8::new(level),
-            pending_reported: AtomicBool::new(false),
+            pending_reported: AtomicBool::new(pending),
             failure_reported: AtomicBool::new(false),
             outages: Outages::new(),
             resumed: AtomicBool::new(false),
-            tracker,
-            gate,
+            tracker: WriteTracker::new().map_err(nomem)?,
+            gate: Gate::new().map_err(nomem)?,
             requests,
             revived,
             failed,
@@ -267,9 +233,7 @@ impl Target for RemapTarget {
             probe_buf,
             scrub,
             scrub_arg: t.scrub_rate,
-        };
-        target.pending_reported.store(target.remaps.lost() > 0, Ordering::Relaxed);
-        Ok(target)
+        })
     }
 
     #[inline]
@@ -452,46 +416,7 @@ impl Target for RemapTarget {
         // A write that does not fit leaves the buffer full, which DM reports
         // to userspace as "buffer full" (see Emitter): nothing to do here.
         let _ = match kind {
-            StatusType::Info => {
-                let (read_errors, write_errors) = self.stats.errors();
-                let metadata = match self.state.load(Ordering::Relaxed) {
-                    0 => "ok",
-                    1 => "full",
-                    2 => "failed",
-                    _ => "read-only",
-                };
-                let (spare_used, lost) = (self.spare_used.load(Ordering::Relaxed), self.remaps.lost());
-                let spare_total = self.geometry.spare_blocks;
-                let health = policy::health(&HealthInputs {
-                    metadata_failed: self.state_is(MetaState::Failed),
-                    spare_used,
-                    spare_total,
-                    pending: lost,
-                });
-                let s = &self.stats;
-                let (relocated, lifetime) = s.relocated();
-                let status = Status {
-                    remaps: self.remaps.len(),
-                    spare_used,
-                    spare_total,
-                    lost,
-                    read_errors,
-                    write_errors,
-                    metadata,
-                    relocated,
-                    ignored_errors: s.ignored(),
-                    health,
-                    alive: [Role::Main, Role::Spare].map(|r| !self.outages.is_down(r)),
-                    scrub: status::Scrub {
-                        state: self.scrub.state(self.outages.any_down()),
-                        pos: self.scrub.pos(),
-                        chunks: scrub_math::chunks(self.geometry.main_blocks(), self.geometry.block_size),
-                        found: self.scrub.found(),
-                    },
-                    lifetime: Some(lifetime),
-                };
-                write!(out, "{status}")
-            }
+            StatusType::Info => write!(out, "{}", self.info()),
             StatusType::Table => {
                 let (main, spare) = (DevName(ctx.dev(self.main)), DevName(ctx.dev(self.spare)));
                 let (bs, retries, rate) = (self.geometry.block_size, self.read_retries, self.scrub_arg);
@@ -540,6 +465,47 @@ impl Target for RemapTarget {
 }
 
 impl RemapTarget {
+    /// The INFO status line's fields (`dmsetup status`).
+    fn info(&self) -> Status<'static> {
+        let (read_errors, write_errors) = self.stats.errors();
+        let metadata = match self.state.load(Ordering::Relaxed) {
+            0 => "ok",
+            1 => "full",
+            2 => "failed",
+            _ => "read-only",
+        };
+        let (spare_used, lost) = (self.spare_used.load(Ordering::Relaxed), self.remaps.lost());
+        let spare_total = self.geometry.spare_blocks;
+        let health = policy::health(&HealthInputs {
+            metadata_failed: self.state_is(MetaState::Failed),
+            spare_used,
+            spare_total,
+            pending: lost,
+        });
+        let s = &self.stats;
+        let (relocated, lifetime) = s.relocated();
+        Status {
+            remaps: self.remaps.len(),
+            spare_used,
+            spare_total,
+            lost,
+            read_errors,
+            write_errors,
+            metadata,
+            relocated,
+            ignored_errors: s.ignored(),
+            health,
+            alive: [Role::Main, Role::Spare].map(|r| !self.outages.is_down(r)),
+            scrub: status::Scrub {
+                state: self.scrub.state(self.outages.any_down()),
+                pos: self.scrub.pos(),
+                chunks: scrub_math::chunks(self.geometry.main_blocks(), self.geometry.block_size),
+                found: self.scrub.found(),
+            },
+            lifetime: Some(lifetime),
+        }
+    }
+
     /// Routes `sectors` sectors of a bio doing `op` from target sector
     /// `sector`: how many go where.
     fn place(&self, sector: u64, sectors: u64, op: Op) -> (u64, Place) {
@@ -604,4 +570,58 @@ impl core::fmt::Display for DevName<'_> {
         // DM names are "major:minor", always ASCII.
         f.write_str(self.0.name().to_str().unwrap_or("?"))
     }
+}
+
+/// The I/O the target takes besides reads and writes: empty flushes go to
+/// both devices (bio 0 to main, 1 to the spare), discards when both
+/// devices take them, and write-zeroes.
+fn enable_io_kinds(ctr: &mut Ctr<'_>, main: DevId, spare: DevId) {
+    let discards = ctr.dev(main).max_discard_sectors() > 0 && ctr.dev(spare).max_discard_sectors() > 0;
+    ctr.set_num_flush_bios(2);
+    if discards {
+        ctr.enable_discards();
+    }
+    ctr.enable_write_zeroes();
+}
+
+/// Gets and claims the table line's devices, and the pair's geometry for
+/// them: main and the spare, both claimed (another remap table naming
+/// either, as its main or as its spare, which it would format, is
+/// refused).
+fn open_devices(ctr: &mut Ctr<'_>, t: &table::TableArgs<'_>) -> Result<(DevId, DevId, Geometry), CtrError> {
+    let main_id = ctr.get_device(t.main, c"Main device lookup failed")?;
+    let spare_id = ctr.get_device(t.spare, c"Spare device lookup failed")?;
+    if ctr.dev(main_id).is_same_device(ctr.dev(spare_id)) {
+        return Err(CtrError::invalid(c"Main and spare are the same device"));
+    }
+    ctr.claim(main_id, c"Main device is in use by another remap device or segment")?;
+    ctr.claim(spare_id, c"Spare device is in use by another remap device or segment")?;
+    let (main, spare) = (ctr.dev(main_id), ctr.dev(spare_id));
+    geometry::check(ctr.len(), main.sectors(), spare.sectors()).map_err(|e| CtrError::invalid(e.0))?;
+    if t.block_size < main.io_granularity().max(spare.io_granularity()) {
+        return Err(CtrError::invalid(c"block_size is smaller than a device's logical or physical block size"));
+    }
+    let g = Geometry::new(t.block_size, main.sectors(), spare.sectors()).map_err(|e| CtrError::invalid(e.0))?;
+    Ok((main_id, spare_id, g))
+}
+
+/// Loads the spare's metadata and the remap table it gives. A reload while
+/// the live table runs: the commit on disk must be the live table's (noted
+/// once durable, so read before the disk) or newer; an older one means its
+/// newest slot was damaged since, and loading would move backwards.
+fn load_metadata(io: &DmIo, spare: &DmDev, g: Geometry, writable: bool) -> Result<(Metadata, Remaps), CtrError> {
+    let live = spare.sibling_note();
+    let (meta, records) = Metadata::open(io, spare, g, writable)?;
+    if live > meta.sb().seq {
+        return Err(CtrError::invalid(
+            c"The spare's newest commit slot is damaged and the live table holds that commit: send it the commit message (it rewrites the slot), then reload",
+        ));
+    }
+    spare.set_claim_note(meta.sb().seq);
+    let remaps = Remaps::new(g.main_blocks()).map_err(|e| CtrError::new(c"Cannot allocate the remap table", e))?;
+    remaps.replace(&records, meta.sb().alloc_next).map_err(|e| match e {
+        ReplaceError::NoMem => CtrError::new(c"Cannot allocate the remap table", ENOMEM),
+        ReplaceError::SharedSpare => CtrError::invalid(c"Metadata gives one spare block to two main blocks"),
+    })?;
+    Ok((meta, remaps))
 }

@@ -79,8 +79,9 @@ pub(super) enum Step {
 
 impl Scrub {
     /// A scrub at `rate` MiB/s (0: stopped) from chunk `pos`, reading
-    /// chunks of `chunk_bytes`.
-    pub fn new(rate: u32, pos: u64, chunk_bytes: usize) -> Result<Self> {
+    /// chunks of blocks of `block_size` (`chunk_blocks`).
+    pub fn new(rate: u32, pos: u64, block_size: u32) -> Result<Self> {
+        let chunk_bytes = (chunk_blocks(block_size) * u64::from(block_size)) as usize;
         let buf = KBox::pin_init(new_mutex!(IoBuf::new(chunk_bytes)?, "dm_remap_scrub_buf"), GFP_KERNEL)?;
         Ok(Self {
             rate: AtomicU32::new(rate),

@@ -34,14 +34,17 @@ pub struct IoStats {
 }
 
 impl IoStats {
-    pub fn new() -> Self {
-        Self {
+    /// Counters at 0, and the lifetime ones of the commit loaded.
+    pub fn new(lifetime: &[u32; 4]) -> Self {
+        let stats = Self {
             read_errors: AtomicU64::new(0),
             write_errors: AtomicU64::new(0),
             ignored: AtomicU64::new(0),
             relocated: [const { AtomicU64::new(0) }; 4],
             lifetime: [const { AtomicU64::new(0) }; 4],
-        }
+        };
+        stats.set_lifetime(lifetime);
+        stats
     }
 
     pub fn count_error(&self, is_read: bool) {
