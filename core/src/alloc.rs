@@ -33,6 +33,12 @@ impl Allocator {
         self.next += n;
         Some(first)
     }
+
+    /// Gives back the last `n` blocks taken, which were not used (no more
+    /// than were taken since the allocator was made at `start`).
+    pub fn give_back(&mut self, n: u64, start: u64) {
+        self.next = self.next.saturating_sub(n).max(start.min(self.next));
+    }
 }
 
 #[cfg(test)]
@@ -47,5 +53,15 @@ mod tests {
         assert_eq!(a.take(1), None);
         assert_eq!(a.free(), 0);
         assert_eq!(Allocator::new(12, 10).free(), 0);
+    }
+
+    #[test]
+    fn give_back_stops_at_start() {
+        let mut a = Allocator::new(4, 10);
+        assert_eq!(a.take(3), Some(4));
+        a.give_back(1, 4);
+        assert_eq!(a.take(1), Some(6));
+        a.give_back(9, 4);
+        assert_eq!(a.next(), 4);
     }
 }

@@ -1,9 +1,22 @@
 //! Copying main blocks to spare blocks (worker only: it sleeps).
 
 use super::worker::Work;
-use crate::dm::{IoBuf, Write};
+use crate::dm::{DmDev, IoBuf, Write};
 use crate::remap_core::format::BlockState;
 use kernel::prelude::*;
+
+/// What copying a main block found.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Copied {
+    /// Read and written to its spare block.
+    Moved,
+    /// No sector of it reads: pending (main holds it still, and a later
+    /// read retests it).
+    Unreadable,
+    /// Some sectors read and some do not: it stays on main, where the
+    /// readable ones keep reading (moving it would make them pending).
+    Partly,
+}
 
 /// Why a copy failed.
 pub enum CopyError {
@@ -32,8 +45,8 @@ impl<'a> Copier<'a> {
     }
 
     /// Copies `n` main blocks from `block` to spare blocks from `spare`;
-    /// returns each block's state: pending when it cannot be read.
-    pub fn copy(&mut self, block: u64, n: u64, spare: u64) -> Result<KVec<BlockState>, CopyError> {
+    /// returns what each block's copy found.
+    pub fn copy(&mut self, block: u64, n: u64, spare: u64) -> Result<KVec<Copied>, CopyError> {
         const NOMEM: CopyError = CopyError::NoMem;
         let bs = self.t.layout.block_sectors;
         let mut states = KVec::with_capacity(n as usize, GFP_KERNEL).map_err(|_| NOMEM)?;
@@ -44,7 +57,7 @@ impl<'a> Copier<'a> {
         if self.t.io.read(self.t.main, block * bs, &mut buf).is_ok() {
             self.write(spare, &mut buf)?;
             for _ in 0..n {
-                states.push(BlockState::Remapped, GFP_KERNEL).map_err(|_| NOMEM)?;
+                states.push(Copied::Moved, GFP_KERNEL).map_err(|_| NOMEM)?;
             }
             return Ok(states);
         }
@@ -55,10 +68,10 @@ impl<'a> Copier<'a> {
             let state = match self.t.io.read(self.t.main, (block + i) * bs, &mut one) {
                 Ok(()) => {
                     self.write(spare + i, &mut one)?;
-                    BlockState::Remapped
+                    Copied::Moved
                 }
-                // Main holds it still: a later read retests it.
-                Err(_) => BlockState::Pending,
+                Err(_) if self.t.any_unit_reads(self.t.main, (block + i) * bs, len, &mut one) => Copied::Partly,
+                Err(_) => Copied::Unreadable,
             };
             states.push(state, GFP_KERNEL).map_err(|_| NOMEM)?;
         }
@@ -85,5 +98,17 @@ impl<'a> Copier<'a> {
             .io
             .write(self.t.spare, self.t.geometry.spare_sector(spare as u32), buf, Write::Cached)
             .map_err(|_| CopyError::Spare)
+    }
+}
+
+impl Work<'_> {
+    /// Whether some logical block of `dev`'s `sectors` from `sector` reads
+    /// (into `buf`, whose length it changes).
+    pub(super) fn any_unit_reads(&self, dev: &DmDev, sector: u64, sectors: u64, buf: &mut IoBuf) -> bool {
+        let unit = u64::from(dev.logical_block_size() / 512).max(1);
+        if buf.set_len((unit * 512) as usize).is_err() {
+            return false;
+        }
+        (0..sectors.div_ceil(unit)).any(|i| self.io.read(dev, sector + i * unit, buf).is_ok())
     }
 }

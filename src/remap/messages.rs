@@ -64,16 +64,16 @@ fn remap(t: &RemapTarget, ctx: &Ctx<'_>, sector: u64, count: u64, out: &mut Emit
     if sector >= t.len || first + count - 1 > (t.len - 1) / bs {
         return Err(MessageError("remap: blocks beyond the end of the target"));
     }
-    let o = ask(t, ctx, Kind::Remap { first, count }).map_err(|e| {
-        pr_warn!("remap: {}\n", e);
-        MessageError("remap refused")
-    })?;
-    let already = count - o.remapped;
+    let o = ask(t, ctx, Kind::Remap { first, count }).map_err(MessageError)?;
+    let already = count - o.remapped - o.partly;
     let _ = write!(
         out,
         "remapped {} blocks ({} with lost data, {already} remapped already) in commit {}",
         o.remapped, o.lost, o.seq
     );
+    if o.partly > 0 {
+        let _ = write!(out, "; {} partly readable, left on main", o.partly);
+    }
     Ok(true)
 }
 

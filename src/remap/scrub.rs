@@ -4,7 +4,8 @@
 //! feature argument from load), ten times slower while user I/O comes in.
 //! A chunk that fails is read again block by block once main is known to
 //! answer (see `outage`; while a device is down the scrub pauses). Each block
-//! that still fails goes to the relocation path as a `remap` message's
+//! that still fails, none of its sectors readable (a block of which some
+//! read stays on main, as for a user read), goes to the relocation path as a `remap` message's
 //! block would: it moves with its data if it reads on that retry, and
 //! becomes pending if not, as a user read's failure would. A spare block
 //! that fails moves the same way to a new spare block (read again up to
@@ -253,11 +254,18 @@ impl Work<'_> {
             return;
         }
         for b in blocks.filter(fresh) {
-            let _ = buf.set_len((bs.min(end - b * bs) * 512) as usize);
-            if self.io.read(self.main, b * bs, &mut buf).is_err() {
-                // (Allocation failure: the block is found by a later pass.)
-                let _ = failing.push((b, None), GFP_KERNEL);
+            let len = bs.min(end - b * bs);
+            let _ = buf.set_len((len * 512) as usize);
+            if self.io.read(self.main, b * bs, &mut buf).is_ok() {
+                continue;
             }
+            // A block of which some sectors read stays on main, where they
+            // keep reading (as for a user read).
+            if self.any_unit_reads(self.main, b * bs, len, &mut buf) {
+                continue;
+            }
+            // (Allocation failure: the block is found by a later pass.)
+            let _ = failing.push((b, None), GFP_KERNEL);
         }
     }
 

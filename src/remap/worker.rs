@@ -3,7 +3,7 @@
 //! moves pending blocks that main read again (retests), and commits.
 //! Everything queued when it runs goes into one commit.
 
-use super::copy::{Copier, CopyError};
+use super::copy::{Copied, Copier, CopyError};
 use super::outage::Role;
 use super::scrub::Step;
 use super::stats::Cause;
@@ -41,6 +41,8 @@ pub struct Outcome {
     /// Blocks newly relocated, `lost` of which could not be read.
     pub remapped: u64,
     pub lost: u64,
+    /// Blocks left on main because only some of their sectors read.
+    pub partly: u64,
     /// Sequence number of the commit that holds them.
     pub seq: u64,
 }
@@ -193,10 +195,7 @@ impl<'a> Work<'a> {
             while let Some(bio) = late.pop() {
                 revived.push(bio);
             }
-            for i in 0..plan.len() {
-                let (done, rest) = plan.split_at_mut(i);
-                self.relocate(&mut rest[0], done, &mut alloc, &mut records);
-            }
+            records = self.relocate_all(&mut plan, &mut alloc);
         }
         let mut revive = self.revive(revived, &mut records);
         let recovered = self.retest(&retests, &mut records);
@@ -337,9 +336,32 @@ impl<'a> Work<'a> {
         here && !earlier.iter().any(|p| (p.first..p.end).contains(&block))
     }
 
+    /// Relocates the blocks of `plan` with spare blocks from `alloc`;
+    /// returns their records. If a device turned out to be down, the
+    /// batch consumes and records nothing, and every request fails with
+    /// that reason (the metadata stays as it was).
+    fn relocate_all(&self, plan: &mut [Planned], alloc: &mut Allocator) -> KVVec<Record> {
+        let start = *alloc;
+        let mut records = KVVec::new();
+        for i in 0..plan.len() {
+            let (done, rest) = plan.split_at_mut(i);
+            self.relocate(&mut rest[0], done, alloc, &mut records);
+        }
+        let Some(down) = plan.iter().find_map(|p| p.error.filter(|&e| e == MAIN_DOWN || e == SPARE_DOWN)) else {
+            return records;
+        };
+        *alloc = start;
+        for p in plan.iter_mut() {
+            p.error.get_or_insert(down);
+            p.outcome = Outcome::default();
+        }
+        KVVec::new()
+    }
+
     /// Copies the fresh blocks of `p` to newly allocated spare blocks and
     /// queues their records. Runs of consecutive fresh blocks get
-    /// consecutive spare blocks.
+    /// consecutive spare blocks; a block of which only some sectors read
+    /// stays on main (see `Copied::Partly`).
     fn relocate(&self, p: &mut Planned, earlier: &[Planned], alloc: &mut Allocator, records: &mut KVVec<Record>) {
         if let Some(old) = p.from_spare {
             return self.rescue(p, old, earlier, alloc, records);
@@ -354,6 +376,7 @@ impl<'a> Work<'a> {
             }
             let run =
                 (block..p.end).take(copier.chunk_blocks).take_while(|&b| self.movable(b, None, earlier)).count() as u64;
+            let spare = alloc.next();
             let result = match alloc.take(run) {
                 // Checked while planning: there are enough free blocks.
                 None => Err("not enough free spare blocks"),
@@ -364,22 +387,33 @@ impl<'a> Work<'a> {
                 }),
             };
             // Unreadable blocks are lost only if main answers other I/O.
-            let result = result.and_then(|states| match states.iter().any(|s| s.is_lost()) {
+            let result = result.and_then(|found| match found.contains(&Copied::Unreadable) {
                 true if !self.answers(Role::Main, block) => Err(MAIN_DOWN),
-                _ => Ok(states),
+                _ => Ok(found),
             });
-            let pushed = result.and_then(|states| {
-                for (i, state) in states.iter().enumerate() {
-                    let spare = (alloc.next() - run + i as u64) as u32;
-                    let r = Record { main: block + i as u64, spare, state: *state };
+            let pushed = result.and_then(|found| {
+                // (The spare blocks of partly readable blocks at the end
+                // of the run are given back.)
+                let unused = found.iter().rev().take_while(|&&c| c == Copied::Partly).count();
+                alloc.give_back(unused as u64, spare);
+                for (i, c) in found.iter().enumerate() {
+                    let state = match c {
+                        Copied::Moved => BlockState::Remapped,
+                        Copied::Unreadable => BlockState::Pending,
+                        Copied::Partly => {
+                            p.outcome.partly += 1;
+                            continue;
+                        }
+                    };
+                    let r = Record { main: block + i as u64, spare: (spare + i as u64) as u32, state };
                     mine.push(r, GFP_KERNEL).map_err(|_| NOMEM)?;
                     p.outcome.lost += u64::from(state.is_lost());
                 }
                 Ok(())
             });
             if let Err(e) = pushed {
-                // Nothing of this request is committed; its spare blocks
-                // stay allocated and unused.
+                // Nothing of this request is committed (the batch gives its
+                // spare blocks back if a device is down).
                 p.error = Some(e);
                 p.outcome = Outcome::default();
                 return;
@@ -415,13 +449,14 @@ impl<'a> Work<'a> {
             None => Err("not enough free spare blocks"),
             Some(new) => match Copier::new(self).rescue(block, old, new) {
                 Err(CopyError::NoMem) => Err(NOMEM),
+                Err(CopyError::Spare) if !self.answers(Role::Spare, new) => Err(SPARE_DOWN),
                 Err(CopyError::Spare) => Err("cannot write to the spare device"),
                 Ok(state) if state.is_lost() && !self.answers(Role::Spare, old.into()) => Err(SPARE_DOWN),
                 Ok(state) => Ok(Record { main: block, spare: new as u32, state }),
             },
         };
         match moved.and_then(|r| records.push(r, GFP_KERNEL).map(|()| r).map_err(|_| NOMEM)) {
-            Ok(r) => p.outcome = Outcome { remapped: 1, lost: u64::from(r.state.is_lost()), seq: 0 },
+            Ok(r) => p.outcome = Outcome { remapped: 1, lost: u64::from(r.state.is_lost()), ..Outcome::default() },
             Err(e) => p.error = Some(e),
         }
     }
@@ -443,7 +478,7 @@ impl<'a> Work<'a> {
             if records.iter().any(|q| q.main == block) {
                 continue;
             }
-            let read = copier.copy(block, 1, r.spare.into()).is_ok_and(|s| s.first() == Some(&BlockState::Remapped));
+            let read = copier.copy(block, 1, r.spare.into()).is_ok_and(|s| s.first() == Some(&Copied::Moved));
             if read && records.push(Record { state: BlockState::Remapped, ..r }, GFP_KERNEL).is_ok() {
                 moved += 1;
             }
