@@ -107,6 +107,12 @@ pub trait Target: Sized + Send + Sync + 'static {
     /// allocations never start I/O (it runs in a [`NoIo`] scope): it may
     /// hold bios, or run while the device is suspended.
     fn work(&self, ctx: &TaskCtx<'_>);
+    /// A suspend begins: I/O may still be in flight, and the suspend then
+    /// waits for it and for `postsuspend` (long work of the target's own
+    /// should stop).
+    fn presuspend(&self, _ctx: &TaskCtx<'_>) {}
+    /// The suspend that `presuspend` announced did not happen.
+    fn presuspend_undo(&self, _ctx: &TaskCtx<'_>) {}
     /// The device is suspended: no I/O is in flight.
     fn postsuspend(&self, _ctx: &TaskCtx<'_>) {}
     /// The device is about to resume with this table; an error keeps it
@@ -242,6 +248,8 @@ impl<T: Target> Registration<T> {
             dtr: Some(dtr_fn::<T>),
             map: Some(map_fn::<T>),
             end_io: Some(end_io_fn::<T>),
+            presuspend: Some(presuspend_fn::<T>),
+            presuspend_undo: Some(presuspend_undo_fn::<T>),
             postsuspend: Some(postsuspend_fn::<T>),
             preresume: Some(preresume_fn::<T>),
             resume: Some(resume_fn::<T>),
@@ -400,6 +408,31 @@ unsafe extern "C" fn end_io_fn<T: Target>(ti: *mut ffi::dm_target, bio: *mut ffi
         }
         EndIo::Held(_) => ffi::DM_ENDIO_INCOMPLETE,
     }) as c_int
+}
+
+/// DM's `presuspend` hook for targets of type `T`.
+///
+/// # Safety
+///
+/// Called only by device-mapper, with the arguments its `presuspend` contract
+/// guarantees (for every hook but `ctr`, a target that `ctr` constructed).
+unsafe extern "C" fn presuspend_fn<T: Target>(ti: *mut ffi::dm_target) {
+    // SAFETY: called on a constructed target.
+    let inst = unsafe { instance::<T>(ti) };
+    inst.target().presuspend(&inst.task_ctx());
+}
+
+/// DM's `presuspend_undo` hook for targets of type `T`.
+///
+/// # Safety
+///
+/// Called only by device-mapper, with the arguments its `presuspend_undo`
+/// contract guarantees (for every hook but `ctr`, a target that `ctr`
+/// constructed).
+unsafe extern "C" fn presuspend_undo_fn<T: Target>(ti: *mut ffi::dm_target) {
+    // SAFETY: called on a constructed target.
+    let inst = unsafe { instance::<T>(ti) };
+    inst.target().presuspend_undo(&inst.task_ctx());
 }
 
 /// DM's `postsuspend` hook for targets of type `T`.

@@ -23,6 +23,8 @@ pub enum CopyError {
     NoMem,
     /// A write to spare failed.
     Spare,
+    /// A suspend began before the copy was done.
+    Cut,
 }
 
 /// Largest copy done with one read and one write.
@@ -63,6 +65,9 @@ impl<'a> Copier<'a> {
         }
         // Some block of the run is unreadable: find which, one by one.
         for i in 0..n {
+            if self.t.suspending() {
+                return Err(CopyError::Cut);
+            }
             let len = bs.min(self.main_sectors - (block + i) * bs);
             let mut one = IoBuf::new((len * 512) as usize).map_err(|_| NOMEM)?;
             let state = match self.t.io.read(self.t.main, (block + i) * bs, &mut one) {
@@ -103,12 +108,13 @@ impl<'a> Copier<'a> {
 
 impl Work<'_> {
     /// Whether some logical block of `dev`'s `sectors` from `sector` reads
-    /// (into `buf`, whose length it changes).
+    /// (into `buf`, whose length it changes). True too when a suspend
+    /// stops it: the block is then left as it is, and nothing recorded.
     pub(super) fn any_unit_reads(&self, dev: &DmDev, sector: u64, sectors: u64, buf: &mut IoBuf) -> bool {
         let unit = u64::from(dev.logical_block_size() / 512).max(1);
         if buf.set_len((unit * 512) as usize).is_err() {
             return false;
         }
-        (0..sectors.div_ceil(unit)).any(|i| self.io.read(dev, sector + i * unit, buf).is_ok())
+        (0..sectors.div_ceil(unit)).any(|i| self.suspending() || self.io.read(dev, sector + i * unit, buf).is_ok())
     }
 }

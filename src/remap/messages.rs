@@ -65,7 +65,7 @@ fn remap(t: &RemapTarget, ctx: &Ctx<'_>, sector: u64, count: u64, out: &mut Emit
         return Err(MessageError("remap: blocks beyond the end of the target"));
     }
     let o = ask(t, ctx, Kind::Remap { first, count }).map_err(MessageError)?;
-    let already = count - o.remapped - o.partly;
+    let already = count - o.remapped - o.partly - o.left;
     let _ = write!(
         out,
         "remapped {} blocks ({} with lost data, {already} remapped already) in commit {}",
@@ -73,6 +73,9 @@ fn remap(t: &RemapTarget, ctx: &Ctx<'_>, sector: u64, count: u64, out: &mut Emit
     );
     if o.partly > 0 {
         let _ = write!(out, "; {} partly readable, left on main", o.partly);
+    }
+    if o.left > 0 {
+        let _ = write!(out, "; stopped by a suspend: {} blocks from block {} not done", o.left, first + count - o.left);
     }
     Ok(true)
 }

@@ -22,6 +22,13 @@ pub struct Metadata {
     log: Block,
     /// The same, in memory dm-io can address.
     io_buf: IoBuf,
+    /// Commit numbers the next commit skips: those of slot writes that
+    /// failed but may have landed (a number is never used for two
+    /// contents). Even, so that the next commit goes to the same slot,
+    /// never over the last commit known to be on disk.
+    skip: u64,
+    /// The commit a resume must reach (see `must_reach`).
+    floor: u64,
 }
 
 fn nomem() -> CtrError {
@@ -42,6 +49,8 @@ impl Metadata {
             next: block().map_err(|_| nomem())?,
             log: block().map_err(|_| nomem())?,
             io_buf: IoBuf::new(MBLOCK).map_err(|_| nomem())?,
+            skip: 0,
+            floor: 0,
         };
         let eio = |e| CtrError::new(c"Cannot read the spare's metadata area", e);
         let mut slots = IoBuf::new(2 * MBLOCK).map_err(|_| nomem())?;
@@ -157,6 +166,14 @@ impl Metadata {
                 self.sb.seq
             );
         }
+        if pick.sb.seq.max(self.sb.seq) < self.floor {
+            pr_err!(
+                "resume refused: the spare's newest valid commit is {}, older than the live table's {} (its slot was damaged)\n",
+                pick.sb.seq.max(self.sb.seq),
+                self.floor
+            );
+            return Err(code::EIO);
+        }
         if pick.sb.seq <= self.sb.seq {
             return Ok(None);
         }
@@ -170,6 +187,12 @@ impl Metadata {
             LoadError::Io(e) => e,
         })?;
         Ok(Some((pick.sb, records)))
+    }
+
+    /// Makes `refresh` refuse a state older than commit `seq` (the live
+    /// table's), from now on.
+    pub fn must_reach(&mut self, seq: u64) {
+        self.floor = self.floor.max(seq);
     }
 
     /// Makes the commit `refresh` returned the committed state.
@@ -203,14 +226,20 @@ impl Metadata {
             io.write(spare, at, io_buf, Write::Cached)?;
             read_back(io, spare, at, io_buf, block)
         };
-        let prev = Superblock { scrub_pos, relocated: self.sb.count_relocated(relocated), ..self.sb };
+        let seq = self.sb.seq + self.skip;
+        let prev = Superblock { seq, scrub_pos, relocated: self.sb.count_relocated(relocated), ..self.sb };
         let next =
             journal::prepare_commit(&prev, &self.slot, new, alloc_next, &mut self.next, &mut self.log, write_log)?;
         io.flush(spare).map_err(CommitError::Io)?;
         self.io_buf.copy_from_slice(&*self.next);
         let at = Superblock::slot_of(next.seq) * MBLOCK_SECTORS;
-        io.write(spare, at, &mut self.io_buf, Write::Fua).map_err(CommitError::Io)?;
-        read_back(io, spare, at, &mut self.io_buf, &self.next).map_err(CommitError::Io)?;
+        let written = io.write(spare, at, &mut self.io_buf, Write::Fua);
+        if let Err(e) = written.and_then(|()| read_back(io, spare, at, &mut self.io_buf, &self.next)) {
+            // The slot may be on disk: its number is not used again.
+            self.skip += 2;
+            return Err(CommitError::Io(e));
+        }
+        self.skip = 0;
         self.sb = next;
         core::mem::swap(&mut self.slot, &mut self.next);
         Ok(())

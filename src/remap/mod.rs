@@ -149,6 +149,10 @@ pub struct RemapTarget {
     outages: Outages,
     /// Whether the table has resumed once (it is, or was, the live one).
     resumed: AtomicBool,
+    /// From presuspend to postsuspend: the worker's long work (a `remap`
+    /// of many blocks, the scrub's findings) stops early, so that the
+    /// suspend does not wait for it.
+    suspending: AtomicBool,
     tracker: WriteTracker,
     gate: Gate,
     /// Work for the worker from messages.
@@ -222,6 +226,7 @@ impl Target for RemapTarget {
             failure_reported: AtomicBool::new(false),
             outages: Outages::new(),
             resumed: AtomicBool::new(false),
+            suspending: AtomicBool::new(false),
             tracker: WriteTracker::new().map_err(nomem)?,
             gate: Gate::new().map_err(nomem)?,
             requests,
@@ -370,11 +375,24 @@ impl Target for RemapTarget {
     // completes them; waiting for the worker itself could last as long as
     // failures keep arriving.
 
+    fn presuspend(&self, _ctx: &TaskCtx<'_>) {
+        // The scrub reads nothing more until resume, and the batch the
+        // worker holds stops early: the suspend waits for it.
+        self.scrub.set_suspended(true);
+        self.suspending.store(true, Ordering::Relaxed);
+    }
+
+    fn presuspend_undo(&self, ctx: &TaskCtx<'_>) {
+        self.suspending.store(false, Ordering::Relaxed);
+        self.scrub.set_suspended(false);
+        ctx.kick();
+    }
+
     fn postsuspend(&self, ctx: &TaskCtx<'_>) {
         // No I/O is in flight now: commit what completed writes queued.
-        // The scrub reads nothing more until resume.
-        self.scrub.set_suspended(true);
+        // (Messages to the suspended device run whole again.)
         ctx.flush_work();
+        self.suspending.store(false, Ordering::Relaxed);
     }
 
     fn resume(&self, ctx: &TaskCtx<'_>) {
@@ -395,6 +413,10 @@ impl Target for RemapTarget {
         // leaves the device suspended with its table intact, and a retried
         // resume starts again.
         let mut meta = self.meta.lock();
+        // The live table's last commit (noted once durable): a resume to
+        // an older one would move backwards (its slot was damaged since
+        // this table loaded), now or at a retried resume.
+        meta.must_reach(ctx.dev(self.spare).sibling_note());
         if let Some((sb, records)) = meta.refresh(&self.io, ctx.dev(self.spare))? {
             self.remaps.replace(&records, sb.alloc_next).map_err(|e| match e {
                 ReplaceError::NoMem => ENOMEM,
@@ -465,6 +487,11 @@ impl Target for RemapTarget {
 }
 
 impl RemapTarget {
+    /// Whether a suspend began: long work of the worker's own stops.
+    fn suspending(&self) -> bool {
+        self.suspending.load(Ordering::Relaxed)
+    }
+
     /// The INFO status line's fields (`dmsetup status`).
     fn info(&self) -> Status<'static> {
         let (read_errors, write_errors) = self.stats.errors();

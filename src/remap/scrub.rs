@@ -204,7 +204,10 @@ impl Work<'_> {
         let blocks = first..first + sectors.div_ceil(self.layout.block_sectors);
         let remapped = blocks.clone().any(|b| self.remaps.get(b).is_some());
         let mut failing = KVec::new();
-        self.scrub_main(blocks.clone(), remapped, &mut failing);
+        // (A suspend that began stops the chunk: it is read again later.)
+        if !self.scrub_main(blocks.clone(), remapped, &mut failing) {
+            return None;
+        }
         let on_main = failing.len();
         let mut healed = KVec::new();
         if remapped {
@@ -239,8 +242,8 @@ impl Work<'_> {
 
     /// Reads main's `blocks` (at once if none is `remapped`, else, or if
     /// that fails, block by block without the remapped ones) and adds
-    /// those that fail to `failing`.
-    fn scrub_main(&self, blocks: Range<u64>, remapped: bool, failing: &mut KVec<(u64, Option<u32>)>) {
+    /// those that fail to `failing`; false if a suspend stopped it.
+    fn scrub_main(&self, blocks: Range<u64>, remapped: bool, failing: &mut KVec<(u64, Option<u32>)>) -> bool {
         let bs = self.layout.block_sectors;
         let end = (blocks.end * bs).min(self.geometry.main_sectors);
         // Blocks already remapped are not read: main's copy of them is not
@@ -251,9 +254,12 @@ impl Work<'_> {
             && buf.set_len(((end - blocks.start * bs) * 512) as usize).is_ok()
             && self.io.read(self.main, blocks.start * bs, &mut buf).is_ok()
         {
-            return;
+            return true;
         }
         for b in blocks.filter(fresh) {
+            if self.suspending() {
+                return false;
+            }
             let len = bs.min(end - b * bs);
             let _ = buf.set_len((len * 512) as usize);
             if self.io.read(self.main, b * bs, &mut buf).is_ok() {
@@ -267,6 +273,7 @@ impl Work<'_> {
             // (Allocation failure: the block is found by a later pass.)
             let _ = failing.push((b, None), GFP_KERNEL);
         }
+        !self.suspending()
     }
 
     /// Reads where the remapped ones of `blocks` live: the spare blocks of
@@ -277,7 +284,7 @@ impl Work<'_> {
         let bs = self.layout.block_sectors;
         let mut buf = self.scrub.buf.lock();
         for b in blocks {
-            let Some(r) = self.remaps.get(b) else { continue };
+            let Some(r) = self.remaps.get(b).filter(|_| !self.suspending()) else { continue };
             let _ = buf.set_len((bs.min(self.geometry.main_sectors - b * bs) * 512) as usize);
             // (Allocation failures: the block is read again by a later pass.)
             match r.state {

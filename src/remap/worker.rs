@@ -43,6 +43,8 @@ pub struct Outcome {
     pub lost: u64,
     /// Blocks left on main because only some of their sectors read.
     pub partly: u64,
+    /// Blocks at the end not reached: a suspend began (see `presuspend`).
+    pub left: u64,
     /// Sequence number of the commit that holds them.
     pub seq: u64,
 }
@@ -363,6 +365,10 @@ impl<'a> Work<'a> {
     /// consecutive spare blocks; a block of which only some sectors read
     /// stays on main (see `Copied::Partly`).
     fn relocate(&self, p: &mut Planned, earlier: &[Planned], alloc: &mut Allocator, records: &mut KVVec<Record>) {
+        if self.suspending() {
+            p.outcome.left = p.end - p.first;
+            return;
+        }
         if let Some(old) = p.from_spare {
             return self.rescue(p, old, earlier, alloc, records);
         }
@@ -377,13 +383,20 @@ impl<'a> Work<'a> {
             let run =
                 (block..p.end).take(copier.chunk_blocks).take_while(|&b| self.movable(b, None, earlier)).count() as u64;
             let spare = alloc.next();
-            let result = match alloc.take(run) {
+            let result = match alloc.take(run).map(|spare| copier.copy(block, run, spare)) {
                 // Checked while planning: there are enough free blocks.
                 None => Err("not enough free spare blocks"),
-                Some(spare) => copier.copy(block, run, spare).map_err(|e| match e {
-                    CopyError::NoMem => NOMEM,
+                // A suspend began: the rest is left (what was copied is
+                // committed).
+                Some(Err(CopyError::Cut)) => {
+                    alloc.give_back(run, spare);
+                    p.outcome.left = p.end - block;
+                    break;
+                }
+                Some(r) => r.map_err(|e| match e {
                     CopyError::Spare if !self.answers(Role::Spare, spare) => SPARE_DOWN,
                     CopyError::Spare => "cannot write to the spare device",
+                    _ => NOMEM,
                 }),
             };
             // Unreadable blocks are lost only if main answers other I/O.
@@ -391,27 +404,7 @@ impl<'a> Work<'a> {
                 true if !self.answers(Role::Main, block) => Err(MAIN_DOWN),
                 _ => Ok(found),
             });
-            let pushed = result.and_then(|found| {
-                // (The spare blocks of partly readable blocks at the end
-                // of the run are given back.)
-                let unused = found.iter().rev().take_while(|&&c| c == Copied::Partly).count();
-                alloc.give_back(unused as u64, spare);
-                for (i, c) in found.iter().enumerate() {
-                    let state = match c {
-                        Copied::Moved => BlockState::Remapped,
-                        Copied::Unreadable => BlockState::Pending,
-                        Copied::Partly => {
-                            p.outcome.partly += 1;
-                            continue;
-                        }
-                    };
-                    let r = Record { main: block + i as u64, spare: (spare + i as u64) as u32, state };
-                    mine.push(r, GFP_KERNEL).map_err(|_| NOMEM)?;
-                    p.outcome.lost += u64::from(state.is_lost());
-                }
-                Ok(())
-            });
-            if let Err(e) = pushed {
+            if let Err(e) = result.and_then(|found| self.record_run(p, (block, spare), &found, alloc, &mut mine)) {
                 // Nothing of this request is committed (the batch gives its
                 // spare blocks back if a device is down).
                 p.error = Some(e);
@@ -426,6 +419,35 @@ impl<'a> Work<'a> {
             return;
         }
         p.outcome.remapped = mine.len() as u64;
+    }
+
+    /// Adds to `mine` the records of a run of main blocks from `block`
+    /// copied to spare blocks from `spare`, as `found`; the spare blocks
+    /// of partly readable blocks at its end go back to `alloc`.
+    fn record_run(
+        &self,
+        p: &mut Planned,
+        (block, spare): (u64, u64),
+        found: &[Copied],
+        alloc: &mut Allocator,
+        mine: &mut KVVec<Record>,
+    ) -> Result<(), &'static str> {
+        let unused = found.iter().rev().take_while(|&&c| c == Copied::Partly).count();
+        alloc.give_back(unused as u64, spare);
+        for (i, c) in found.iter().enumerate() {
+            let state = match c {
+                Copied::Moved => BlockState::Remapped,
+                Copied::Unreadable => BlockState::Pending,
+                Copied::Partly => {
+                    p.outcome.partly += 1;
+                    continue;
+                }
+            };
+            let r = Record { main: block + i as u64, spare: (spare + i as u64) as u32, state };
+            mine.push(r, GFP_KERNEL).map_err(|_| NOMEM)?;
+            p.outcome.lost += u64::from(state.is_lost());
+        }
+        Ok(())
     }
 
     /// Moves the block of `p` out of spare block `old`, which the scrub
@@ -448,7 +470,7 @@ impl<'a> Work<'a> {
             // Checked while planning: there is a free block.
             None => Err("not enough free spare blocks"),
             Some(new) => match Copier::new(self).rescue(block, old, new) {
-                Err(CopyError::NoMem) => Err(NOMEM),
+                Err(CopyError::NoMem | CopyError::Cut) => Err(NOMEM),
                 Err(CopyError::Spare) if !self.answers(Role::Spare, new) => Err(SPARE_DOWN),
                 Err(CopyError::Spare) => Err("cannot write to the spare device"),
                 Ok(state) if state.is_lost() && !self.answers(Role::Spare, old.into()) => Err(SPARE_DOWN),
