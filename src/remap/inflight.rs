@@ -146,3 +146,58 @@ impl Gate {
         }
     }
 }
+
+/// Ranges of main blocks, `[first, end)`.
+type Ranges = KVec<(u64, u64)>;
+
+/// Main blocks whose writes fail until a reload: those that a failed
+/// commit moved off main (the slot may or may not be on disk, so a write
+/// acknowledged on main could be lost to it). Their reads go on to main,
+/// which holds their data: no write was acknowledged since the copy.
+pub struct Fence {
+    any: AtomicBool,
+    /// Sorted and disjoint `[first, end)` ranges (see `held::merge`).
+    ranges: Pin<KBox<IrqSpinLock<Ranges>>>,
+}
+
+impl Fence {
+    pub fn new() -> Result<Self> {
+        let ranges = KBox::pin_init(new_irq_spinlock!(KVec::new(), "dm_remap_fence"), GFP_KERNEL)?;
+        Ok(Self { any: AtomicBool::new(false), ranges })
+    }
+
+    /// Whether some block is fenced (lock-free).
+    #[inline]
+    pub fn any(&self) -> bool {
+        self.any.load(SeqCst)
+    }
+
+    /// Fences main blocks `blocks` too (worker only: nothing else
+    /// changes the ranges).
+    pub fn add(&self, blocks: &[u64]) -> Result {
+        let old = self.ranges.lock().len();
+        let mut all = KVec::with_capacity(old + blocks.len(), GFP_KERNEL)?;
+        for &b in blocks {
+            all.push((b, b + 1), GFP_NOWAIT)?;
+        }
+        // (Within the capacity: nothing is allocated under the lock.)
+        all.extend_from_slice(&self.ranges.lock(), GFP_NOWAIT)?;
+        let n = held::merge(&mut all);
+        let mut merged = KVec::with_capacity(n, GFP_KERNEL)?;
+        merged.extend_from_slice(&all[..n], GFP_NOWAIT)?;
+        core::mem::swap(&mut *self.ranges.lock(), &mut merged);
+        self.any.store(true, SeqCst);
+        // (The old ranges are freed outside the lock.)
+        drop(merged);
+        Ok(())
+    }
+
+    /// Of a write of `sectors` sectors at target sector `sector` (blocks
+    /// of `bs` sectors): the sectors before its first fenced block, or
+    /// None if it touches none.
+    pub fn clear_for(&self, sector: u64, sectors: u64, bs: u64) -> Option<u64> {
+        let (first, last) = (sector / bs, (sector + sectors.max(1) - 1) / bs);
+        let fenced = held::first_held(&self.ranges.lock(), first, last)?;
+        Some((fenced * bs).saturating_sub(sector))
+    }
+}

@@ -28,7 +28,7 @@ use crate::remap_core::{geometry, table};
 use core::ffi::{c_int, CStr};
 use core::fmt::Write;
 use core::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicU8, Ordering};
-use inflight::{Admit, Gate, WriteTracker};
+use inflight::{Admit, Fence, Gate, WriteTracker};
 use kernel::new_mutex;
 use kernel::prelude::*;
 use kernel::sync::Mutex;
@@ -155,6 +155,7 @@ pub struct RemapTarget {
     suspending: AtomicBool,
     tracker: WriteTracker,
     gate: Gate,
+    fence: Fence,
     /// Work for the worker from messages.
     requests: Pin<KBox<Mutex<KVec<Request>>>>,
     /// `Revive` writes that completed, from `end_io`.
@@ -229,6 +230,7 @@ impl Target for RemapTarget {
             suspending: AtomicBool::new(false),
             tracker: WriteTracker::new().map_err(nomem)?,
             gate: Gate::new().map_err(nomem)?,
+            fence: Fence::new().map_err(nomem)?,
             requests,
             revived,
             failed,
@@ -268,7 +270,7 @@ impl Target for RemapTarget {
         }
         // Fast path: no remaps, no lock, dm-linear's work (and a note of
         // where the bio starts, to redo it if main fails it).
-        if self.remaps.len() == 0 && limit == bio.sectors() {
+        if self.remaps.len() == 0 && limit == bio.sectors() && !self.fence.any() {
             bio.remap(ctx.dev(self.main), sector);
             bio.per_bio().redo_at = sector;
             return MapResult::Remapped(bio);
@@ -535,7 +537,16 @@ impl RemapTarget {
 
     /// Routes `sectors` sectors of a bio doing `op` from target sector
     /// `sector`: how many go where.
-    fn place(&self, sector: u64, sectors: u64, op: Op) -> (u64, Place) {
+    fn place(&self, sector: u64, mut sectors: u64, op: Op) -> (u64, Place) {
+        let bs = self.layout.block_sectors;
+        if op != Op::Read && self.fence.any() {
+            match self.fence.clear_for(sector, sectors, bs) {
+                // (Up to the end of the fenced block.)
+                Some(0) => return (((sector / bs + 1) * bs - sector).min(sectors), Place::Fail),
+                Some(clear) => sectors = clear,
+                None => {}
+            }
+        }
         let (len, dest) = self.remaps.route(&self.layout, sector, sectors);
         let place = match dest {
             Dest::Main(s) => Place::Main(s),
@@ -545,7 +556,6 @@ impl RemapTarget {
             // could return the spare block's old contents). A read of a
             // pending block retests main now and then.
             Dest::Lost(s) | Dest::Pending(s) => {
-                let bs = self.layout.block_sectors;
                 let whole = sector % bs == 0 && (len == bs || sector + len == self.len);
                 match op {
                     Op::Write | Op::WriteZeroes if whole => Place::Revive(sector / bs, s),

@@ -595,12 +595,30 @@ impl<'a> Work<'a> {
             Err(CommitError::Io(_)) => {
                 pr_err!("metadata commit failed: no more remaps until the table is reloaded\n");
                 self.set_state(MetaState::Failed);
-                records.iter_mut().for_each(|r| r.state = BlockState::Lost);
-                // Room was reserved above.
-                let _ = self.remaps.insert(records);
+                self.fence(records);
                 Err("metadata commit failed")
             }
         }
+    }
+
+    /// Fences the blocks of a failed commit (which may or may not be on
+    /// disk) until a reload reads which way it went: writes to them fail.
+    /// A block the commit moved off main keeps reading there (see
+    /// `Fence`); one that lived in a spare block, or was pending, is
+    /// recorded as lost (no I/O reaches it). Without memory for the fence,
+    /// every block is recorded as lost.
+    fn fence(&self, records: &mut [Record]) {
+        // Blocks off main first.
+        records.sort_unstable_by_key(|r| self.remaps.get(r.main).is_some());
+        let off_main = records.iter().take_while(|r| self.remaps.get(r.main).is_none()).count();
+        let mut blocks = KVec::new();
+        let fenced = blocks.reserve(off_main, GFP_KERNEL).is_ok()
+            && records[..off_main].iter().all(|r| blocks.push(r.main, GFP_KERNEL).is_ok())
+            && self.fence.add(&blocks).is_ok();
+        let lost = if fenced { &mut records[off_main..] } else { records };
+        lost.iter_mut().for_each(|r| r.state = BlockState::Lost);
+        // Room was reserved (see `commit`).
+        let _ = self.remaps.insert(lost);
     }
 
     /// Raises one table event if a condition newly holds: spare usage
