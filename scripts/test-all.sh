@@ -78,7 +78,7 @@ boots=(
 	"remapping remap_routing remap_lost metadata_slots read_only spare_full remap_under_fio many_remaps migrate"
 	"errors auto_write_errors auto_read_errors pending_retest scrub auto_partial_writes auto_spare_faults commit_corruption spare_claims refresh_retry ignored_errors error_lifecycle"
 	"faults nullb_badblocks damage_args damage_metadata damage_log damage_extreme ctr_alloc_failures storm_alloc_failures"
-	"outages outage outage_batches monitor_report suspend_under_errors commit_fence subblock_faults scrub_subblock suspend_slow_failures resume_no_rollback commit_numbers power_cuts"
+	"outages outage outage_batches flaky_link monitor_report suspend_under_errors commit_fence subblock_faults scrub_subblock suspend_slow_failures resume_no_rollback commit_numbers power_cuts"
 )
 for b in "${boots[@]}"; do
 	set -- $b

@@ -12,11 +12,15 @@
 mod dm;
 #[cfg(CONFIG_KUNIT)]
 mod kunit;
+// The target's logic is safe Rust by construction: every `unsafe` lives in
+// `dm` (and `kunit`).
+#[deny(unsafe_code)]
 mod remap;
 
 // The core is shared with the tool and the host tests; without KUnit the
 // module uses only part of it.
 #[cfg_attr(not(CONFIG_KUNIT), allow(dead_code))]
+#[deny(unsafe_code)]
 #[path = "../core/src"]
 mod remap_core {
     pub mod alloc;

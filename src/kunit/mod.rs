@@ -71,6 +71,8 @@ pub const fn suite(name: &[u8], cases: *mut bindings::kunit_case) -> bindings::k
 /// case is a `fn(&Test)`.
 macro_rules! kunit_suite {
     ($name:literal, [$($case:ident),+ $(,)?]) => {
+        // (The registration is this module's FFI, wherever it expands.)
+        #[allow(unsafe_code)]
         mod kunit_registration {
             use kernel::bindings;
             $(

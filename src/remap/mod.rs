@@ -188,10 +188,8 @@ impl Target for RemapTarget {
         let writable = ctr.is_writable();
         let (meta, remaps) = load_metadata(&io, ctr.dev(spare_id), g, writable)?;
         let sb = *meta.sb();
-        // Levels and lost blocks the table starts with are old news.
-        let level = policy::spare_level(sb.alloc_next, g.spare_blocks);
-        let state = MetaState::at_load(writable, sb.alloc_next == g.spare_blocks);
         let nomem = |e| CtrError::new(c"Cannot allocate", e);
+        // Levels and lost blocks the table starts with are old news.
         let pending = remaps.lost() > 0;
         let meta = KBox::pin_init(new_mutex!(meta, "dm_remap_metadata"), GFP_KERNEL).map_err(nomem)?;
         let requests = KBox::pin_init(new_mutex!(KVec::new(), "dm_remap_requests"), GFP_KERNEL).map_err(nomem)?;
@@ -219,10 +217,10 @@ impl Target for RemapTarget {
             meta,
             remaps,
             spare_used: AtomicU64::new(sb.alloc_next),
-            state: AtomicU8::new(state as u8),
+            state: AtomicU8::new(MetaState::at_load(writable, sb.alloc_next == g.spare_blocks) as u8),
             stats: IoStats::new(&sb.relocated),
             read_retries: t.read_retries,
-            spare_level: AtomicU8::new(level),
+            spare_level: AtomicU8::new(policy::spare_level(sb.alloc_next, g.spare_blocks)),
             pending_reported: AtomicBool::new(pending),
             failure_reported: AtomicBool::new(false),
             outages: Outages::new(),
@@ -275,38 +273,7 @@ impl Target for RemapTarget {
             bio.per_bio().redo_at = sector;
             return MapResult::Remapped(bio);
         }
-        let (len, place) = self.place(sector, limit, op);
-        if len < bio.sectors() && bio.accept_partial(len).is_err() {
-            self.untrack(bio.per_bio());
-            return MapResult::Kill(bio);
-        }
-        match place {
-            Place::Main(s) => {
-                bio.remap(ctx.dev(self.main), s);
-                bio.per_bio().redo_at = sector;
-            }
-            Place::Spare(s) => {
-                // The worker finds the spare block from the target sector.
-                bio.remap(ctx.dev(self.spare), s);
-                bio.per_bio().redo_at = sector;
-            }
-            Place::Revive(block, s) => {
-                let state = &mut bio.per_bio().state;
-                if let IoState::Write { write } = core::mem::replace(state, IoState::Plain) {
-                    *state = IoState::Revive { write, block };
-                }
-                bio.remap(ctx.dev(self.spare), s);
-            }
-            Place::Retest(block) => {
-                bio.remap(ctx.dev(self.main), sector);
-                bio.per_bio().state = IoState::Retest { block };
-            }
-            Place::Fail => {
-                self.untrack(bio.per_bio());
-                return MapResult::Kill(bio);
-            }
-        }
-        MapResult::Remapped(bio)
+        self.map_placed(ctx, bio, sector, limit)
     }
 
     #[inline]
@@ -489,6 +456,42 @@ impl Target for RemapTarget {
 }
 
 impl RemapTarget {
+    /// The slow path of `map`: sends the first `limit` sectors (at most) of
+    /// `bio`, at target sector `sector`, where the table says.
+    fn map_placed<'a>(&self, ctx: Ctx<'_>, mut bio: Bio<'a, PerIo>, sector: u64, limit: u64) -> MapResult<'a, PerIo> {
+        let (len, place) = self.place(sector, limit, bio.op());
+        if len < bio.sectors() && bio.accept_partial(len).is_err() {
+            self.untrack(bio.per_bio());
+            return MapResult::Kill(bio);
+        }
+        match place {
+            Place::Main(s) => {
+                bio.remap(ctx.dev(self.main), s);
+                bio.per_bio().redo_at = sector;
+            }
+            Place::Spare(s) => {
+                // The worker finds the spare block from the target sector.
+                bio.remap(ctx.dev(self.spare), s);
+                bio.per_bio().redo_at = sector;
+            }
+            Place::Revive(block, s) => {
+                let state = &mut bio.per_bio().state;
+                if let IoState::Write { write } = core::mem::replace(state, IoState::Plain) {
+                    *state = IoState::Revive { write, block };
+                }
+                bio.remap(ctx.dev(self.spare), s);
+            }
+            Place::Retest(block) => {
+                bio.remap(ctx.dev(self.main), sector);
+                bio.per_bio().state = IoState::Retest { block };
+            }
+            Place::Fail => {
+                self.untrack(bio.per_bio());
+                return MapResult::Kill(bio);
+            }
+        }
+        MapResult::Remapped(bio)
+    }
     /// Whether a suspend began: long work of the worker's own stops.
     fn suspending(&self) -> bool {
         self.suspending.load(Ordering::Relaxed)

@@ -26,6 +26,9 @@ pub enum Role {
 
 const FIRST_BACKOFF_MS: i64 = 100;
 const MAX_BACKOFF_MS: i64 = 5_000;
+/// How long after a device went down or came back its errors are taken
+/// for its link's (see `unsettled`).
+const SETTLE_MS: i64 = 10_000;
 
 /// Which devices are down: read by `end_io` and `status`, changed by the
 /// worker only.
@@ -40,6 +43,8 @@ pub struct Outages {
     /// back-off after it.
     due_ms: [AtomicI64; 2],
     backoff_ms: [AtomicI64; 2],
+    /// When each device last went down or came back (ktime, ms).
+    changed_ms: [AtomicI64; 2],
 }
 
 impl Outages {
@@ -49,12 +54,20 @@ impl Outages {
             answered: AtomicBool::new(false),
             due_ms: [const { AtomicI64::new(0) }; 2],
             backoff_ms: [const { AtomicI64::new(FIRST_BACKOFF_MS) }; 2],
+            changed_ms: [const { AtomicI64::new(i64::MIN / 2) }; 2],
         }
     }
 
     /// Whether device `role` is down.
     pub fn is_down(&self, role: Role) -> bool {
         self.down.load(Relaxed) & (1 << role as u8) != 0
+    }
+
+    /// Whether device `role` is down, or went down or came back less than
+    /// `SETTLE_MS` ago (at ktime `now_ms`): errors now are more likely its
+    /// link's than its media's.
+    pub fn unsettled(&self, role: Role, now_ms: i64) -> bool {
+        self.is_down(role) || now_ms - self.changed_ms[role as usize].load(Relaxed) < SETTLE_MS
     }
 
     /// Whether either device is down.
@@ -136,6 +149,7 @@ impl Work<'_> {
             o.due_ms[i].store(now + backoff, Relaxed);
             o.backoff_ms[i].store((backoff * 2).min(MAX_BACKOFF_MS), Relaxed);
             if o.down.fetch_or(1 << i, Relaxed) & (1 << i) == 0 {
+                o.changed_ms[i].store(now, Relaxed);
                 let dev = [self.main, self.spare][i];
                 let why = if dev.is_gone() { "gone, the block layer says" } else { "probes fail" };
                 pr_warn!("{name} device does not answer ({why}): errors pass up, nothing is relocated until it does\n");
@@ -144,6 +158,7 @@ impl Work<'_> {
         } else {
             o.backoff_ms[i].store(FIRST_BACKOFF_MS, Relaxed);
             if o.down.fetch_and(!(1 << i), Relaxed) & (1 << i) != 0 {
+                o.changed_ms[i].store(now, Relaxed);
                 pr_info!("{} device answers again: back in service\n", name);
                 self.event();
             }

@@ -41,6 +41,7 @@ use crate::remap_core::route::block_pieces;
 use kernel::alloc::KVVec;
 use kernel::prelude::*;
 use kernel::rbtree::RBTree;
+use kernel::time::Ktime;
 
 /// Spare blocks tried for one block before giving up on the spare.
 const SPARE_ATTEMPTS: u32 = 8;
@@ -105,7 +106,14 @@ enum Redo {
 /// fails, `NOMEM_DELAY_MS` apart: memory that reclaim frees meanwhile lets
 /// it relocate instead of failing.
 const NOMEM_TRIES: u8 = 8;
+
+/// Failed bios in one batch from which a read that fails and then reads
+/// moves nothing (see `Moves::many`).
+const LINK_BIOS: usize = 8;
 const NOMEM_DELAY_MS: u32 = 20;
+
+/// A failed bio of a batch, and how its redo ended up.
+type Failed = (HeldBio<PerIo, FromEndIo>, Redo);
 
 /// The moves of one batch, not yet committed.
 struct Moves {
@@ -118,6 +126,9 @@ struct Moves {
     retired: u64,
     /// Moves by cause (see `Cause`), counted once committed.
     causes: [u64; 4],
+    /// The batch holds `LINK_BIOS` failed bios or more: errors on that
+    /// many places at once are a link's, not a scratch's.
+    many: bool,
 }
 
 impl Moves {
@@ -170,20 +181,8 @@ impl Piece {
 
 impl Work<'_> {
     /// Redoes bios that failed on main with a media error, in one commit.
-    pub(super) fn recover(&self, mut failed: BioList<PerIo, FromEndIo>) {
-        let mut bios = KVec::new();
-        let mut ranges = KVec::new();
-        while let Some(mut bio) = failed.pop() {
-            // Back to where it was sent: its completion advanced it.
-            bio.rewind();
-            let (first, end) = self.blocks_of(&bio);
-            if bios.reserve(1, GFP_KERNEL).is_err() || ranges.push((first, end), GFP_KERNEL).is_err() {
-                self.finish(bio, Redo::NoMem);
-                continue;
-            }
-            // Room was reserved above.
-            let _ = bios.push((bio, Redo::Failed), GFP_KERNEL);
-        }
+    pub(super) fn recover(&self, failed: BioList<PerIo, FromEndIo>) {
+        let (mut bios, ranges) = self.take_failed(failed);
         let mut meta = self.meta.lock();
         // A device that does not answer at all is down, not failing
         // sectors: its errors pass up and nothing is recorded.
@@ -197,18 +196,66 @@ impl Work<'_> {
         }
         // No write may reach these blocks while they move.
         self.hold(ranges);
-
-        let mut moves = Moves {
+        let many = bios.len() >= LINK_BIOS;
+        let fresh = || Moves {
             alloc: Allocator::new(meta.sb().alloc_next, self.geometry.spare_blocks),
             records: KVVec::new(),
             latest: RBTree::new(),
             retired: 0,
             causes: [0; 4],
+            many,
         };
+        let mut moves = fresh();
+        self.redo_all(&mut bios, &mut moves);
+        // A block found unreadable, or a spare block that failed a write,
+        // counts only if the devices still answer (an outage may have
+        // begun during the batch): else nothing of the batch is kept.
+        let suspect = moves.retired > 0 || moves.records.iter().any(|r| r.state.is_lost());
+        if suspect && !self.both_answer(near) {
+            moves = fresh();
+            bios.iter_mut().for_each(|(_, redo)| *redo = Redo::Failed);
+        }
+        if moves.alloc.free() == 0 {
+            self.set_state(MetaState::Full);
+        }
+        // Commit the moves (and retired spare blocks) before any bio that
+        // depends on them completes (a failed write fences the blocks).
+        let committed = self.commit(&mut meta, &mut moves.records, &moves.alloc, false, &moves.causes).map(|_| ());
+        drop(meta);
+        if moves.retired > 0 {
+            pr_warn!("retired {} spare blocks that failed a write\n", moves.retired);
+        }
+        self.raise_events();
+        self.release();
+        self.complete_redone(bios, committed);
+    }
+
+    /// Takes the failed bios, rewound to where they were sent, with the
+    /// main blocks each covers; a bio without room fails its batch (for
+    /// want of memory: it comes back, see `finish`).
+    fn take_failed(&self, mut failed: BioList<PerIo, FromEndIo>) -> (KVec<Failed>, KVec<(u64, u64)>) {
+        let mut bios = KVec::new();
+        let mut ranges = KVec::new();
+        while let Some(mut bio) = failed.pop() {
+            // Back to where it was sent: its completion advanced it.
+            bio.rewind();
+            let (first, end) = self.blocks_of(&bio);
+            if bios.reserve(1, GFP_KERNEL).is_err() || ranges.push((first, end), GFP_KERNEL).is_err() {
+                self.finish(bio, Redo::NoMem);
+                continue;
+            }
+            // Room was reserved above.
+            let _ = bios.push((bio, Redo::Failed), GFP_KERNEL);
+        }
+        (bios, ranges)
+    }
+
+    /// Redoes each failed bio, noting how it ended up.
+    fn redo_all(&self, bios: &mut [Failed], moves: &mut Moves) {
         for (bio, redo) in bios.iter_mut() {
             let r = match bio.op() {
-                Op::Read => self.redo_read(bio, &mut moves),
-                _ => self.redo_write(bio, &mut moves),
+                Op::Read => self.redo_read(bio, moves),
+                _ => self.redo_write(bio, moves),
             };
             *redo = match r {
                 Ok(r) => r,
@@ -216,34 +263,12 @@ impl Work<'_> {
                 Err(_) => Redo::Failed,
             };
         }
-        // A block found unreadable, or a spare block that failed a write,
-        // counts only if the devices still answer (an outage may have
-        // begun during the batch): else nothing of the batch is kept.
-        let suspect = moves.retired > 0 || moves.records.iter().any(|r| r.state.is_lost());
-        if suspect && !self.both_answer(near) {
-            moves.records = KVVec::new();
-            moves.latest = RBTree::new();
-            moves.alloc = Allocator::new(meta.sb().alloc_next, self.geometry.spare_blocks);
-            moves.retired = 0;
-            moves.causes = [0; 4];
-            bios.iter_mut().for_each(|(_, redo)| *redo = Redo::Failed);
-        }
-        if moves.alloc.free() == 0 {
-            self.set_state(MetaState::Full);
-        }
+    }
 
-        // Commit the moves (and retired spare blocks) before any bio that
-        // depends on them completes (a failed write fences the blocks).
-        let committed = self.commit(&mut meta, &mut moves.records, &moves.alloc, false, &moves.causes).map(|_| ());
-        // (Not committed for want of memory: the whole batch is redone.)
+    /// Completes the redone bios once their batch's commit ended as
+    /// `committed` (not committed for want of memory: the batch is redone).
+    fn complete_redone(&self, bios: KVec<Failed>, committed: Result<(), &'static str>) {
         let nomem = committed == Err(NOMEM);
-        drop(meta);
-        if moves.retired > 0 {
-            pr_warn!("retired {} spare blocks that failed a write\n", moves.retired);
-        }
-
-        self.raise_events();
-        self.release();
         let mut again = false;
         for (bio, redo) in bios {
             let redo = match (redo, committed, bio.op()) {
@@ -259,6 +284,47 @@ impl Work<'_> {
         if again {
             sleep_ms(NOMEM_DELAY_MS);
         }
+    }
+
+    /// After a read of main block `block` at `home` that failed `failures`
+    /// times before it read (into `full`): a recovered error moves the
+    /// block while its data can still be read, unless the link is the
+    /// likelier culprit (then nothing moves; counted as an ignored error).
+    fn recovered(&self, home: Home, block: u64, failures: u32, moves: &mut Moves, full: &mut IoBuf) -> Result {
+        if failures == 0 {
+            return Ok(());
+        }
+        if self.link_suspect(home, moves) {
+            self.stats.count_ignored();
+        } else if let Some(spare) = self.store_on_spare(moves, full) {
+            moves.push(block, spare, BlockState::Remapped, Some(Cause::RecoveredRead))?;
+        }
+        Ok(())
+    }
+
+    /// For a block at `home` that does not read whole: reads it a sector
+    /// at a time into `full`; `all` when the sectors of piece `p` all
+    /// read, `any` when any sector of the block does.
+    fn sectors_read(&self, home: Home, p: Piece, full: &mut IoBuf, unit: &mut IoBuf) -> Result<Units> {
+        let bs = self.layout.block_sectors;
+        let block = p.start / bs;
+        let (from, to) = (p.start - block * bs, p.end - block * bs);
+        let asked = self.read_units(home, full, unit, from, to)?;
+        if asked.all {
+            return Ok(asked);
+        }
+        let blen = self.block_len(block);
+        let rest = self.read_units(home, full, unit, 0, from)?.and(self.read_units(home, full, unit, to, blen)?);
+        Ok(Units { all: false, any: asked.any || rest.any })
+    }
+
+    /// Whether a read of the block at `home` that failed and then read
+    /// is more likely its device's link's error than its media's: the
+    /// batch holds errors from many places, or the device went down or
+    /// came back a moment ago (see `Outages::unsettled`).
+    fn link_suspect(&self, home: Home, moves: &Moves) -> bool {
+        let role = if let Home::Main(_) = home { Role::Main } else { Role::Spare };
+        moves.many || self.outages.unsettled(role, Ktime::ktime_get().to_ms())
     }
 
     /// Whether main (probed near main block `near`) and the spare answer.
@@ -387,36 +453,28 @@ impl Work<'_> {
             full.set_len((self.block_len(block) * 512) as usize)?;
             let (dev, sector) = self.at(home, 0);
             let read = self.read_retrying(dev, sector, full, u32::from(single));
-            if read.is_none() {
-                let (from, to) = (p.start - block * bs, p.end - block * bs);
-                let asked = self.read_units(home, full, unit, from, to)?;
-                if asked.all {
+            match read {
+                Some(failures) => {
+                    bio.copy_in_at(off, &full[at..at + len]).map_err(|_| EINVAL)?;
+                    self.recovered(home, block, failures, moves, full)?;
+                    continue;
+                }
+                None => match self.sectors_read(home, p, full, unit)? {
                     // The block does not read whole, but the sectors asked
                     // for do: it stays on main, its readable sectors
                     // readable.
-                    bio.copy_in_at(off, &full[at..at + len]).map_err(|_| EINVAL)?;
-                    continue;
-                }
-                let blen = self.block_len(block);
-                let rest =
-                    self.read_units(home, full, unit, 0, from)?.and(self.read_units(home, full, unit, to, blen)?);
-                if asked.any || rest.any {
+                    Units { all: true, .. } => {
+                        bio.copy_in_at(off, &full[at..at + len]).map_err(|_| EINVAL)?;
+                        continue;
+                    }
                     // Some of it reads: not pending (see above); this read
                     // fails.
-                    redo = Redo::Failed;
-                    continue;
-                }
-            }
-            if let Some(failures) = read {
-                bio.copy_in_at(off, &full[at..at + len]).map_err(|_| EINVAL)?;
-                if failures > 0 {
-                    // A recovered error: move the block while its data
-                    // can still be read.
-                    if let Some(spare) = self.store_on_spare(moves, full) {
-                        moves.push(block, spare, BlockState::Remapped, Some(Cause::RecoveredRead))?;
+                    Units { any: true, .. } => {
+                        redo = Redo::Failed;
+                        continue;
                     }
-                }
-                continue;
+                    Units { .. } => {}
+                },
             }
             // Unreadable: pending until a write of the whole block.
             let spare = moves.alloc.take(1).ok_or(ENOSPC)? as u32;

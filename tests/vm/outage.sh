@@ -118,7 +118,7 @@ dmesg | grep -q "main device does not answer (gone, the block layer says)" ||
 	fail "null_blk off: not taken as gone: $(dmesg | tail -5)"
 # A remap asked while main is gone (its size reads 0 now) fails cleanly.
 dmsetup message r 0 remap 800 2>/dev/null && fail "null_blk off: a remap message succeeded"
-dmesg | tail -3 | grep -q "remap: the main device does not answer" ||
+dmesg | tail -3 | grep -q "message rejected: the main device does not answer" ||
 	fail "null_blk off: the remap message failed for another reason: $(dmesg | tail -3)"
 s=$(dmsetup status r)
 [ "$(status_field r 1)" = 0 ] && [ "$(status_field r 3)" = 0 ] || fail "null_blk off: remaps or pending: $s"

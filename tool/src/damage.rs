@@ -262,123 +262,157 @@ fn metadata(m: &str) -> Error {
     Error::Metadata(m.to_string())
 }
 
+/// The pair's metadata as a damage case finds it.
+struct Found {
+    slots: [[u8; MBLOCK]; 2],
+    log: [u8; MBLOCK],
+    /// The newest slot and its commit, the older slot and its commit.
+    newest: usize,
+    sb: Superblock,
+    older: usize,
+    older_sb: Superblock,
+}
+
+fn put(b: &mut [u8; MBLOCK], at: usize, bytes: &[u8]) {
+    b[at..at + bytes.len()].copy_from_slice(bytes);
+}
+
+fn tear(b: &mut [u8; MBLOCK], at: usize, len: usize) {
+    b[at..at + len].iter_mut().for_each(|x| *x ^= 0xa5);
+}
+
 /// Applies case `name` to the metadata of `dev`.
 pub fn apply(dev: &Spare, name: &str) -> Result<()> {
     let pick = dev.pick()?;
-    let mut slots = dev.slots()?;
-    let newest = pick.slot;
+    let slots = dev.slots()?;
+    let (newest, sb) = (pick.slot, pick.sb);
     let older = 1 - newest;
-    let sb = pick.sb;
     let older_sb = Superblock::decode(&slots[older]).map_err(|_| metadata("the older slot must be valid"))?;
     if sb.full_log_blocks() == 0 {
         return Err(metadata("the newest commit must have a full log block"));
     }
     let mut log = [0u8; MBLOCK];
     dev.read(LOG_START, &mut log)?;
-    let main_blocks = sb.geometry.main_blocks();
-    let put = |b: &mut [u8; MBLOCK], at: usize, bytes: &[u8]| b[at..at + bytes.len()].copy_from_slice(bytes);
-    let tear = |b: &mut [u8; MBLOCK], at: usize, len: usize| b[at..at + len].iter_mut().for_each(|x| *x ^= 0xa5);
+    let mut f = Found { slots, log, newest, sb, older, older_sb };
     if let Some((field, value)) = name.strip_prefix("slot-newest-").and_then(|r| r.split_once('=')) {
-        let (at, len) = SLOT_FIELDS.iter().find(|f| f.0 == field).map(|f| (f.1, f.2)).ok_or_else(unknown)?;
-        let values: &[(&str, u64)] = if len == 4 { &EXTREME_U32 } else { &EXTREME_U64 };
-        let x = values.iter().find(|v| v.0 == value).ok_or_else(unknown)?.1;
-        let b = &mut slots[newest];
-        put(b, at, &x.to_le_bytes()[..len]);
-        if field == "spare_sectors" {
-            // The smallest block size, where arithmetic on it overflows first.
-            let (at, len) = field_at("block_size");
-            put(b, at, &512u64.to_le_bytes()[..len]);
-        }
-        format::reseal_slot(b);
-        dev.write(newest as u64, b)?;
-        return dev.sync();
+        extreme_value(&mut f, field, value)?;
+        dev.write(newest as u64, &f.slots[newest])?;
+    } else if let Some(rest) = name.strip_prefix("slot-") {
+        let i = slot_field(&mut f, rest)?;
+        dev.write(i as u64, &f.slots[i])?;
+    } else if log_field(&mut f, name).transpose()?.is_some() {
+        dev.write(LOG_START, &f.log)?;
+    } else {
+        named_case(&mut f, name)?;
+        dev.write(0, &f.slots[0])?;
+        dev.write(1, &f.slots[1])?;
+        dev.write(LOG_START, &f.log)?;
     }
-    if let Some(rest) = name.strip_prefix("slot-") {
-        let (which, rest) = rest.split_once('-').ok_or_else(unknown)?;
-        let (field, how) = rest.rsplit_once('-').ok_or_else(unknown)?;
-        let (i, other) = match which {
-            "newest" => (newest, older_sb),
-            "older" => (older, sb),
-            _ => return Err(unknown()),
-        };
-        let mine = if i == newest { sb } else { older_sb };
-        let &(_, at, len) = SLOT_FIELDS.iter().find(|f| f.0 == field).ok_or_else(unknown)?;
-        let b = &mut slots[i];
-        match how {
-            "torn" => tear(b, at, len),
-            "sealed" if field == "tail_record" => {
-                b[at + 12] = 7;
-                format::reseal_slot(b);
-            }
-            "sealed" if matches!(field, "block_size" | "main_sectors" | "spare_sectors") => {
-                // A valid slot of another pair: the geometry differs, and
-                // its derived fields agree with it.
-                let g = mine.geometry;
-                let (bs, main, spare) = match field {
-                    "block_size" => (g.block_size / 2, g.main_sectors, g.spare_sectors),
-                    "main_sectors" => (g.block_size, g.main_sectors + g.block_sectors(), g.spare_sectors),
-                    _ => (g.block_size, g.main_sectors, g.spare_sectors + 8 * g.block_sectors()),
-                };
-                let geometry = Geometry::new(bs, main, spare)?;
-                Superblock { geometry, ..mine }.encode(b);
-            }
-            "sealed" if field == "uuid" => {
-                b[at] ^= 1;
-                format::reseal_slot(b);
-            }
-            "sealed" => {
-                put(b, at, &bad_value(field, which, &mine, &other)[..len]);
-                format::reseal_slot(b);
-            }
-            _ => return Err(unknown()),
-        }
-        dev.write(i as u64, &slots[i])?;
-        return dev.sync();
+    dev.sync()
+}
+
+/// `slot-newest-<field>=<value>`: an extreme value, sealed.
+fn extreme_value(f: &mut Found, field: &str, value: &str) -> Result<()> {
+    let (at, len) = SLOT_FIELDS.iter().find(|x| x.0 == field).map(|x| (x.1, x.2)).ok_or_else(unknown)?;
+    let values: &[(&str, u64)] = if len == 4 { &EXTREME_U32 } else { &EXTREME_U64 };
+    let x = values.iter().find(|v| v.0 == value).ok_or_else(unknown)?.1;
+    let b = &mut f.slots[f.newest];
+    put(b, at, &x.to_le_bytes()[..len]);
+    if field == "spare_sectors" {
+        // The smallest block size, where arithmetic on it overflows first.
+        let (at, len) = field_at("block_size");
+        put(b, at, &512u64.to_le_bytes()[..len]);
     }
-    if let Some(rest) = name.strip_prefix("log-") {
-        if let Some((field, how)) = rest.rsplit_once('-').filter(|(_, h)| *h == "torn" || *h == "sealed") {
-            if let Some(&(_, at, len)) = LOG_FIELDS.iter().find(|f| f.0 == field) {
-                match how {
-                    "torn" => tear(&mut log, at, len),
-                    _ => {
-                        match field {
-                            "magic" => put(&mut log, at, b"NOTALOG!"),
-                            "version" => put(&mut log, at, &2u32.to_le_bytes()),
-                            "seq" => put(&mut log, at, &(sb.seq + 100).to_le_bytes()),
-                            "index" => put(&mut log, at, &7u64.to_le_bytes()),
-                            "uuid" => log[at] ^= 1,
-                            _ => log[at + 12] = 7,
-                        }
-                        format::reseal_log(&mut log);
-                    }
-                }
-                dev.write(LOG_START, &log)?;
-                return dev.sync();
-            }
+    format::reseal_slot(b);
+    Ok(())
+}
+
+/// `slot-<newest|older>-<field>-<torn|sealed>`; returns the slot changed.
+fn slot_field(f: &mut Found, rest: &str) -> Result<usize> {
+    let (which, rest) = rest.split_once('-').ok_or_else(unknown)?;
+    let (field, how) = rest.rsplit_once('-').ok_or_else(unknown)?;
+    let (i, mine, other) = match which {
+        "newest" => (f.newest, f.sb, f.older_sb),
+        "older" => (f.older, f.older_sb, f.sb),
+        _ => return Err(unknown()),
+    };
+    let &(_, at, len) = SLOT_FIELDS.iter().find(|x| x.0 == field).ok_or_else(unknown)?;
+    let b = &mut f.slots[i];
+    match how {
+        "torn" => {
+            tear(b, at, len);
+            return Ok(i);
         }
+        "sealed" if field == "tail_record" => b[at + 12] = 7,
+        "sealed" if matches!(field, "block_size" | "main_sectors" | "spare_sectors") => {
+            // A valid slot of another pair: the geometry differs, and
+            // its derived fields agree with it.
+            let g = mine.geometry;
+            let (bs, main, spare) = match field {
+                "block_size" => (g.block_size / 2, g.main_sectors, g.spare_sectors),
+                "main_sectors" => (g.block_size, g.main_sectors + g.block_sectors(), g.spare_sectors),
+                _ => (g.block_size, g.main_sectors, g.spare_sectors + 8 * g.block_sectors()),
+            };
+            let geometry = Geometry::new(bs, main, spare)?;
+            Superblock { geometry, ..mine }.encode(b);
+            return Ok(i);
+        }
+        "sealed" if field == "uuid" => b[at] ^= 1,
+        "sealed" => put(b, at, &bad_value(field, which, &mine, &other)[..len]),
+        _ => return Err(unknown()),
     }
+    format::reseal_slot(b);
+    Ok(i)
+}
+
+/// `log-<field>-<torn|sealed>` of the first log block; None if `name` is
+/// no such case.
+fn log_field(f: &mut Found, name: &str) -> Option<Result<()>> {
+    let (field, how) = name.strip_prefix("log-")?.rsplit_once('-').filter(|(_, h)| *h == "torn" || *h == "sealed")?;
+    let &(_, at, len) = LOG_FIELDS.iter().find(|x| x.0 == field)?;
+    let log = &mut f.log;
+    if how == "torn" {
+        tear(log, at, len);
+        return Some(Ok(()));
+    }
+    match field {
+        "magic" => put(log, at, b"NOTALOG!"),
+        "version" => put(log, at, &2u32.to_le_bytes()),
+        "seq" => put(log, at, &(f.sb.seq + 100).to_le_bytes()),
+        "index" => put(log, at, &7u64.to_le_bytes()),
+        "uuid" => log[at] ^= 1,
+        _ => log[at + 12] = 7,
+    }
+    format::reseal_log(log);
+    Some(Ok(()))
+}
+
+/// The cases named outright: records out of range or owned twice, a log
+/// past its end, equal commit numbers, both slots gone.
+fn named_case(f: &mut Found, name: &str) -> Result<()> {
+    let (sb, newest) = (f.sb, f.newest);
+    let main_blocks = sb.geometry.main_blocks();
     let set_sealed_log = |log: &mut [u8; MBLOCK], i: usize, r: &format::Record| {
         format::set_record(log, i, r);
         format::reseal_log(log);
     };
-    let r0 = format::record_at(&log, 0)?;
+    let r0 = format::record_at(&f.log, 0)?;
     match name {
-        "log-zeroed" => log.fill(0),
-        "log-record-main-out-of-range" => set_sealed_log(&mut log, 0, &format::Record { main: main_blocks, ..r0 }),
-        "log-record-spare-past-alloc" => set_sealed_log(
-            &mut log,
-            0,
-            &format::Record { spare: (older_sb.alloc_next.max(sb.alloc_next)) as u32, ..r0 },
-        ),
+        "log-zeroed" => f.log.fill(0),
+        "log-record-main-out-of-range" => set_sealed_log(&mut f.log, 0, &format::Record { main: main_blocks, ..r0 }),
+        "log-record-spare-past-alloc" => {
+            let spare = f.older_sb.alloc_next.max(sb.alloc_next) as u32;
+            set_sealed_log(&mut f.log, 0, &format::Record { spare, ..r0 })
+        }
         "log-spare-owned-twice" => {
-            let r1 = format::record_at(&log, 1)?;
-            set_sealed_log(&mut log, 1, &format::Record { spare: r0.spare, ..r1 })
+            let r1 = format::record_at(&f.log, 1)?;
+            set_sealed_log(&mut f.log, 1, &format::Record { spare: r0.spare, ..r1 })
         }
         "tail-spare-owned-twice" | "tail-record-main-out-of-range" => {
             if sb.tail_len() == 0 {
                 return Err(metadata("the newest commit must have a tail"));
             }
-            let b = &mut slots[newest];
+            let b = &mut f.slots[newest];
             let r = format::record_at(b, 0)?;
             let bad = match name {
                 "tail-spare-owned-twice" => format::Record { spare: r0.spare, ..r },
@@ -389,25 +423,17 @@ pub fn apply(dev: &Spare, name: &str) -> Result<()> {
         }
         "log-past-end" => {
             let (at, len) = field_at("records");
-            let b = &mut slots[newest];
-            b[at..at + len].copy_from_slice(&sb.geometry.record_capacity().to_le_bytes());
-            format::reseal_slot(b);
+            put(&mut f.slots[newest], at, &sb.geometry.record_capacity().to_le_bytes()[..len]);
+            format::reseal_slot(&mut f.slots[newest]);
         }
         "equal-seq" => {
             let (at, len) = field_at("seq");
-            slots[older][at..at + len].copy_from_slice(&sb.seq.to_le_bytes());
-            format::reseal_slot(&mut slots[older]);
+            put(&mut f.slots[f.older], at, &sb.seq.to_le_bytes()[..len]);
+            format::reseal_slot(&mut f.slots[f.older]);
         }
-        "both-slots-torn" => {
-            for s in &mut slots {
-                tear(s, 0, 8);
-            }
-        }
-        "both-slots-zeroed" => slots = [[0; MBLOCK]; 2],
+        "both-slots-torn" => f.slots.iter_mut().for_each(|s| tear(s, 0, 8)),
+        "both-slots-zeroed" => f.slots = [[0; MBLOCK]; 2],
         _ => return Err(unknown()),
     }
-    dev.write(0, &slots[0])?;
-    dev.write(1, &slots[1])?;
-    dev.write(LOG_START, &log)?;
-    dev.sync()
+    Ok(())
 }
