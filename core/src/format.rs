@@ -72,7 +72,7 @@ pub enum BlockState {
 
 impl BlockState {
     /// Whether reads of the block fail (`Lost` or `Pending`).
-    pub fn is_lost(self) -> bool {
+    pub fn is_unreadable(self) -> bool {
         self != BlockState::Remapped
     }
 }

@@ -271,7 +271,7 @@ fn remaps_versions(t: &Test) {
     check!(t, r.reserve(2).is_ok());
     let two = [rec(100_000, 0, BlockState::Remapped), rec(100_001, 1, BlockState::Lost)];
     check!(t, r.insert(&two).is_ok());
-    check!(t, r.len() == 2 && r.lost() == 1);
+    check!(t, r.len() == 2 && r.unreadable() == 1);
     // A 4 GiB bio from sector 0 goes to main up to block 100,000.
     check!(t, r.route(&l, 0, 8 << 20) == (800_000, Dest::Main(0)));
     check!(t, r.route(&l, 800_000, 16) == (8, Dest::Spare(1000)));
@@ -286,7 +286,7 @@ fn remaps_versions(t: &Test) {
     check!(t, r.get(100_001).map(|x| x.state) == Some(BlockState::Lost));
     // A replay replaces everything.
     check!(t, r.replace(&[rec(5, 9, BlockState::Remapped)], 10).is_ok());
-    check!(t, r.len() == 1 && r.lost() == 0 && r.get(100_000).is_none() && r.get(5).is_some());
+    check!(t, r.len() == 1 && r.unreadable() == 0 && r.get(100_000).is_none() && r.get(5).is_some());
 }
 
 /// A `NoIo` scope takes I/O out of the task's `GFP_KERNEL` allocations

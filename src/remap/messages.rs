@@ -91,7 +91,7 @@ fn ask(t: &RemapTarget, ctx: &Ctx<'_>, kind: Kind) -> Answer {
 /// `list`: one line per remap, `<main block> <spare block> ok|lost`.
 fn list(t: &RemapTarget, out: &mut Emitter<'_>) {
     t.remaps.for_each(|r| {
-        let state = if r.state.is_lost() { "lost" } else { "ok" };
+        let state = if r.state.is_unreadable() { "lost" } else { "ok" };
         writeln!(out, "{} {} {state}", r.main, r.spare).is_ok()
     });
 }

@@ -190,7 +190,7 @@ impl Target for RemapTarget {
         let sb = *meta.sb();
         let nomem = |e| CtrError::new(c"Cannot allocate", e);
         // Levels and lost blocks the table starts with are old news.
-        let pending = remaps.lost() > 0;
+        let pending = remaps.unreadable() > 0;
         let meta = KBox::pin_init(new_mutex!(meta, "dm_remap_metadata"), GFP_KERNEL).map_err(nomem)?;
         let requests = KBox::pin_init(new_mutex!(KVec::new(), "dm_remap_requests"), GFP_KERNEL).map_err(nomem)?;
         let revived =
@@ -506,7 +506,7 @@ impl RemapTarget {
             2 => "failed",
             _ => "read-only",
         };
-        let (spare_used, lost) = (self.spare_used.load(Ordering::Relaxed), self.remaps.lost());
+        let (spare_used, lost) = (self.spare_used.load(Ordering::Relaxed), self.remaps.unreadable());
         let spare_total = self.geometry.spare_blocks;
         let health = policy::health(&HealthInputs {
             metadata_failed: self.state_is(MetaState::Failed),

@@ -210,7 +210,7 @@ impl Work<'_> {
         // A block found unreadable, or a spare block that failed a write,
         // counts only if the devices still answer (an outage may have
         // begun during the batch): else nothing of the batch is kept.
-        let suspect = moves.retired > 0 || moves.records.iter().any(|r| r.state.is_lost());
+        let suspect = moves.retired > 0 || moves.records.iter().any(|r| r.state.is_unreadable());
         if suspect && !self.both_answer(near) {
             moves = fresh();
             bios.iter_mut().for_each(|(_, redo)| *redo = Redo::Failed);
@@ -357,7 +357,7 @@ impl Work<'_> {
     fn home(&self, moves: &Moves, block: u64) -> Home {
         match moves.lookup(self, block) {
             None => Home::Main(block * self.layout.block_sectors),
-            Some(r) if r.state.is_lost() => Home::Lost(r.spare),
+            Some(r) if r.state.is_unreadable() => Home::Lost(r.spare),
             Some(r) => Home::Spare(self.geometry.spare_sector(r.spare)),
         }
     }

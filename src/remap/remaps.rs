@@ -57,7 +57,7 @@ pub struct Remaps {
     next: Pin<KBox<Mutex<Option<KBox<Table>>>>>,
     main_blocks: u64,
     count: AtomicU64,
-    lost: AtomicU64,
+    unreadable: AtomicU64,
 }
 
 impl Remaps {
@@ -68,7 +68,7 @@ impl Remaps {
             next: KBox::pin_init(new_mutex!(None, "dm_remap_next_table"), GFP_KERNEL)?,
             main_blocks,
             count: AtomicU64::new(0),
-            lost: AtomicU64::new(0),
+            unreadable: AtomicU64::new(0),
         })
     }
 
@@ -77,9 +77,9 @@ impl Remaps {
         self.count.load(Ordering::Acquire)
     }
 
-    /// Number of blocks whose data was lost (lock-free).
-    pub fn lost(&self) -> u64 {
-        self.lost.load(Ordering::Relaxed)
+    /// Number of blocks whose reads fail, lost or pending (lock-free).
+    pub fn unreadable(&self) -> u64 {
+        self.unreadable.load(Ordering::Relaxed)
     }
 
     /// Routes a bio of `sectors` sectors at main sector `sector` (any
@@ -97,11 +97,11 @@ impl Remaps {
     /// spare blocks are below `spare_used` (process context).
     pub fn replace(&self, records: &[Record], spare_used: u64) -> Result<(), ReplaceError> {
         let mut fresh = table_with_slots(slots_for(records.len()), self.main_blocks)?;
-        let mut lost = 0;
+        let mut unreadable = 0;
         for r in records {
-            let was_lost = fresh.map().get(r.main).is_some_and(|b| b.state.is_lost());
+            let was = fresh.map().get(r.main).is_some_and(|b| b.state.is_unreadable());
             fresh.insert(*r).map_err(|_| ENOMEM)?;
-            lost = lost + u64::from(r.state.is_lost()) - u64::from(was_lost);
+            unreadable = unreadable + u64::from(r.state.is_unreadable()) - u64::from(was);
         }
         let mut seen = KVVec::from_elem(0u64, spare_used.div_ceil(64) as usize, GFP_KERNEL)?;
         if fresh.map().shared_spare(&mut seen).is_some() {
@@ -110,7 +110,7 @@ impl Remaps {
         drop(seen);
         let count = fresh.map().count() as u64;
         self.current.replace(fresh);
-        self.lost.store(lost, Ordering::Relaxed);
+        self.unreadable.store(unreadable, Ordering::Relaxed);
         self.count.store(count, Ordering::Release);
         Ok(())
     }
@@ -140,11 +140,11 @@ impl Remaps {
         let mut fresh = self.next.lock().take().ok_or(ENOMEM)?;
         self.current.read(|t| fresh.copy_from(t)).map_err(|_| ENOMEM)?;
         for r in records {
-            let was_lost = fresh.map().get(r.main).is_some_and(|b| b.state.is_lost());
+            let was = fresh.map().get(r.main).is_some_and(|b| b.state.is_unreadable());
             fresh.insert(*r).map_err(|_| ENOMEM)?;
-            match (was_lost, r.state.is_lost()) {
-                (false, true) => self.lost.fetch_add(1, Ordering::Relaxed),
-                (true, false) => self.lost.fetch_sub(1, Ordering::Relaxed),
+            match (was, r.state.is_unreadable()) {
+                (false, true) => self.unreadable.fetch_add(1, Ordering::Relaxed),
+                (true, false) => self.unreadable.fetch_sub(1, Ordering::Relaxed),
                 _ => 0,
             };
         }

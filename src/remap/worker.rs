@@ -290,7 +290,7 @@ impl<'a> Work<'a> {
             };
             if let Some(r) = self.remaps.get(block) {
                 let queued = records.iter().any(|q: &Record| q.main == block);
-                if r.state.is_lost() && !queued {
+                if r.state.is_unreadable() && !queued {
                     let good = Record { state: BlockState::Remapped, ..r };
                     if records.push(good, GFP_KERNEL).is_err() {
                         bio.fail();
@@ -445,7 +445,7 @@ impl<'a> Work<'a> {
             };
             let r = Record { main: block + i as u64, spare: (spare + i as u64) as u32, state };
             mine.push(r, GFP_KERNEL).map_err(|_| NOMEM)?;
-            p.outcome.lost += u64::from(state.is_lost());
+            p.outcome.lost += u64::from(state.is_unreadable());
         }
         Ok(())
     }
@@ -473,12 +473,14 @@ impl<'a> Work<'a> {
                 Err(CopyError::NoMem | CopyError::Cut) => Err(NOMEM),
                 Err(CopyError::Spare) if !self.answers(Role::Spare, new) => Err(SPARE_DOWN),
                 Err(CopyError::Spare) => Err("cannot write to the spare device"),
-                Ok(state) if state.is_lost() && !self.answers(Role::Spare, old.into()) => Err(SPARE_DOWN),
+                Ok(state) if state.is_unreadable() && !self.answers(Role::Spare, old.into()) => Err(SPARE_DOWN),
                 Ok(state) => Ok(Record { main: block, spare: new as u32, state }),
             },
         };
         match moved.and_then(|r| records.push(r, GFP_KERNEL).map(|()| r).map_err(|_| NOMEM)) {
-            Ok(r) => p.outcome = Outcome { remapped: 1, lost: u64::from(r.state.is_lost()), ..Outcome::default() },
+            Ok(r) => {
+                p.outcome = Outcome { remapped: 1, lost: u64::from(r.state.is_unreadable()), ..Outcome::default() }
+            }
             Err(e) => p.error = Some(e),
         }
     }
@@ -630,7 +632,7 @@ impl<'a> Work<'a> {
         let mut trigger = LevelTrigger::at(self.spare_level.load(Ordering::Relaxed));
         let mut fire = trigger.update(level);
         self.spare_level.store(level, Ordering::Relaxed);
-        let pending = self.remaps.lost() > 0;
+        let pending = self.remaps.unreadable() > 0;
         fire |= pending && !self.pending_reported.swap(pending, Ordering::Relaxed);
         if !pending {
             self.pending_reported.store(false, Ordering::Relaxed);

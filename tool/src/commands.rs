@@ -103,7 +103,7 @@ pub fn check(spare: &Path, main: Option<&Path>) -> Result<()> {
     let records = dev.records(&pick)?;
     let map = remaps(&records);
     damage.extend(spare_owned_twice(&map));
-    let lost = map.values().filter(|r| r.state.is_lost()).count();
+    let lost = map.values().filter(|r| r.state.is_unreadable()).count();
     println!(
         "{} records, {} remaps ({lost} with lost data), {} of {} spare blocks used",
         records.len(),
