@@ -239,3 +239,29 @@ stop_udev() { /usr/bin/udevadm control --exit; }
 # The virtio disk whose serial is $1 (vm-run.sh gives each disk its
 # image's name as serial; udev's by-id link names it).
 by_serial() { readlink -f "/dev/disk/by-id/virtio-$1"; }
+
+# A main with faults smaller than a block: null_blk /dev/$1, 64 MiB of
+# 512-byte sectors, memory-backed, its first MiB random (kept in
+# /tmp/orig); sector 3 of blocks $2 to $3 - 1 and every sector of blocks
+# $4 to $5 - 1 fail every read and write (configfs badblocks). Sets nb to
+# its configfs directory (`sub_main_remove` removes it); blanks /dev/ram1
+# for a spare.
+sub_main() {
+	configfs
+	nb=/sys/kernel/config/nullb/$1
+	mkdir $nb
+	echo 64 >$nb/size && echo 1 >$nb/memory_backed && echo 512 >$nb/blocksize && echo 1 >$nb/power
+	[ -b /dev/$1 ] || fail "null_blk made no /dev/$1"
+	fresh_spare /dev/ram1
+	dd if=/dev/urandom of=/tmp/orig bs=1M count=1 status=none
+	dd if=/tmp/orig of=/dev/$1 bs=1M oflag=direct status=none
+	b=$2
+	while [ $b -lt $3 ]; do echo "+$((b * 8 + 3))-$((b * 8 + 3))" >$nb/badblocks; b=$((b + 1)); done
+	echo "+$(($4 * 8))-$(($5 * 8 - 1))" >$nb/badblocks
+}
+sub_main_remove() { echo 0 >$nb/power && rmdir $nb; }
+
+# Sector $2 of block $1 of /dev/mapper/r, one 512-byte direct read, into
+# /tmp/s (`sec`); that sector as `sub_main` wrote it, into /tmp/w (`want`).
+sec() { dd if=/dev/mapper/r of=/tmp/s bs=512 skip=$(($1 * 8 + $2)) count=1 iflag=direct status=none 2>/dev/null; }
+want() { dd if=/tmp/orig of=/tmp/w bs=512 skip=$(($1 * 8 + $2)) count=1 status=none; }

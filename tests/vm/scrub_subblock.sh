@@ -9,17 +9,7 @@
 # main too, says so, and takes no spare block.
 . /tests/lib.sh
 load
-configfs
-nb=/sys/kernel/config/nullb/ssub
-mkdir $nb
-echo 64 >$nb/size && echo 1 >$nb/memory_backed && echo 512 >$nb/blocksize && echo 1 >$nb/power
-[ -b /dev/ssub ] || fail "null_blk made no /dev/ssub"
-fresh_spare /dev/ram1
-dd if=/dev/urandom of=/tmp/orig bs=1M count=1 status=none
-dd if=/tmp/orig of=/dev/ssub bs=1M oflag=direct status=none
-b=10
-while [ $b -lt 22 ]; do echo "+$((b * 8 + 3))-$((b * 8 + 3))" >$nb/badblocks; b=$((b + 1)); done
-echo "+$((40 * 8))-$((42 * 8 - 1))" >$nb/badblocks
+sub_main ssub 10 22 40 42
 dmsetup create r --table "0 $(sectors /dev/ssub) remap /dev/ssub /dev/ram1 4 read_retries 1 scrub 200"
 t=0
 until [ "$(status_field r 16)" -ge 2 ]; do
@@ -35,8 +25,6 @@ say "after the scrub: $s"
 [ "$(dmsetup message r 0 list | sort -n | cut -d' ' -f1,3 | tr '\n' ' ')" = "40 lost 41 lost " ] ||
 	fail "list: $(dmsetup message r 0 list)"
 
-sec() { dd if=/dev/mapper/r of=/tmp/s bs=512 skip=$(($1 * 8 + $2)) count=1 iflag=direct status=none 2>/dev/null; }
-want() { dd if=/tmp/orig of=/tmp/w bs=512 skip=$(($1 * 8 + $2)) count=1 status=none; }
 readable() { # block: its 7 good sectors read their data, sector 3 fails
 	for s in 0 1 2 4 5 6 7; do
 		sec $1 $s || fail "block $1 sector $s unreadable after the scrub"
@@ -69,6 +57,5 @@ echo "$out" | grep -q "^remapped 0 blocks (0 with lost data, 0 remapped already)
 readable 20 && readable 21
 say "scrub and remap over sub-block faults: $(dmsetup status r)"
 dmsetup remove r
-echo 0 >$nb/power
-rmdir $nb
+sub_main_remove
 say "12 blocks with one bad sector stayed on main, readable; 2 wholly bad blocks pending; 10 writes onto bad sectors moved"

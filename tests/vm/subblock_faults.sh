@@ -8,22 +8,8 @@
 # brings it back.
 . /tests/lib.sh
 load
-configfs
-nb=/sys/kernel/config/nullb/sub
-mkdir $nb
-echo 64 >$nb/size && echo 1 >$nb/memory_backed && echo 512 >$nb/blocksize && echo 1 >$nb/power
-[ -b /dev/sub ] || fail "null_blk made no /dev/sub"
-fresh_spare /dev/ram1
-dd if=/dev/urandom of=/tmp/orig bs=1M count=1 status=none
-dd if=/tmp/orig of=/dev/sub bs=1M oflag=direct status=none
-b=10
-while [ $b -lt 30 ]; do echo "+$((b * 8 + 3))-$((b * 8 + 3))" >$nb/badblocks; b=$((b + 1)); done
-echo "+$((40 * 8))-$((40 * 8 + 7))" >$nb/badblocks
+sub_main sub 10 30 40 41
 dmsetup create r --table "0 $(sectors /dev/sub) remap /dev/sub /dev/ram1 2 read_retries 1"
-sec() { # block, sector in it: one 512-byte direct read into /tmp/s
-	dd if=/dev/mapper/r of=/tmp/s bs=512 skip=$(($1 * 8 + $2)) count=1 iflag=direct status=none 2>/dev/null
-}
-want() { dd if=/tmp/orig of=/tmp/w bs=512 skip=$(($1 * 8 + $2)) count=1 status=none; }
 
 # 512-byte writes onto the failing sector 3 of blocks 10-19.
 dd if=/dev/urandom of=/tmp/new bs=512 count=10 status=none
@@ -70,6 +56,5 @@ cmp -s /tmp/got /tmp/whole || fail "block 40 did not read back its write"
 [ "$(status_field r 3)" = 0 ] || fail "block 40 still pending: $(dmsetup status r)"
 say "sub-block faults: $(dmsetup status r)"
 dmsetup remove r
-echo 0 >$nb/power
-rmdir $nb
+sub_main_remove
 say "10 writes onto failing sectors moved their blocks with old + new data; readable sectors stayed readable"
