@@ -63,14 +63,16 @@ impl<'a> Copier<'a> {
             }
             return Ok(states);
         }
-        // Some block of the run is unreadable: find which, one by one.
+        // Some block of the run is unreadable: find which, one by one (a
+        // run of one block was just read).
         for i in 0..n {
             if self.t.suspending() {
                 return Err(CopyError::Cut);
             }
             let len = bs.min(self.main_sectors - (block + i) * bs);
             let mut one = IoBuf::new((len * 512) as usize).map_err(|_| NOMEM)?;
-            let state = match self.t.io.read(self.t.main, (block + i) * bs, &mut one) {
+            let read = if n == 1 { Err(EIO) } else { self.t.io.read(self.t.main, (block + i) * bs, &mut one) };
+            let state = match read {
                 Ok(()) => {
                     self.write(spare + i, &mut one)?;
                     Copied::Moved
